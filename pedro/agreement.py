@@ -1,0 +1,1319 @@
+"""Agreement between assessors: chance-corrected coefficients, ICCs and Bland-Altman limits.
+
+Pure functions over plain arrays (lists, tuples, numpy arrays, pandas Series or
+DataFrames). One function per statistic; each returns a frozen result whose
+numbers are plain Python floats or ``None``, never NaN, so ``to_dict()`` can go
+straight into a JSON report.
+
+Ratings
+    Categorical ratings may be any hashable labels: PEDro items use ``"Y"``,
+    ``"N"`` and ``"?"``. Pass ``categories`` to name every answer a rater could
+    have given; several statistics (PABAK, Gwet's AC1, the prevalence and bias
+    indices) depend on how many categories there are, not only on those used.
+    Without ``categories`` the labels seen in the data are used. A label
+    outside ``categories`` raises ``ValueError``.
+
+Missing ratings
+    ``None``, float NaN (``numpy.nan``) and ``pandas.NA``/``NaT`` are missing.
+    Every statistic except Krippendorff's alpha uses complete cases: a subject
+    (a study, for PEDro) with a missing rating from any rater is dropped first,
+    and the result records the subjects used (``n``) and dropped
+    (``n_excluded``). Krippendorff's alpha is defined for incomplete data, so
+    it keeps every unit rated at least twice and counts the others as
+    excluded.
+
+Undefined statistics
+    Degenerate data never raise and never give NaN. When a statistic is
+    undefined (kappa when both raters gave one and the same answer throughout,
+    an ICC with no variance, fewer than two subjects) the result has
+    ``value=None`` and a plain-English ``reason``. ``reason`` also explains a
+    missing standard error or confidence interval next to a valid value.
+    Malformed calls (raters of different lengths, text in an ICC) raise
+    ``ValueError``.
+
+scipy, statsmodels and krippendorff are imported inside the functions that use
+them, so importing this module (and starting the CLI) stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ICC_FORMS",
+    "BlandAltman",
+    "Statistic",
+    "bias_index",
+    "bland_altman",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "gwet_ac1",
+    "gwet_ac1_multirater",
+    "icc",
+    "krippendorff_alpha",
+    "observed_agreement",
+    "pabak",
+    "prevalence_index",
+]
+
+#: Two-sided 95 % standard normal quantile.
+Z95 = 1.959963984540054
+
+#: The six intraclass correlations of Shrout & Fleiss (1979), as named there.
+ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
+
+# Below this, a chance agreement of 1 or a mean square of 0 is taken as exact:
+# floating-point sums of equal ratings leave residues of about 1e-16.
+_TOLERANCE = 1e-10
+
+
+def _finite(x: Any) -> float | None:
+    """``x`` as a plain float, or None when it is None, NaN or infinite."""
+    if x is None:
+        return None
+    value = float(x)
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One agreement statistic with its precision and provenance.
+
+    Attributes
+    ----------
+    value : float or None
+        The estimate; None when the statistic is undefined for these data.
+    se : float or None
+        Standard error, when the statistic has one (see each function).
+    ci95 : (float, float) or None
+        95 % confidence interval (lower, upper).
+    reason : str or None
+        Why ``value`` (or, next to a value, ``se``/``ci95``) is missing.
+    method : str
+        The formula and the SE/CI method used, with their sources.
+    n : int
+        Subjects (units) that entered the computation.
+    n_excluded : int
+        Subjects dropped for missing ratings.
+    """
+
+    value: float | None
+    se: float | None = None
+    ci95: tuple[float, float] | None = None
+    reason: str | None = None
+    method: str = ""
+    n: int = 0
+    n_excluded: int = 0
+
+    def __post_init__(self) -> None:
+        value = _finite(self.value)
+        se = _finite(self.se) if value is not None else None
+        ci95 = None
+        if value is not None and self.ci95 is not None:
+            lower, upper = (_finite(bound) for bound in self.ci95)
+            if lower is not None and upper is not None:
+                ci95 = (lower, upper)
+        reason = self.reason
+        if value is None and reason is None:
+            reason = "the computation did not give a finite number"
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "se", se)
+        object.__setattr__(self, "ci95", ci95)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "n", int(self.n))
+        object.__setattr__(self, "n_excluded", int(self.n_excluded))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: floats or None, the interval as a two-item list."""
+        return {
+            "value": self.value,
+            "se": self.se,
+            "ci95": list(self.ci95) if self.ci95 is not None else None,
+            "reason": self.reason,
+            "method": self.method,
+            "n": self.n,
+            "n_excluded": self.n_excluded,
+        }
+
+
+@dataclass(frozen=True)
+class BlandAltman:
+    """Bland-Altman summary of two raters' totals.
+
+    Attributes
+    ----------
+    bias : float or None
+        Mean of the differences, rater A minus rater B.
+    sd : float or None
+        Sample standard deviation (n - 1 denominator) of the differences.
+    lower, upper : float or None
+        95 % limits of agreement, ``bias - 1.96 sd`` and ``bias + 1.96 sd``.
+    reason, method, n, n_excluded
+        As in :class:`Statistic`.
+    """
+
+    bias: float | None
+    sd: float | None
+    lower: float | None
+    upper: float | None
+    reason: str | None = None
+    method: str = ""
+    n: int = 0
+    n_excluded: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("bias", "sd", "lower", "upper"):
+            object.__setattr__(self, name, _finite(getattr(self, name)))
+        if self.bias is None and self.reason is None:
+            object.__setattr__(self, "reason", "the computation did not give a finite number")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the summary."""
+        return {
+            "bias": self.bias,
+            "sd": self.sd,
+            "lower": self.lower,
+            "upper": self.upper,
+            "reason": self.reason,
+            "method": self.method,
+            "n": self.n,
+            "n_excluded": self.n_excluded,
+        }
+
+
+# --------------------------------------------------------------------------
+# Input handling shared by the statistics
+# --------------------------------------------------------------------------
+
+
+def _is_missing(x: Any) -> bool:
+    """None, NaN, pandas.NA or NaT."""
+    if x is None:
+        return True
+    try:
+        return bool(x != x)  # only NaN (and NaT) differ from themselves
+    except TypeError:  # pandas.NA refuses to be a bool
+        return True
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars as Python ones, so labels print as 'Y', not np.str_('Y')."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _complete_pairs(rater_a: Iterable[Any], rater_b: Iterable[Any]) -> tuple[list, list, int]:
+    """Ratings of the subjects both raters rated, and how many were dropped."""
+    a, b = [_plain(x) for x in rater_a], [_plain(x) for x in rater_b]
+    if len(a) != len(b):
+        raise ValueError(
+            f"the two raters must rate the same subjects in the same order; "
+            f"got {len(a)} ratings from rater A and {len(b)} from rater B"
+        )
+    kept = [(x, y) for x, y in zip(a, b, strict=True) if not (_is_missing(x) or _is_missing(y))]
+    return [x for x, _ in kept], [y for _, y in kept], len(a) - len(kept)
+
+
+def _rows(ratings: Any) -> list[list[Any]]:
+    """An n_subjects x n_raters table as a list of rows."""
+    table = np.asarray(ratings, dtype=object)
+    if table.size == 0:
+        return []
+    if table.ndim != 2:
+        raise ValueError(
+            "ratings must be a table with one row per subject and one column per rater; "
+            f"got an array with {table.ndim} dimension(s)"
+        )
+    return [[_plain(x) for x in row] for row in table]
+
+
+def _complete_rows(ratings: Any) -> tuple[list[list[Any]], int, int]:
+    """Rows without a missing rating, the number dropped, and the number of raters."""
+    rows = _rows(ratings)
+    n_raters = len(rows[0]) if rows else 0
+    kept = [row for row in rows if not any(_is_missing(x) for x in row)]
+    return kept, len(rows) - len(kept), n_raters
+
+
+def _categories(observed: Iterable[Hashable], categories: Sequence[Hashable] | None) -> list:
+    """The category list: ``categories`` checked against the data, or the labels seen."""
+    seen = list(dict.fromkeys(observed))
+    if categories is None:
+        try:
+            return sorted(seen)
+        except TypeError:  # labels of mixed types: keep the order first seen
+            return seen
+    allowed = list(dict.fromkeys(categories))
+    unknown = [label for label in seen if label not in allowed]
+    if unknown:
+        raise ValueError(
+            f"rating {unknown[0]!r} is not one of the categories {allowed!r}; "
+            "add it to categories or normalise the ratings first"
+        )
+    return allowed
+
+
+def _cross_table(a: Sequence, b: Sequence, cats: Sequence) -> np.ndarray:
+    """Counts: rows are rater A's answers, columns rater B's."""
+    index = {label: i for i, label in enumerate(cats)}
+    table = np.zeros((len(cats), len(cats)))
+    for x, y in zip(a, b, strict=True):
+        table[index[x], index[y]] += 1
+    return table
+
+
+def _counts_by_subject(rows: Sequence[Sequence], cats: Sequence) -> np.ndarray:
+    """n_subjects x n_categories: how many raters put each subject in each category."""
+    index = {label: i for i, label in enumerate(cats)}
+    counts = np.zeros((len(rows), len(cats)))
+    for i, row in enumerate(rows):
+        for label in row:
+            counts[i, index[label]] += 1
+    return counts
+
+
+def _normal_ci(value: float, se: float) -> tuple[float, float]:
+    """value +/- 1.96 SE, kept inside [-1, 1] where agreement coefficients live."""
+    return (max(-1.0, value - Z95 * se), min(1.0, value + Z95 * se))
+
+
+def _too_few(n: int, n_excluded: int, method: str, minimum: int = 2) -> Statistic:
+    dropped = f" ({n_excluded} dropped for a missing rating)" if n_excluded else ""
+    return Statistic(
+        None,
+        reason=f"needs at least {minimum} subjects with complete ratings; got {n}{dropped}",
+        method=method,
+        n=n,
+        n_excluded=n_excluded,
+    )
+
+
+def _one_category(cats: Sequence, n: int, n_excluded: int, method: str, what: str) -> Statistic:
+    return Statistic(
+        None,
+        reason=(
+            f"only one category ({cats[0]!r}) is known, so {what} is undefined; "
+            "pass categories=[...] listing every possible answer"
+        ),
+        method=method,
+        n=n,
+        n_excluded=n_excluded,
+    )
+
+
+# --------------------------------------------------------------------------
+# Two raters, categorical ratings
+# --------------------------------------------------------------------------
+
+_PO_METHOD = "observed agreement p_o; SE sqrt(p_o(1 - p_o)/n) (binomial); no CI"
+
+
+def observed_agreement(rater_a: Iterable[Any], rater_b: Iterable[Any]) -> Statistic:
+    """Proportion of subjects on which two raters gave the same answer.
+
+    Parameters
+    ----------
+    rater_a, rater_b : sequence of hashable labels
+        One rating per subject, in the same subject order. Subjects with a
+        missing rating from either rater are dropped.
+
+    Returns
+    -------
+    Statistic
+        ``value`` is p_o; ``se`` its binomial standard error; no ``ci95``.
+
+    Notes
+    -----
+    .. math:: p_o = \\frac{1}{n}\\sum_{i=1}^{n} [a_i = b_i],
+              \\qquad SE = \\sqrt{p_o(1 - p_o)/n}
+
+    p_o is not corrected for chance, so it has no conventional interpretation
+    bands; it is the raw figure behind every coefficient below and is the one
+    to report when kappa is undefined. Gwet (2014) gives the same SE for the
+    "percent agreement" (irrCAC ``pa2.table``).
+
+    Examples
+    --------
+    >>> r = observed_agreement(["Y", "Y", "N", "N"], ["Y", "N", "N", "N"])
+    >>> r.value, r.n
+    (0.75, 4)
+    """
+    a, b, dropped = _complete_pairs(rater_a, rater_b)
+    n = len(a)
+    if n < 2:
+        return _too_few(n, dropped, _PO_METHOD)
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    return Statistic(po, se=math.sqrt(po * (1 - po) / n), method=_PO_METHOD, n=n, n_excluded=dropped)
+
+
+_KAPPA_METHOD = (
+    "Cohen's kappa (Cohen 1960); SE: Fleiss, Cohen & Everitt (1969) large-sample "
+    "non-null SE; 95% CI: kappa +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def cohen_kappa(
+    rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequence[Hashable] | None = None
+) -> Statistic:
+    """Cohen's kappa for two raters, with its asymptotic SE and 95 % CI.
+
+    Parameters
+    ----------
+    rater_a, rater_b : sequence of hashable labels
+        One rating per subject, same subject order. Subjects with a missing
+        rating from either rater are dropped.
+    categories : sequence of labels, optional
+        Every possible answer. Kappa itself does not depend on unused
+        categories; the argument only checks the labels.
+
+    Returns
+    -------
+    Statistic
+        ``value`` kappa, ``se`` the Fleiss-Cohen-Everitt SE, ``ci95`` the normal
+        interval. ``value`` is None when chance agreement p_e is 1, i.e. both
+        raters gave every subject one and the same answer (kappa = 0/0).
+
+    Notes
+    -----
+    With p_ij the proportion of subjects rated i by A and j by B, p_i. and p_.j
+    the margins (Cohen 1960):
+
+    .. math:: \\kappa = \\frac{p_o - p_e}{1 - p_e},\\quad
+              p_o = \\sum_i p_{ii},\\quad p_e = \\sum_i p_{i.} p_{.i}
+
+    The standard error is the large-sample non-null one of Fleiss, Cohen &
+    Everitt (1969), used for confidence intervals (the null SE is only for
+    testing kappa = 0); it is what SAS PROC FREQ prints as "ASE":
+
+    .. math:: \\widehat{Var}(\\kappa) = \\frac{1}{n(1 - p_e)^2}\\Big[
+              \\sum_i p_{ii}\\{1 - (p_{i.} + p_{.i})(1 - \\kappa)\\}^2
+              + (1 - \\kappa)^2 \\sum_{i \\ne j} p_{ij}(p_{.i} + p_{j.})^2
+              - \\{\\kappa - p_e(1 - \\kappa)\\}^2\\Big]
+
+    Interpretation (conventions, not laws; judge the whole CI, not the point):
+    Landis & Koch (1977): < 0 poor, 0.00-0.20 slight, 0.21-0.40 fair,
+    0.41-0.60 moderate, 0.61-0.80 substantial, 0.81-1.00 almost perfect.
+    Altman (1991): < 0.20 poor, 0.21-0.40 fair, 0.41-0.60 moderate,
+    0.61-0.80 good, 0.81-1.00 very good. Kappa falls when one answer is very
+    common (PEDro items 5 and 6 are nearly always "N") or when the raters'
+    margins differ: report p_o, PABAK and the prevalence and bias indices
+    beside it (Byrt, Bishop & Carlin 1993; Sim & Wright 2005).
+
+    References
+    ----------
+    Cohen J. A coefficient of agreement for nominal scales. Educ Psychol Meas
+    1960;20:37-46. Fleiss JL, Cohen J, Everitt BS. Large sample standard errors
+    of kappa and weighted kappa. Psychol Bull 1969;72:323-327. Landis JR, Koch
+    GG. The measurement of observer agreement for categorical data. Biometrics
+    1977;33:159-174. Altman DG. Practical Statistics for Medical Research.
+    Chapman & Hall, 1991. Sim J, Wright CC. The kappa statistic in reliability
+    studies. Phys Ther 2005;85:257-268.
+
+    Examples
+    --------
+    >>> a = ["Y"] * 25 + ["N"] * 25
+    >>> b = ["Y"] * 20 + ["N"] * 5 + ["Y"] * 10 + ["N"] * 15
+    >>> r = cohen_kappa(a, b)
+    >>> round(r.value, 3), round(r.se, 3)
+    (0.4, 0.127)
+    """
+    a, b, dropped = _complete_pairs(rater_a, rater_b)
+    n = len(a)
+    if n < 2:
+        return _too_few(n, dropped, _KAPPA_METHOD)
+    cats = _categories(a + b, categories)
+    p = _cross_table(a, b, cats) / n
+    rows, cols = p.sum(axis=1), p.sum(axis=0)
+    po = float(np.trace(p))
+    pe = float(rows @ cols)
+    if 1 - pe < _TOLERANCE:
+        return Statistic(
+            None,
+            reason=(
+                f"both raters gave every subject the same answer ({a[0]!r}), so chance "
+                "agreement is 1 and kappa is 0/0; report observed agreement, PABAK "
+                "or Gwet's AC1 instead"
+            ),
+            method=_KAPPA_METHOD,
+            n=n,
+            n_excluded=dropped,
+        )
+    kappa = (po - pe) / (1 - pe)
+    diagonal = float(np.sum(np.diag(p) * (1 - (rows + cols) * (1 - kappa)) ** 2))
+    off = p * (cols[:, None] + rows[None, :]) ** 2  # cell (i, j) weighs p_.i + p_j.
+    off_diagonal = (1 - kappa) ** 2 * float(off.sum() - np.trace(off))
+    variance = (diagonal + off_diagonal - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
+    se = math.sqrt(max(variance, 0.0))
+    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_KAPPA_METHOD, n=n, n_excluded=dropped)
+
+
+_PABAK_METHOD = (
+    "PABAK = 2 p_o - 1 for two categories (Byrt, Bishop & Carlin 1993), "
+    "(k p_o - 1)/(k - 1) for k categories (Brennan & Prediger 1981); "
+    "SE = k/(k - 1) x binomial SE of p_o; no CI"
+)
+
+
+def pabak(rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequence[Hashable] | None = None) -> Statistic:
+    """Prevalence-adjusted bias-adjusted kappa (PABAK) for two raters.
+
+    Parameters
+    ----------
+    rater_a, rater_b : sequence of hashable labels
+        One rating per subject, same subject order; subjects with a missing
+        rating from either rater are dropped.
+    categories : sequence of labels, optional
+        Every possible answer. k, the number of categories, sets the value, so
+        pass it: ``["Y", "N"]`` for a scored PEDro item, ``["Y", "N", "?"]`` for
+        raw answers. Without it, k is the number of labels seen.
+
+    Returns
+    -------
+    Statistic
+        ``value`` PABAK, ``se`` its standard error, no ``ci95``; ``value`` is None
+        when fewer than two categories are known.
+
+    Notes
+    -----
+    PABAK replaces kappa's chance agreement by that of k equally likely
+    categories with equal margins (Byrt, Bishop & Carlin 1993):
+
+    .. math:: PABAK = 2 p_o - 1 \\;(k = 2), \\qquad
+              PABAK_k = \\frac{k\\,p_o - 1}{k - 1}
+
+    The k-category form is Brennan & Prediger's (1981) coefficient. Being a
+    linear function of p_o, its SE is ``k/(k-1)`` times the binomial SE of p_o
+    (the SE irrCAC prints for Brennan-Prediger). For 2 x 2 tables Byrt et al.
+    show ``kappa = (PABAK - PI^2 + BI^2) / (1 - PI^2 + BI^2)``, with PI and BI
+    the prevalence and bias indices (:func:`prevalence_index`,
+    :func:`bias_index`). Reported on the kappa scale (Landis & Koch 1977), but
+    PABAK is not kappa: report it beside kappa, p_o, PI and BI, never alone
+    (Sim & Wright 2005). PEDro reliability studies have used it for items with
+    extreme prevalence (Yamato et al. 2017: PABAK 0.51-1.00).
+
+    References
+    ----------
+    Byrt T, Bishop J, Carlin JB. Bias, prevalence and kappa. J Clin Epidemiol
+    1993;46:423-429. Brennan RL, Prediger DJ. Coefficient kappa: some uses,
+    misuses, and alternatives. Educ Psychol Meas 1981;41:687-699. Sim J,
+    Wright CC. Phys Ther 2005;85:257-268.
+
+    Examples
+    --------
+    >>> r = pabak(["Y", "Y", "N", "N"], ["Y", "N", "N", "N"], categories=["Y", "N"])
+    >>> r.value
+    0.5
+    """
+    a, b, dropped = _complete_pairs(rater_a, rater_b)
+    n = len(a)
+    if n < 2:
+        return _too_few(n, dropped, _PABAK_METHOD)
+    cats = _categories(a + b, categories)
+    k = len(cats)
+    if k < 2:
+        return _one_category(cats, n, dropped, _PABAK_METHOD, "PABAK")
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    se = k / (k - 1) * math.sqrt(po * (1 - po) / n)
+    return Statistic((k * po - 1) / (k - 1), se=se, method=_PABAK_METHOD, n=n, n_excluded=dropped)
+
+
+def _two_by_two(
+    rater_a: Iterable[Any],
+    rater_b: Iterable[Any],
+    categories: Sequence[Hashable] | None,
+    positive: Hashable | None,
+    method: str,
+    what: str,
+) -> tuple[np.ndarray | None, Statistic | None, int, int]:
+    """The 2 x 2 table with ``positive`` first, or the result explaining why not."""
+    a, b, dropped = _complete_pairs(rater_a, rater_b)
+    n = len(a)
+    if n < 2:
+        return None, _too_few(n, dropped, method), n, dropped
+    cats = _categories(a + b, categories)
+    if len(cats) != 2:
+        reason = f"the {what} is defined for two categories only; got {len(cats)}: {cats!r}" + (
+            "; pass categories=[...] listing both answers" if len(cats) < 2 else ""
+        )
+        return None, Statistic(None, reason=reason, method=method, n=n, n_excluded=dropped), n, dropped
+    if positive is not None:
+        if positive not in cats:
+            raise ValueError(f"positive={positive!r} is not one of the categories {cats!r}")
+        cats = [positive] + [c for c in cats if c != positive]
+    return _cross_table(a, b, cats), None, n, dropped
+
+
+_PI_METHOD = "prevalence index PI = (a - d)/n for a 2x2 table (Byrt, Bishop & Carlin 1993)"
+
+
+def prevalence_index(
+    rater_a: Iterable[Any],
+    rater_b: Iterable[Any],
+    categories: Sequence[Hashable] | None = None,
+    positive: Hashable | None = None,
+) -> Statistic:
+    """Prevalence index of a two-rater, two-category table (Byrt et al. 1993).
+
+    Parameters
+    ----------
+    rater_a, rater_b : sequence of hashable labels
+        One rating per subject, same order; incomplete pairs are dropped.
+    categories : sequence of two labels, optional
+        Both possible answers, e.g. ``["Y", "N"]``. Needed when the raters used
+        only one of them.
+    positive : label, optional
+        The answer counted as "a" (both raters positive). Without it the
+        absolute value is returned; with it the sign says which answer is the
+        more common one.
+
+    Returns
+    -------
+    Statistic
+        ``value`` PI in [-1, 1] (or [0, 1] unsigned); no SE or CI. None when
+        the ratings do not form a 2 x 2 table.
+
+    Notes
+    -----
+    With a = both raters positive, d = both negative:
+
+    .. math:: PI = \\frac{a - d}{n}
+
+    |PI| near 1 means one answer dominates; kappa is then low even when p_o is
+    high (the first kappa paradox). Sim & Wright (2005) report |PI|. For a
+    PEDro item, ``positive="Y"``; a large negative PI is expected for items 5
+    and 6 (therapist and subject blinding), which are nearly always "N".
+
+    References
+    ----------
+    Byrt T, Bishop J, Carlin JB. J Clin Epidemiol 1993;46:423-429.
+    Sim J, Wright CC. Phys Ther 2005;85:257-268.
+
+    Examples
+    --------
+    >>> prevalence_index(["N", "N", "N", "Y"], ["N", "N", "N", "N"], positive="Y").value
+    -0.75
+    """
+    table, problem, n, dropped = _two_by_two(rater_a, rater_b, categories, positive, _PI_METHOD, "prevalence index")
+    if problem is not None:
+        return problem
+    pi = (table[0, 0] - table[1, 1]) / n
+    return Statistic(pi if positive is not None else abs(pi), method=_PI_METHOD, n=n, n_excluded=dropped)
+
+
+_BI_METHOD = "bias index BI = (b - c)/n for a 2x2 table (Byrt, Bishop & Carlin 1993)"
+
+
+def bias_index(
+    rater_a: Iterable[Any],
+    rater_b: Iterable[Any],
+    categories: Sequence[Hashable] | None = None,
+    positive: Hashable | None = None,
+) -> Statistic:
+    """Bias index of a two-rater, two-category table (Byrt et al. 1993).
+
+    Parameters
+    ----------
+    rater_a, rater_b : sequence of hashable labels
+        One rating per subject, same order; incomplete pairs are dropped.
+    categories : sequence of two labels, optional
+        Both possible answers, e.g. ``["Y", "N"]``.
+    positive : label, optional
+        With it the index is signed: b counts subjects A rated positive and B
+        negative, so BI > 0 means rater A gives the positive answer more often.
+        Without it the absolute value is returned.
+
+    Returns
+    -------
+    Statistic
+        ``value`` BI in [-1, 1] (or [0, 1] unsigned); no SE or CI. None when
+        the ratings do not form a 2 x 2 table.
+
+    Notes
+    -----
+    .. math:: BI = \\frac{b - c}{n} = p_A(+) - p_B(+)
+
+    BI is the difference between the raters' rates of positive answers. A
+    large |BI| (one assessor systematically stricter) inflates kappa a little
+    and deserves a conversation more than a coefficient. Sim & Wright (2005)
+    report |BI|.
+
+    References
+    ----------
+    Byrt T, Bishop J, Carlin JB. J Clin Epidemiol 1993;46:423-429.
+    Sim J, Wright CC. Phys Ther 2005;85:257-268.
+
+    Examples
+    --------
+    >>> bias_index(["Y", "Y", "Y", "N"], ["Y", "N", "N", "N"], positive="Y").value
+    0.5
+    """
+    table, problem, n, dropped = _two_by_two(rater_a, rater_b, categories, positive, _BI_METHOD, "bias index")
+    if problem is not None:
+        return problem
+    bi = (table[0, 1] - table[1, 0]) / n
+    return Statistic(bi if positive is not None else abs(bi), method=_BI_METHOD, n=n, n_excluded=dropped)
+
+
+_AC1_METHOD = (
+    "Gwet's AC1 (Gwet 2008); SE: Gwet (2008) two-rater variance (subjects sampled, "
+    "raters fixed); 95% CI: AC1 +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def gwet_ac1(rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequence[Hashable] | None = None) -> Statistic:
+    """Gwet's first-order agreement coefficient AC1 for two raters.
+
+    Parameters
+    ----------
+    rater_a, rater_b : sequence of hashable labels
+        One rating per subject, same order; incomplete pairs are dropped.
+    categories : sequence of labels, optional
+        Every possible answer. q, the number of categories, enters the chance
+        agreement, so pass it (``["Y", "N"]`` for scored PEDro items).
+
+    Returns
+    -------
+    Statistic
+        ``value`` AC1, ``se`` Gwet's (2008) standard error, ``ci95`` the normal
+        interval; None when fewer than two categories are known.
+
+    Notes
+    -----
+    With pi_k = (p_k. + p_.k)/2 the mean share of category k (Gwet 2008):
+
+    .. math:: AC_1 = \\frac{p_a - p_e}{1 - p_e},\\qquad
+              p_e = \\frac{1}{q - 1}\\sum_k \\pi_k (1 - \\pi_k)
+
+    Unlike kappa, AC1 stays high when raters agree on a rare or a very common
+    answer, which suits PEDro items with extreme prevalence. Its variance
+    (Gwet 2008, two-rater form) treats the subjects as the random sample and
+    the raters as fixed, i.e. it is conditional on the raters and ignores
+    rater-sampling variance (for that, see Gwet 2008, Psychometrika
+    73:407-430):
+
+    .. math:: \\widehat{Var}(AC_1) = \\frac{1}{n(1-p_e)^2}\\Big[p_a(1-p_a)
+              - 4(1-AC_1)\\Big(\\frac{1}{q-1}\\sum_k p_{kk}(1-\\pi_k) - p_a p_e\\Big)
+              + 4(1-AC_1)^2\\Big(\\frac{1}{(q-1)^2}\\sum_{k,l} p_{kl}
+              \\big[1 - \\tfrac{\\pi_k + \\pi_l}{2}\\big]^2 - p_e^2\\Big)\\Big]
+
+    This is the figure irrCAC's ``gwet.ac1.table`` prints (which then uses a
+    t quantile for the CI). Interpretation: the kappa bands of Landis & Koch
+    (1977) or Altman (1991) are commonly applied; Gwet (2014, ch. 6)
+    recommends benchmarking the interval rather than the point estimate.
+
+    References
+    ----------
+    Gwet KL. Computing inter-rater reliability and its variance in the
+    presence of high agreement. Br J Math Stat Psychol 2008;61:29-48.
+    Gwet KL. Handbook of Inter-Rater Reliability, 4th ed. Advanced Analytics,
+    2014. Wongpakaran N et al. A comparison of Cohen's kappa and Gwet's AC1.
+    BMC Med Res Methodol 2013;13:61.
+
+    Examples
+    --------
+    >>> r = gwet_ac1(["Y", "Y", "N", "N"], ["Y", "N", "N", "N"], categories=["Y", "N"])
+    >>> round(r.value, 3)
+    0.529
+    """
+    a, b, dropped = _complete_pairs(rater_a, rater_b)
+    n = len(a)
+    if n < 2:
+        return _too_few(n, dropped, _AC1_METHOD)
+    cats = _categories(a + b, categories)
+    q = len(cats)
+    if q < 2:
+        return _one_category(cats, n, dropped, _AC1_METHOD, "AC1's chance agreement")
+    p = _cross_table(a, b, cats) / n
+    pi = (p.sum(axis=1) + p.sum(axis=0)) / 2
+    pa = float(np.trace(p))
+    pe = float(np.sum(pi * (1 - pi))) / (q - 1)
+    ac1 = (pa - pe) / (1 - pe)
+    agreement_term = float(np.sum(np.diag(p) * (1 - pi))) / (q - 1)
+    weights = (1 - (pi[:, None] + pi[None, :]) / 2) ** 2
+    disagreement_term = float(np.sum(p * weights)) / (q - 1) ** 2
+    variance = (
+        pa * (1 - pa) - 4 * (1 - ac1) * (agreement_term - pa * pe) + 4 * (1 - ac1) ** 2 * (disagreement_term - pe**2)
+    ) / (n * (1 - pe) ** 2)
+    se = math.sqrt(max(variance, 0.0))
+    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_METHOD, n=n, n_excluded=dropped)
+
+
+# --------------------------------------------------------------------------
+# Several raters, categorical ratings
+# --------------------------------------------------------------------------
+
+
+def _multirater_counts(
+    ratings: Any, categories: Sequence[Hashable] | None, method: str
+) -> tuple[np.ndarray | None, list, Statistic | None, int, int]:
+    """Subject x category counts of the complete rows, or the result explaining why not."""
+    rows, dropped, n_raters = _complete_rows(ratings)
+    n = len(rows)
+    if n + dropped > 0 and n_raters < 2:
+        reason = f"needs at least 2 raters (columns); got {n_raters}"
+        return None, [], Statistic(None, reason=reason, method=method, n=n, n_excluded=dropped), n, dropped
+    if n < 2:
+        return None, [], _too_few(n, dropped, method), n, dropped
+    cats = _categories((label for row in rows for label in row), categories)
+    return _counts_by_subject(rows, cats), cats, None, n, dropped
+
+
+def _gwet_linearised_se(counts: np.ndarray, value: float, pe: float, pe_by_subject: np.ndarray) -> float:
+    """Gwet's (2008) variance for multi-rater coefficients (subjects sampled, raters fixed)."""
+    n = counts.shape[0]
+    r = counts.sum(axis=1)
+    pa_by_subject = np.sum(counts * (counts - 1), axis=1) / (r * (r - 1))
+    by_subject = (pa_by_subject - pe) / (1 - pe) - 2 * (1 - value) * (pe_by_subject - pe) / (1 - pe)
+    variance = float(np.sum((by_subject - value) ** 2)) / (n * (n - 1))
+    return math.sqrt(max(variance, 0.0))
+
+
+_AC1_MULTI_METHOD = (
+    "Gwet's AC1 for several raters (Gwet 2008); SE: Gwet (2008) linearised variance "
+    "(subjects sampled, raters fixed); 95% CI: AC1 +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def gwet_ac1_multirater(ratings: Any, categories: Sequence[Hashable] | None = None) -> Statistic:
+    """Gwet's AC1 for two or more raters who all rated the same subjects.
+
+    Parameters
+    ----------
+    ratings : n_subjects x n_raters table of hashable labels
+        One row per subject, one column per rater. Subjects with any missing
+        rating are dropped (so every kept subject has r ratings).
+    categories : sequence of labels, optional
+        Every possible answer; q enters the chance agreement, so pass it.
+
+    Returns
+    -------
+    Statistic
+        ``value`` AC1, ``se``, ``ci95`` (normal). None with fewer than two
+        subjects, raters or categories.
+
+    Notes
+    -----
+    With r_ik the number of raters who put subject i in category k and r the
+    raters per subject (Gwet 2008):
+
+    .. math:: p_a = \\frac{1}{n}\\sum_i \\sum_k \\frac{r_{ik}(r_{ik} - 1)}{r(r - 1)},\\quad
+              \\pi_k = \\frac{1}{n}\\sum_i \\frac{r_{ik}}{r},\\quad
+              p_e = \\frac{1}{q-1}\\sum_k \\pi_k(1 - \\pi_k)
+
+    The SE is Gwet's (2008) linearised variance,
+    ``Var = sum_i (AC1*_i - AC1)^2 / (n(n-1))`` with
+    ``AC1*_i = (p_a|i - p_e)/(1 - p_e) - 2(1 - AC1)(p_e|i - p_e)/(1 - p_e)``,
+    again conditional on the raters. With two raters it differs from
+    :func:`gwet_ac1` only by the factor n/(n - 1) in the variance.
+    Interpretation as for :func:`gwet_ac1`.
+
+    References
+    ----------
+    Gwet KL. Br J Math Stat Psychol 2008;61:29-48. Gwet KL. Handbook of
+    Inter-Rater Reliability, 4th ed. 2014.
+
+    Examples
+    --------
+    >>> rows = [["Y", "Y", "Y"], ["N", "N", "Y"], ["N", "N", "N"], ["Y", "Y", "Y"]]
+    >>> round(gwet_ac1_multirater(rows, categories=["Y", "N"]).value, 3)
+    0.667
+    """
+    counts, cats, problem, n, dropped = _multirater_counts(ratings, categories, _AC1_MULTI_METHOD)
+    if problem is not None:
+        return problem
+    q = len(cats)
+    if q < 2:
+        return _one_category(cats, n, dropped, _AC1_MULTI_METHOD, "AC1's chance agreement")
+    r = counts.sum(axis=1)
+    pa = float(np.mean(np.sum(counts * (counts - 1), axis=1) / (r * (r - 1))))
+    pi = np.mean(counts / r[:, None], axis=0)
+    pe = float(np.sum(pi * (1 - pi))) / (q - 1)
+    ac1 = (pa - pe) / (1 - pe)
+    pe_by_subject = (counts @ (1 - pi)) / r / (q - 1)
+    se = _gwet_linearised_se(counts, ac1, pe, pe_by_subject)
+    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_MULTI_METHOD, n=n, n_excluded=dropped)
+
+
+_FLEISS_METHOD = (
+    "Fleiss' kappa (Fleiss 1971), computed by statsmodels.stats.inter_rater.fleiss_kappa; "
+    "SE: Gwet (2008) linearised variance (non-null; subjects sampled, raters fixed); "
+    "95% CI: kappa +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None) -> Statistic:
+    """Fleiss' kappa for a fixed number of raters per subject.
+
+    Parameters
+    ----------
+    ratings : n_subjects x n_raters table of hashable labels
+        One row per subject. The raters need not be the same people for every
+        subject, but every subject needs the same number of ratings: subjects
+        with any missing rating are dropped.
+    categories : sequence of labels, optional
+        Every possible answer (checks the labels; unused categories do not
+        change Fleiss' kappa).
+
+    Returns
+    -------
+    Statistic
+        ``value`` kappa, ``se`` and ``ci95``. None when every rating falls in
+        one category (chance agreement 1), or with fewer than two subjects or
+        raters.
+
+    Notes
+    -----
+    With r_ik raters putting subject i in category k, r raters per subject
+    and p_k = sum_i r_ik / (n r) (Fleiss 1971):
+
+    .. math:: \\bar P = \\frac{1}{n}\\sum_i \\frac{\\sum_k r_{ik}^2 - r}{r(r - 1)},\\quad
+              \\bar P_e = \\sum_k p_k^2,\\quad
+              \\kappa = \\frac{\\bar P - \\bar P_e}{1 - \\bar P_e}
+
+    The point estimate comes from statsmodels, which reproduces Fleiss'
+    (1971) printed 0.430. Fleiss (1971) and Fleiss, Nee & Landis (1979) give
+    only the SE under kappa = 0, which is for testing and not for intervals;
+    the SE here is Gwet's (2008) linearised non-null variance for the
+    generalised pi (Fleiss' kappa), as in irrCAC's ``fleiss.kappa.raw``. With
+    two raters Fleiss' kappa is Scott's pi. Maher et al. (2003) report PEDro
+    item reliability with a multirater kappa of this kind (0.36-0.80).
+    Interpretation: Landis & Koch (1977) bands as for :func:`cohen_kappa`;
+    Fleiss (1981): < 0.40 poor, 0.40-0.75 fair to good, > 0.75 excellent.
+
+    References
+    ----------
+    Fleiss JL. Measuring nominal scale agreement among many raters. Psychol
+    Bull 1971;76:378-382. Fleiss JL. Statistical Methods for Rates and
+    Proportions, 2nd ed. Wiley, 1981. Gwet KL. Br J Math Stat Psychol
+    2008;61:29-48.
+
+    Examples
+    --------
+    >>> rows = [["Y", "Y", "Y"], ["N", "N", "Y"], ["N", "N", "N"], ["Y", "Y", "Y"]]
+    >>> round(fleiss_kappa(rows).value, 3)
+    0.667
+    """
+    counts, cats, problem, n, dropped = _multirater_counts(ratings, categories, _FLEISS_METHOD)
+    if problem is not None:
+        return problem
+    r = counts.sum(axis=1)
+    shares = counts.sum(axis=0) / counts.sum()
+    pe = float(np.sum(shares**2))
+    if 1 - pe < _TOLERANCE:
+        return Statistic(
+            None,
+            reason=(
+                f"every rating is {cats[int(np.argmax(shares))]!r}, so chance agreement "
+                "is 1 and Fleiss' kappa is 0/0; report the observed agreement instead"
+            ),
+            method=_FLEISS_METHOD,
+            n=n,
+            n_excluded=dropped,
+        )
+    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
+
+    kappa = float(statsmodels_fleiss_kappa(counts, method="fleiss"))
+    pi = np.mean(counts / r[:, None], axis=0)  # equals ``shares`` once rows are complete
+    se = _gwet_linearised_se(counts, kappa, pe, (counts @ pi) / r)
+    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_FLEISS_METHOD, n=n, n_excluded=dropped)
+
+
+_ALPHA_METHOD = (
+    "Krippendorff's alpha, nominal (Krippendorff 2011), computed by the krippendorff "
+    "package; uses every unit rated at least twice; no SE (Krippendorff recommends a bootstrap)"
+)
+
+
+def krippendorff_alpha(ratings: Any, categories: Sequence[Hashable] | None = None) -> Statistic:
+    """Krippendorff's alpha for nominal ratings, any number of raters, gaps allowed.
+
+    Parameters
+    ----------
+    ratings : n_subjects x n_raters table of hashable labels
+        One row per subject (unit), one column per rater; missing ratings are
+        allowed. Unlike the other statistics, subjects are *not* dropped for a
+        missing rating: every subject rated at least twice is used, and only
+        those rated once or not at all are excluded (``n_excluded``).
+    categories : sequence of labels, optional
+        Every possible answer (checks the labels; for nominal alpha unused
+        categories do not change the value).
+
+    Returns
+    -------
+    Statistic
+        ``value`` alpha; no SE or CI. None when no subject was rated twice or
+        all pairable ratings are one category (expected disagreement 0).
+
+    Notes
+    -----
+    From the coincidence matrix o_ck of pairable values, n_c its margins and
+    n the number of pairable values (Krippendorff 2011):
+
+    .. math:: \\alpha = 1 - \\frac{D_o}{D_e} = 1 - (n - 1)
+              \\frac{\\sum_{c \\ne k} o_{ck}}{\\sum_{c \\ne k} n_c n_k}
+
+    The value comes from the ``krippendorff`` package (level "nominal"),
+    which reproduces Krippendorff's worked example (alpha = 0.743).
+    Krippendorff recommends a bootstrap for its uncertainty (Hayes &
+    Krippendorff 2007); no SE is given here. Interpretation (Krippendorff
+    2004, p. 241): alpha >= 0.800 reliable; 0.667-0.800 only for tentative
+    conclusions; < 0.667 discard.
+
+    References
+    ----------
+    Krippendorff K. Computing Krippendorff's alpha-reliability. Annenberg
+    School for Communication Departmental Papers 43, 2011. Krippendorff K.
+    Content Analysis: An Introduction to Its Methodology, 2nd ed. Sage, 2004.
+    Hayes AF, Krippendorff K. Answering the call for a standard reliability
+    measure for coding data. Commun Methods Meas 2007;1:77-89.
+
+    Examples
+    --------
+    >>> rows = [["Y", "Y"], ["N", "N"], ["Y", None], ["N", "Y"]]
+    >>> r = krippendorff_alpha(rows)
+    >>> round(r.value, 3), r.n, r.n_excluded
+    (0.444, 3, 1)
+    """
+    rows = _rows(ratings)
+    pairable = [row for row in rows if sum(not _is_missing(x) for x in row) >= 2]
+    n, excluded = len(pairable), len(rows) - len(pairable)
+    if n == 0:
+        return Statistic(
+            None,
+            reason="no subject was rated by two or more raters, so nothing can be compared",
+            method=_ALPHA_METHOD,
+            n=n,
+            n_excluded=excluded,
+        )
+    observed = [x for row in pairable for x in row if not _is_missing(x)]
+    cats = _categories(observed, categories)
+    used = list(dict.fromkeys(observed))
+    if len(used) < 2:
+        return Statistic(
+            None,
+            reason=(
+                f"every rating is {used[0]!r}, so the expected disagreement is 0 and "
+                "alpha is 0/0; report the observed agreement instead"
+            ),
+            method=_ALPHA_METHOD,
+            n=n,
+            n_excluded=excluded,
+        )
+    import krippendorff
+
+    code = {label: float(i) for i, label in enumerate(cats)}
+    reliability_data = np.array(
+        [[np.nan if _is_missing(x) else code[x] for x in row] for row in pairable]
+    ).T  # krippendorff wants raters x units
+    alpha = krippendorff.alpha(reliability_data=reliability_data, level_of_measurement="nominal")
+    return Statistic(alpha, method=_ALPHA_METHOD, n=n, n_excluded=excluded)
+
+
+# --------------------------------------------------------------------------
+# Numeric ratings: ICC and Bland-Altman
+# --------------------------------------------------------------------------
+
+
+def _numeric_rows(ratings: Any) -> tuple[np.ndarray, int]:
+    """Complete rows as a float matrix, and the number of rows dropped."""
+    rows = _rows(ratings)
+    kept = []
+    for i, row in enumerate(rows):
+        if any(_is_missing(x) for x in row):
+            continue
+        try:
+            kept.append([float(x) for x in row])
+        except (TypeError, ValueError):
+            bad = next(x for x in row if not _is_number(x))
+            raise ValueError(f"the ICC needs numeric ratings; subject {i + 1} has {bad!r}") from None
+    width = len(rows[0]) if rows else 0
+    return np.array(kept, dtype=float).reshape(len(kept), width), len(rows) - len(kept)
+
+
+def _is_number(x: Any) -> bool:
+    try:
+        float(x)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _single_bounds(f_lower: float, f_upper: float, k: int) -> tuple[float, float]:
+    """F-ratio bounds -> bounds of a single-rater ICC, (F - 1)/(F + k - 1)."""
+
+    def bound(f: float) -> float:
+        return 1.0 if math.isinf(f) else (f - 1) / (f + k - 1)
+
+    return bound(f_lower), bound(f_upper)
+
+
+def _average_bounds(f_lower: float, f_upper: float) -> tuple[float, float]:
+    """F-ratio bounds -> bounds of an average-rater ICC, 1 - 1/F."""
+
+    def bound(f: float) -> float:
+        return 1.0 if math.isinf(f) else (1 - 1 / f if f > 0 else -math.inf)
+
+    return bound(f_lower), bound(f_upper)
+
+
+_ICC_METHOD = {
+    "ICC(1,1)": "one-way random effects, single rater",
+    "ICC(2,1)": "two-way random effects, absolute agreement, single rater",
+    "ICC(3,1)": "two-way mixed effects, consistency, single rater",
+    "ICC(1,k)": "one-way random effects, mean of k raters",
+    "ICC(2,k)": "two-way random effects, absolute agreement, mean of k raters",
+    "ICC(3,k)": "two-way mixed effects, consistency, mean of k raters",
+}
+
+
+def icc(ratings: Any, form: str) -> Statistic:
+    """Intraclass correlation of Shrout & Fleiss (1979), with its 95 % CI.
+
+    Parameters
+    ----------
+    ratings : n_subjects x k_raters table of numbers
+        One row per subject (e.g. a study's PEDro total), one column per
+        rater; every rater rates every subject. Subjects with a missing rating
+        are dropped (listwise, as pingouin's ``nan_policy="omit"``).
+    form : str
+        One of :data:`ICC_FORMS`: ``"ICC(1,1)"``, ``"ICC(2,1)"``,
+        ``"ICC(3,1)"`` (a single rater's reliability) or ``"ICC(1,k)"``,
+        ``"ICC(2,k)"``, ``"ICC(3,k)"`` (reliability of the mean of the k
+        raters). There is no default: the model must be chosen and reported.
+
+    Returns
+    -------
+    Statistic
+        ``value`` the ICC, ``ci95`` its F-based interval, no ``se``. None with
+        fewer than two subjects or raters, or no variance at all.
+
+    Notes
+    -----
+    From the two-way ANOVA of the n x k table: BMS (between subjects, df
+    n-1), JMS (between raters, df k-1), EMS (residual, df (n-1)(k-1)) and WMS
+    (within subjects, df n(k-1)) (Shrout & Fleiss 1979, Table 3):
+
+    .. math::
+        ICC(1,1) = \\frac{BMS - WMS}{BMS + (k-1)WMS},\\quad
+        ICC(2,1) = \\frac{BMS - EMS}{BMS + (k-1)EMS + k(JMS - EMS)/n},\\quad
+        ICC(3,1) = \\frac{BMS - EMS}{BMS + (k-1)EMS}
+
+        ICC(1,k) = \\frac{BMS - WMS}{BMS},\\quad
+        ICC(2,k) = \\frac{BMS - EMS}{BMS + (JMS - EMS)/n},\\quad
+        ICC(3,k) = \\frac{BMS - EMS}{BMS}
+
+    95 % intervals (Shrout & Fleiss 1979; McGraw & Wong 1996, Tables 7-8):
+    for ICC(1,.) with F = BMS/WMS and ICC(3,.) with F = BMS/EMS,
+    F_L = F / F_{.975}(df1, df2) and F_U = F x F_{.975}(df2, df1) give
+    (F - 1)/(F + k - 1) for a single rater and 1 - 1/F for the mean. For
+    ICC(2,1) the Satterthwaite approximation of Fleiss & Shrout (1978):
+    with a = k rho/(n(1-rho)), b = 1 + k rho (n-1)/(n(1-rho)), rho = ICC(2,1),
+
+    .. math:: \\nu = \\frac{(a\\,JMS + b\\,EMS)^2}
+              {(a\\,JMS)^2/(k-1) + (b\\,EMS)^2/((n-1)(k-1))}
+
+    F* = F_{.975}(n-1, nu), F** = F_{.975}(nu, n-1), and
+
+    .. math:: L = \\frac{n(BMS - F^* EMS)}{F^*(k\\,JMS + (kn - k - n)EMS) + n\\,BMS},\\quad
+              U = \\frac{n(F^{**} BMS - EMS)}{k\\,JMS + (kn - k - n)EMS + n F^{**} BMS}
+
+    ICC(2,k)'s interval is McGraw & Wong's for ICC(A,k), which equals the
+    Spearman-Brown step-up kL/(1 + (k-1)L) of these bounds. The intervals
+    match R's psych::ICC on Shrout & Fleiss' example.
+
+    Which form: ICC(1,.) when each subject has its own raters; ICC(2,.) when
+    the raters are a sample and absolute agreement matters (two assessors of
+    a review); ICC(3,.) when only these raters matter and a constant offset
+    between them is acceptable. PEDro studies have used ICC(1,1) (Maher et al.
+    2003: 0.56, 95% CI 0.47-0.65) and ICC(2,1) (Tooth et al. 2005).
+    Interpretation, judged on the CI (Koo & Li 2016): < 0.5 poor, 0.5-0.75
+    moderate, 0.75-0.9 good, > 0.9 excellent. Cicchetti (1994): < 0.40 poor,
+    0.40-0.59 fair, 0.60-0.74 good, 0.75-1.00 excellent.
+
+    References
+    ----------
+    Shrout PE, Fleiss JL. Intraclass correlations: uses in assessing rater
+    reliability. Psychol Bull 1979;86:420-428. Fleiss JL, Shrout PE.
+    Approximate interval estimation for a certain intraclass correlation
+    coefficient. Psychometrika 1978;43:259-262. McGraw KO, Wong SP. Forming
+    inferences about some intraclass correlation coefficients. Psychol Methods
+    1996;1:30-46 (correction 1:390). Koo TK, Li MY. J Chiropr Med
+    2016;15:155-163. Cicchetti DV. Psychol Assess 1994;6:284-290.
+
+    Examples
+    --------
+    >>> r = icc([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
+    ...          [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], "ICC(3,1)")
+    >>> round(r.value, 2), tuple(round(x, 2) for x in r.ci95)
+    (0.71, (0.34, 0.95))
+    """
+    if form not in ICC_FORMS:
+        raise ValueError(f"form must be one of {', '.join(ICC_FORMS)}; got {form!r}")
+    method = f"{form}, {_ICC_METHOD[form]} (Shrout & Fleiss 1979); 95% CI: " + (
+        "Satterthwaite approximation (Fleiss & Shrout 1978; McGraw & Wong 1996)"
+        if form.startswith("ICC(2")
+        else "exact F-based (Shrout & Fleiss 1979; McGraw & Wong 1996)"
+    )
+    y, dropped = _numeric_rows(ratings)
+    n, k = y.shape
+    if n + dropped > 0 and k < 2:
+        return Statistic(
+            None, reason=f"needs at least 2 raters (columns); got {k}", method=method, n=n, n_excluded=dropped
+        )
+    if n < 2:
+        return _too_few(n, dropped, method)
+    if np.ptp(y) == 0:
+        return Statistic(
+            None,
+            reason=f"every rating is {y[0, 0]:g}, so there is no variance to partition and the ICC is 0/0",
+            method=method,
+            n=n,
+            n_excluded=dropped,
+        )
+
+    grand = y.mean()
+    ss_total = float(np.sum((y - grand) ** 2))
+    ss_subjects = k * float(np.sum((y.mean(axis=1) - grand) ** 2))
+    ss_raters = n * float(np.sum((y.mean(axis=0) - grand) ** 2))
+    scale = _TOLERANCE * ss_total / (n * k - 1)
+
+    def mean_square(ss: float, df: int) -> float:
+        ms = max(ss, 0.0) / df
+        return 0.0 if ms < scale else ms
+
+    bms = mean_square(ss_subjects, n - 1)
+    jms = mean_square(ss_raters, k - 1)
+    ems = mean_square(ss_total - ss_subjects - ss_raters, (n - 1) * (k - 1))
+    wms = mean_square(ss_total - ss_subjects, n * (k - 1))
+
+    numerator = {"1": bms - wms, "2": bms - ems, "3": bms - ems}[form[4]]
+    if form.endswith(",1)"):
+        denominator = {
+            "1": bms + (k - 1) * wms,
+            "2": bms + (k - 1) * ems + k * (jms - ems) / n,
+            "3": bms + (k - 1) * ems,
+        }[form[4]]
+    else:
+        denominator = {"1": bms, "2": bms + (jms - ems) / n, "3": bms}[form[4]]
+    if denominator <= scale:
+        return Statistic(
+            None,
+            reason=(f"the subjects' means are all equal and the model's error variance is 0, so {form} is 0/0"),
+            method=method,
+            n=n,
+            n_excluded=dropped,
+        )
+    value = numerator / denominator
+    ci95, ci_reason = _icc_ci(form, bms, jms, ems, wms, n, k)
+    return Statistic(value, ci95=ci95, reason=ci_reason, method=method, n=n, n_excluded=dropped)
+
+
+def _icc_ci(
+    form: str, bms: float, jms: float, ems: float, wms: float, n: int, k: int
+) -> tuple[tuple[float, float] | None, str | None]:
+    """The 95 % interval of ``form``, or None and why."""
+    from scipy.stats import f as f_dist
+
+    alpha = 0.05
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if form[4] in "13":
+            error, df2 = (wms, n * (k - 1)) if form[4] == "1" else (ems, (n - 1) * (k - 1))
+            f_obs = math.inf if error == 0 else bms / error
+            f_lower = f_obs / f_dist.ppf(1 - alpha / 2, n - 1, df2)
+            f_upper = f_obs * f_dist.ppf(1 - alpha / 2, df2, n - 1)
+            bounds = _single_bounds(f_lower, f_upper, k) if form.endswith(",1)") else _average_bounds(f_lower, f_upper)
+        else:
+            rho = (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n)  # ICC(2,1)
+            if rho >= 1 - _TOLERANCE:
+                return (1.0, 1.0), None
+            a = k * rho / (n * (1 - rho))
+            b = 1 + k * rho * (n - 1) / (n * (1 - rho))
+            nu = (a * jms + b * ems) ** 2 / ((a * jms) ** 2 / (k - 1) + (b * ems) ** 2 / ((n - 1) * (k - 1)))
+            if not (math.isfinite(nu) and nu > 0):
+                return None, "the Satterthwaite degrees of freedom are not positive, so no CI is given"
+            f_star = f_dist.ppf(1 - alpha / 2, n - 1, nu)
+            f_star2 = f_dist.ppf(1 - alpha / 2, nu, n - 1)
+            c = k * jms + (k * n - k - n) * ems
+            lower = n * (bms - f_star * ems) / (f_star * c + n * bms)
+            upper = n * (f_star2 * bms - ems) / (c + n * f_star2 * bms)
+            if form == "ICC(2,k)":
+                lower, upper = (k * x / (1 + (k - 1) * x) for x in (lower, upper))
+            bounds = (lower, upper)
+    if not all(math.isfinite(x) for x in bounds):
+        return None, "the F-based confidence interval is unbounded for these data"
+    return (float(bounds[0]), float(bounds[1])), None
+
+
+_BA_METHOD = (
+    "Bland-Altman (1986): bias = mean(A - B), SD of the differences (n - 1), 95% limits of agreement = bias +/- 1.96 SD"
+)
+
+
+def bland_altman(totals_a: Iterable[Any], totals_b: Iterable[Any]) -> BlandAltman:
+    """Bias and 95 % limits of agreement between two raters' totals.
+
+    Parameters
+    ----------
+    totals_a, totals_b : sequence of numbers
+        Each rater's total for the same subjects in the same order (e.g. PEDro
+        totals 0-10 per study). Subjects missing either total are dropped.
+
+    Returns
+    -------
+    BlandAltman
+        ``bias`` mean of A - B, ``sd`` the SD of the differences, ``lower`` and
+        ``upper`` the 95 % limits of agreement. All None (with a reason) for
+        fewer than two subjects.
+
+    Notes
+    -----
+    With d_i = a_i - b_i (Bland & Altman 1986):
+
+    .. math:: \\bar d = \\frac{1}{n}\\sum d_i,\\quad
+              s_d = \\sqrt{\\frac{\\sum (d_i - \\bar d)^2}{n - 1}},\\quad
+              LoA = \\bar d \\pm 1.96\\, s_d
+
+    About 95 % of differences between the raters should fall inside the
+    limits if the differences are roughly normal and do not change with the
+    size of the total (check the plot of d_i against the mean of a_i and
+    b_i). The 1986 paper used 2 SD; 1.96 is the now usual multiplier. There
+    are no interpretation bands: decide beforehand what disagreement in a
+    PEDro total is acceptable (e.g. one point, which can move a trial across
+    a quality band) and compare the limits with it.
+
+    References
+    ----------
+    Bland JM, Altman DG. Statistical methods for assessing agreement between
+    two methods of clinical measurement. Lancet 1986;i(8476):307-310.
+
+    Examples
+    --------
+    >>> r = bland_altman([6, 7, 5, 8], [6, 6, 5, 7])
+    >>> r.bias, round(r.sd, 3)
+    (0.5, 0.577)
+    """
+    a, b, dropped = _complete_pairs(totals_a, totals_b)
+    n = len(a)
+    if n < 2:
+        dropped_note = f" ({dropped} dropped for a missing total)" if dropped else ""
+        return BlandAltman(
+            None,
+            None,
+            None,
+            None,
+            reason=f"needs at least 2 subjects with both totals; got {n}{dropped_note}",
+            method=_BA_METHOD,
+            n=n,
+            n_excluded=dropped,
+        )
+    try:
+        d = np.array(a, dtype=float) - np.array(b, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("Bland-Altman needs numeric totals for both raters") from None
+    bias = float(d.mean())
+    sd = float(d.std(ddof=1))
+    return BlandAltman(bias, sd, bias - 1.96 * sd, bias + 1.96 * sd, method=_BA_METHOD, n=n, n_excluded=dropped)

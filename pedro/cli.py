@@ -1,0 +1,119 @@
+"""The ``pedro`` command: thin click commands over the library.
+
+This is the only module that imports click, and nothing imports it.  Each
+command parses options and calls a library function.  Exit status: 0 clean,
+1 when an error-severity finding remains, 2 when pedro could not run (one
+sentence on stderr, no traceback).  Heavy libraries are imported inside the
+commands so that ``pedro --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import PedroError
+
+EXIT_COULD_NOT_RUN = 2
+
+
+def reports_errors(command):
+    """Turn PedroError into one line on stderr and exit status 2."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PedroError as exc:
+            click.echo(f"pedro: {exc}", err=True)
+            sys.exit(EXIT_COULD_NOT_RUN)
+        except KeyboardInterrupt:
+            click.echo("pedro: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug in pedro: say so plainly, keep the traceback for PEDRO_DEBUG
+            if os.environ.get("PEDRO_DEBUG"):
+                raise
+            click.echo(f"pedro: internal error ({type(exc).__name__}: {exc}); nothing was written. This is a "
+                       "bug in pedro: please report it with the input file (set PEDRO_DEBUG=1 for details)",
+                       err=True)
+            sys.exit(EXIT_COULD_NOT_RUN)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pedro")
+def main():
+    """Score PEDro item sheets, check their consistency, and write audited workbooks."""
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Audited workbook to write (default: INPUT's name + .audited.xlsx, beside it).")
+@click.option("--bands", metavar="NAME", help="Band set for quality bands (see `pedro rubrics`).")
+@click.option("--sheet", metavar="NAME", help="Sheet that holds the items (default: found automatically).")
+@click.option("--rubric", metavar="NAME|FILE", help="Rubric name or TOML file (default: pedro).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
+@click.option("--dry-run", is_flag=True, help="Check and score, but write no workbook.")
+@reports_errors
+def score(input_path, output, bands, sheet, rubric, as_json, dry_run):
+    """Score an item sheet (.xlsx, .xlsm, .csv) and write the audited workbook."""
+    from .engine import score_file
+    from .report import result_to_json, summary_text
+    from .sheets.audited import write_audited
+
+    result = score_file(input_path, sheet=sheet, bands=bands, rubric=rubric)
+    written = None if dry_run else write_audited(result, output)
+    if as_json:
+        report = result_to_json(result)
+        report["output"] = str(written) if written else None
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        click.echo(summary_text(result, written))
+    sys.exit(result.exit_status)
+
+
+@main.command()
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--studies", type=click.Path(path_type=Path),
+              help="Text or CSV file with one trial label per line (first column).")
+@click.option("--rubric", metavar="NAME|FILE", help="Rubric name or TOML file (default: pedro).")
+@reports_errors
+def template(output, studies, rubric):
+    """Write a blank item sheet for an assessor to fill in."""
+    from .rubric import load_rubric
+    from .sheets.template import read_study_list, write_template
+
+    labels = read_study_list(studies) if studies else []
+    written = write_template(output, load_rubric(rubric), labels)
+    click.echo(f"wrote {written} ({len(labels)} trial(s) listed)")
+
+
+@main.command()
+@click.option("--rubric", metavar="NAME|FILE", help="Rubric name or TOML file (default: pedro).")
+@click.option("--markdown", is_flag=True, help="Print the catalogue as a Markdown table.")
+@reports_errors
+def rules(rubric, markdown):
+    """List the consistency rules: id, severity, what each checks and its PEDro source."""
+    from .catalogue import rules_markdown, rules_text
+
+    click.echo(rules_markdown() if markdown else rules_text())
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="Print the band sets as a Markdown table.")
+@reports_errors
+def rubrics(markdown):
+    """List the rubrics and their band sets, with sources."""
+    from .catalogue import rubrics_markdown, rubrics_text
+
+    click.echo(rubrics_markdown() if markdown else rubrics_text())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,200 @@
+"""The scoring pipeline as a Python API: read -> normalise -> score -> check.
+
+``score_file`` does the work and returns a ``ScoreResult`` holding every table
+(studies, tidy answers, scores, findings, changes); ``write_audited`` (in
+``pedro.sheets.audited``) and the reports (``pedro.report``) only present it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError, SheetError
+from .normalise import RatedSheet, normalise_sheet
+from .rubric import BandSet, Rubric, load_rubric
+from .sheets.layout import HeaderMatcher, detect_layout
+from .sheets.reader import Book, open_book
+
+# Sheets that pedro adds to an audited workbook; a re-run reads them back.
+SCORES_SHEET = "Scores"
+FINDINGS_SHEET = "Findings"
+CHANGE_LOG_SHEET = "Change log"
+PROVENANCE_SHEET = "Provenance"
+PEDRO_SHEETS = (SCORES_SHEET, FINDINGS_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)
+PROVENANCE_MARK = "pedro provenance"
+CHANGE_COLUMNS = ["time", "user", "sheet", "cell", "study", "item", "old", "new", "rule", "reason"]
+SYNONYM_RULE = "answer-synonym"
+
+
+@dataclass
+class ScoreResult:
+    input: Path
+    input_sha256: str
+    book_kind: str
+    rubric: Rubric
+    bands: BandSet
+    sheet: RatedSheet
+    sheet_names: list[str]
+    sheet_choice: str  # how the sheet was chosen, for the summary
+    scores: object  # DataFrame, index study_index
+    findings: object  # DataFrame, FINDING_COLUMNS
+    changes: object  # DataFrame, CHANGE_COLUMNS: this run's changes
+    previous_changes: object  # DataFrame, CHANGE_COLUMNS: the input's own change log, if audited
+    previous_provenance: dict = field(default_factory=dict)
+    time: str = ""
+    user: str = ""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        severity = self.findings["severity"]
+        return {s: int((severity == s).sum()) for s in ("error", "warning", "advisory")}
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.counts["error"] else 0
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        return {
+            "tool": f"pedro {__version__}",
+            "input": self.input.name,
+            "input_sha256": self.input_sha256,
+            "input_sheet": self.sheet.sheet,
+            "header_row": str(self.sheet.layout.header_row),
+            "rubric": self.rubric.name,
+            "rubric_title": self.rubric.title,
+            "rubric_sha256": self.rubric.sha256,
+            "bands": self.bands.name,
+            "bands_definition": self.bands.describe(),
+            "bands_source": self.bands.source,
+            "studies": str(len(self.sheet.studies)),
+            "time": self.time,
+            "user": self.user,
+            "original_input": self.previous_provenance.get("original_input")
+            or self.previous_provenance.get("input") or self.input.name,
+            "original_input_sha256": self.previous_provenance.get("original_input_sha256")
+            or self.previous_provenance.get("input_sha256") or self.input_sha256,
+        }
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers and services
+        return "unknown"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def score_file(path: str | Path, sheet: str | None = None, bands: str | None = None,
+               rubric: Rubric | str | None = None) -> ScoreResult:
+    """Read, normalise, score and check one item sheet."""
+    from .rules import CheckContext, run_rules
+    from .scoring import score_answers
+
+    rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
+    band_set = rubric.band_set(bands)
+    book = open_book(path)
+    grid_name, layout, choice = choose_sheet(book, rubric, sheet)
+    rated = normalise_sheet(book.path.name, book.grid(grid_name), layout, rubric)
+    scores = score_answers(rated.answers, rubric, band_set)
+    findings = run_rules(CheckContext(rated, rubric, band_set, scores))
+    time = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    user = current_user()
+    previous_changes, previous_provenance = read_previous_audit(book)
+    return ScoreResult(
+        input=book.path, input_sha256=file_sha256(book.path), book_kind=book.kind, rubric=rubric,
+        bands=band_set, sheet=rated, sheet_names=book.sheet_names, sheet_choice=choice, scores=scores,
+        findings=findings, changes=synonym_changes(rated, rubric, time, user),
+        previous_changes=previous_changes, previous_provenance=previous_provenance, time=time, user=user)
+
+
+def is_audited(book: Book) -> bool:
+    if PROVENANCE_SHEET not in book.sheet_names:
+        return False
+    rows = book.grid(PROVENANCE_SHEET).rows
+    return bool(rows) and bool(rows[0]) and str(rows[0][0]).strip().lower() == PROVENANCE_MARK
+
+
+def choose_sheet(book: Book, rubric: Rubric, wanted: str | None):
+    """(sheet name, layout, how it was chosen).  The sheet with the most item
+    columns wins; ties go to the first.  pedro's own sheets are skipped."""
+    if wanted is not None:
+        if wanted not in book.sheet_names:
+            raise InputError(f"{book.path.name} has no sheet '{wanted}'; its sheets are: "
+                             f"{', '.join(book.sheet_names)}")
+        return wanted, detect_layout(book.grid(wanted), rubric), f"sheet '{wanted}' (--sheet)"
+    audited = is_audited(book)
+    if audited:
+        recorded = read_previous_audit(book)[1].get("input_sheet")
+        if recorded in book.sheet_names:
+            return recorded, detect_layout(book.grid(recorded), rubric), \
+                f"sheet '{recorded}' (recorded in the Provenance sheet)"
+    candidates = [n for n in book.sheet_names if not (audited and n in PEDRO_SHEETS)]
+    matcher = HeaderMatcher(rubric)
+    found, errors = [], []
+    for name in candidates:
+        try:
+            layout = detect_layout(book.grid(name), rubric, matcher)
+        except SheetError as exc:
+            errors.append(str(exc))
+            continue
+        found.append((len(layout.items), name, layout))
+    if not found:
+        if len(errors) == 1:
+            raise SheetError(f"{book.path.name}: {errors[0]}")
+        raise SheetError(f"no sheet of {book.path.name} has the PEDro item columns: " + " | ".join(errors))
+    best = max(found, key=lambda f: f[0])  # max keeps the first of equals
+    _, name, layout = best
+    how = f"sheet '{name}'" + (" (the only sheet)" if len(book.sheet_names) == 1 else
+                               f" (the sheet with the item columns; others: "
+                               f"{', '.join(n for n in book.sheet_names if n != name)})")
+    return name, layout, how
+
+
+def read_previous_audit(book: Book):
+    """The change log and provenance that an audited input already carries."""
+    import pandas as pd
+
+    changes = pd.DataFrame(columns=CHANGE_COLUMNS)
+    provenance: dict[str, str] = {}
+    if not is_audited(book):
+        return changes, provenance
+    for row in book.grid(PROVENANCE_SHEET).rows[1:]:
+        if len(row) >= 2 and row[0] is not None:
+            provenance[str(row[0])] = "" if row[1] is None else str(row[1])
+    if CHANGE_LOG_SHEET in book.sheet_names:
+        rows = book.grid(CHANGE_LOG_SHEET).rows
+        body = [list(r[:len(CHANGE_COLUMNS)]) + [None] * (len(CHANGE_COLUMNS) - len(r)) for r in rows[1:]
+                if any(v is not None for v in r)]
+        changes = pd.DataFrame(body, columns=CHANGE_COLUMNS) if body else changes
+    return changes, provenance
+
+
+def synonym_changes(rated: RatedSheet, rubric: Rubric, time: str, user: str):
+    """One change-log row per answer cell that normalising rewrites."""
+    import pandas as pd
+
+    from .normalise import answer_text
+
+    rewritten = rated.answers[rated.answers["rewrite"]]
+    old = [answer_text(v) for v in rewritten["raw"]]
+    return pd.DataFrame({
+        "time": time, "user": user, "sheet": rated.sheet, "cell": rewritten["cell"].tolist(),
+        "study": rated.studies.loc[rewritten["study_index"], "study"].tolist(),
+        "item": rewritten["item"].tolist(), "old": old, "new": rewritten["answer"].tolist(),
+        "rule": SYNONYM_RULE,
+        "reason": [f"'{o}' is written as {a} (rubric {rubric.name}, [answers.synonyms] {a})"
+                   for o, a in zip(old, rewritten["answer"])],
+    }, columns=CHANGE_COLUMNS)

@@ -1,0 +1,55 @@
+"""The consistency rules, listed in one place.
+
+``RULES`` is the catalogue: ``pedro rules`` prints it, the README's catalogue
+is generated from it, and a test checks that ids are unique and every rule
+cites the PEDro criterion it enforces.  Ids are stable and never reused.
+"""
+
+from __future__ import annotations
+
+from . import allocation, answers, blinding, evidence, followup, labels, layout, totals
+from .base import FINDING_COLUMNS, SEVERITIES, CheckContext, Rule
+
+RULES: tuple[Rule, ...] = (
+    answers.UNRECOGNISED,
+    answers.MISSING,
+    answers.UNCLEAR,
+    totals.TOTAL_UNREADABLE,
+    totals.TOTAL_MISMATCH,
+    totals.BAND_MISMATCH,
+    totals.BAND_UNRECOGNISED,
+    allocation.QUASI_RANDOM,
+    allocation.RANDOM_WITHOUT_METHOD,
+    allocation.NO_METHOD_COLUMN,
+    allocation.CONCEALMENT_WITHOUT_RANDOMISATION,
+    allocation.NOT_RANDOMISED,
+    blinding.BLINDING_CLAIMED,
+    followup.FOLLOWUP_BELOW,
+    followup.FOLLOWUP_ABOVE,
+    followup.FOLLOWUP_NUMBERS_MISSING,
+    followup.FOLLOWUP_NUMBERS_INVALID,
+    evidence.YES_WITHOUT_EVIDENCE,
+    labels.DUPLICATE_LABEL,
+    labels.ANSWERS_WITHOUT_LABEL,
+    layout.HEADER_CONFLICT,
+    layout.SKIPPED_ROW,
+)
+
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+def run_rules(context: CheckContext, rules=RULES):
+    """All findings as one table, ordered by rule id, then row."""
+    import pandas as pd
+
+    frames = [frame for rule in rules if not (frame := rule.check(context, rule)).empty]
+    if not frames:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    findings = pd.concat(frames, ignore_index=True)[FINDING_COLUMNS]
+    severity_rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    order = findings.assign(_rank=severity_rank, _row=findings["row"].fillna(0)).sort_values(
+        ["_row", "_rank", "rule"], kind="stable").index
+    return findings.loc[order].reset_index(drop=True)
+
+
+__all__ = ["RULES", "RULES_BY_ID", "Rule", "CheckContext", "run_rules", "FINDING_COLUMNS", "SEVERITIES"]

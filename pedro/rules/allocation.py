@@ -1,0 +1,110 @@
+"""Rules on random allocation (item 2) and concealed allocation (item 3)."""
+
+from ..text import fold_spelling, fold_text
+from .base import Rule, no_findings
+
+ITEM2_NOTE = ("PEDro item 2 note: satisfied if the report states that allocation was random; quasi-random "
+              "allocation (hospital record number, birth date, alternation) does not satisfy it")
+
+
+def _blank(value) -> bool:
+    return value is None or not str(value).strip()
+
+
+def quasi_random_phrase(method, phrases) -> str | None:
+    """The quasi-random phrase that a method description contains, if any."""
+    if _blank(method):
+        return None
+    text = fold_spelling(fold_text(method))
+    return next((phrase for phrase in phrases if phrase in text), None)
+
+
+def check_quasi_random(ctx, rule):
+    """Item 2 "Y" although the reported method of allocation is quasi-random."""
+    if ctx.sheet.layout.role("method") is None:
+        return no_findings()
+    params = ctx.params("quasi_random")
+    item = params["item"]
+    phrases = [fold_spelling(fold_text(p)) for p in params["phrases"]]
+    method = ctx.sheet.studies["method"]
+    yes = ctx.answer(item).eq("Y")
+    found = method[yes].map(lambda m: quasi_random_phrase(m, phrases))
+    found = found[found.notna()]
+    rows = list(found.index)
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,
+                              method=method.loc[rows].tolist(), method_cell=ctx.role_cells("method", rows),
+                              phrase=found.tolist())
+
+
+def check_random_without_method(ctx, rule):
+    """Item 2 "Y" with the sheet's randomisation-method cell left empty."""
+    if ctx.sheet.layout.role("method") is None:
+        return no_findings()
+    item = ctx.params("quasi_random")["item"]
+    method = ctx.sheet.studies["method"]
+    rows = list(method.index[ctx.answer(item).eq("Y") & method.map(_blank)])
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,
+                              method_cell=ctx.role_cells("method", rows))
+
+
+def check_no_method_column(ctx, rule):
+    """The sheet has no randomisation-method column, so quasi-random allocation cannot be checked."""
+    if ctx.sheet.layout.role("method") is not None or ctx.sheet.studies.empty:
+        return no_findings()
+    return ctx.sheet_finding(rule, cell=f"{ctx.sheet.layout.header_row}:{ctx.sheet.layout.header_row}")
+
+
+def check_concealment_without_randomisation(ctx, rule):
+    """Item 3 "Y" (concealed allocation) while item 2 (random allocation) is not "Y"."""
+    params = ctx.params("concealment")
+    random_item, concealed_item = params["randomisation_item"], params["concealment_item"]
+    random_answer = ctx.answer(random_item)
+    mask = ctx.answer(concealed_item).eq("Y") & random_answer.ne("Y")
+    rows = list(mask.index[mask])
+    return ctx.trial_findings(rule, rows, ctx.item_cells(concealed_item, rows), "Y", item=concealed_item,
+                              random_item=random_item,
+                              random_answer=[a if a is not None else "missing" for a in random_answer.loc[rows]])
+
+
+def check_not_randomised(ctx, rule):
+    """Item 2 answered "N" or "?": the trial is not shown to be randomised."""
+    item = ctx.params("quasi_random")["item"]
+    answer = ctx.answer(item)
+    rows = list(answer.index[answer.isin(["N", "?"])])
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item)
+
+
+QUASI_RANDOM = Rule(
+    id="PD301", name="quasi-random-allocation", severity="error",
+    message="{cell}: item 2 is 'Y' but the method in {method_cell} ('{method}') is quasi-random "
+            "('{phrase}'); PEDro does not accept quasi-random allocation, so item 2 should be 'N'",
+    criterion=ITEM2_NOTE, check=check_quasi_random)
+
+RANDOM_WITHOUT_METHOD = Rule(
+    id="PD302", name="random-without-method", severity="warning",
+    message="{cell}: Y on random allocation with no reported method ({method_cell} is empty); the method need "
+            "not be given, but confirm the report states that allocation was random and is not quasi-random",
+    criterion=ITEM2_NOTE, check=check_random_without_method)
+
+NO_METHOD_COLUMN = Rule(
+    id="PD303", name="no-method-column", severity="advisory",
+    message="the sheet has no randomisation-method column, so pedro cannot check item 2 for quasi-random "
+            "allocation; add a column 'Randomisation method' to have it checked",
+    criterion=ITEM2_NOTE, check=check_no_method_column, scope="sheet")
+
+CONCEALMENT_WITHOUT_RANDOMISATION = Rule(
+    id="PD304", name="concealment-without-randomisation", severity="warning",
+    message="{cell}: item 3 (concealed allocation) is 'Y' while item {random_item} (random allocation) is "
+            "'{random_answer}'; concealment is defined for a random schedule, so justify or correct it",
+    criterion="PEDro item 3 note: concealment means the person deciding eligibility did not know the group "
+              "the subject would enter; a quasi-random schedule such as alternation is predictable "
+              "(PEDRO-NOTES 4.5)",
+    check=check_concealment_without_randomisation)
+
+NOT_RANDOMISED = Rule(
+    id="PD305", name="not-randomised", severity="advisory",
+    message="{cell}: item 2 (random allocation) is '{value}', so the trial is not shown to be randomised; the "
+            "PEDro scale and its quality bands are meant for randomised trials",
+    criterion="PEDro indexes randomised and quasi-randomised trials; bands are not meaningful for "
+              "non-randomised studies (PEDRO-NOTES 1.3, 4.15)",
+    check=check_not_randomised)

@@ -1,0 +1,53 @@
+"""Rules on the answers themselves: recognised, present, clear."""
+
+from .base import Rule
+
+GENERAL_RULE = ("PEDro scale, general rule: each item is satisfied or not, and points are only awarded "
+                "when a criterion is clearly satisfied (pedro.org.au/english/resources/pedro-scale/)")
+
+
+def _by_status(ctx, status):
+    answers = ctx.sheet.answers
+    return answers[answers["status"] == status]
+
+
+def check_unrecognised(ctx, rule):
+    """An answer that is not Y, N, ? or one of the rubric's synonyms."""
+    bad = _by_status(ctx, "unrecognised")
+    return ctx.trial_findings(rule, bad["study_index"], bad["cell"], bad["raw"], item=bad["item"])
+
+
+def check_missing(ctx, rule):
+    """A blank answer: the item has not been rated, so the total is not known."""
+    blank = _by_status(ctx, "missing")
+    labels = [ctx.rubric.item(i).label.lower() for i in blank["item"]]
+    scored = [i in ctx.rubric.scored_items for i in blank["item"]]
+    effect = ["the total is not known until it is rated" if s else "item 1 is not scored, so the total is unaffected"
+              for s in scored]
+    return ctx.trial_findings(rule, blank["study_index"], blank["cell"], blank["raw"], item=blank["item"],
+                              label=labels, effect=effect)
+
+
+def check_unclear(ctx, rule):
+    """An answer of "?" (unclear): it scores 0, as PEDro requires, and stays visible."""
+    answers = ctx.sheet.answers
+    unclear = answers[answers["answer"] == "?"]
+    return ctx.trial_findings(rule, unclear["study_index"], unclear["cell"], unclear["raw"], item=unclear["item"])
+
+
+UNRECOGNISED = Rule(
+    id="PD101", name="unrecognised-answer", severity="error",
+    message="{cell}: answer '{value}' for item {item} is not Y, N, ? or a synonym the rubric lists; "
+            "correct the cell (pedro does not guess, and does not count it as N)",
+    criterion=GENERAL_RULE, check=check_unrecognised)
+
+MISSING = Rule(
+    id="PD102", name="missing-answer", severity="warning",
+    message="{cell}: no answer for item {item} ({label}); {effect}",
+    criterion=GENERAL_RULE, check=check_missing)
+
+UNCLEAR = Rule(
+    id="PD103", name="unclear-answer", severity="advisory",
+    message="{cell}: item {item} is answered unclear ('{value}'); it scores 0 because a point is awarded "
+            "only when a criterion is clearly satisfied",
+    criterion=GENERAL_RULE, check=check_unclear)

@@ -1,0 +1,136 @@
+"""What a consistency rule is, and the context it checks.
+
+A rule is a plain function over the tidy tables that returns finding rows,
+plus a frozen record beside it: a stable id (never reused), a name, a default
+severity, a one-line message template, and the PEDro criterion or note that it
+enforces.  Findings are rows of one table (``FINDING_COLUMNS``) that becomes the
+Findings sheet, the CLI summary, the JSON report and the test oracle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..normalise import RatedSheet
+from ..rubric import BandSet, Rubric
+
+SEVERITIES = ("error", "warning", "advisory")
+FINDING_COLUMNS = ["rule", "name", "severity", "sheet", "cell", "study", "study_index", "row", "item",
+                   "value", "message"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str
+    message: str  # template, filled per finding with the fields the check gives
+    criterion: str  # the PEDro criterion or note enforced, with its source
+    check: Callable[["CheckContext", "Rule"], object]
+    scope: str = "trial"  # "trial" (one finding per trial or cell) or "sheet"
+
+    @property
+    def summary(self) -> str:
+        """The first line of the check's docstring: what the rule looks for."""
+        return (self.check.__doc__ or "").strip().splitlines()[0] if self.check.__doc__ else ""
+
+
+@dataclass
+class CheckContext:
+    sheet: RatedSheet
+    rubric: Rubric
+    bands: BandSet
+    scores: object  # DataFrame from pedro.scoring.score_answers
+
+    @cached_property
+    def wide(self):
+        """Canonical answers: one row per study, one column per item present."""
+        import pandas as pd
+
+        wide = self.sheet.wide("answer")
+        return wide.reindex(pd.RangeIndex(len(self.sheet.studies), name="study_index"))
+
+    def answer(self, item: int):
+        """The answers to one item as a Series over studies (None where absent)."""
+        import pandas as pd
+
+        if item in self.wide.columns:
+            return self.wide[item]
+        return pd.Series([None] * len(self.sheet.studies), index=self.wide.index, dtype=object)
+
+    def params(self, group: str) -> dict:
+        return self.rubric.params(group)
+
+    def role_cells(self, role: str, study_index):
+        """The cells of a role's column (e.g. "total") for the given studies."""
+        column = self.sheet.layout.role(role)
+        rows = self.sheet.studies.loc[study_index, "row"]
+        return [f"{column.letter}{r}" for r in rows] if column else [""] * len(rows)
+
+    def item_cells(self, item: int, study_index):
+        column = self.sheet.layout.items.get(item)
+        rows = self.sheet.studies.loc[study_index, "row"]
+        return [f"{column.letter}{r}" for r in rows] if column else [""] * len(rows)
+
+    def trial_findings(self, rule: Rule, study_index, cells, values, item=None, **fields):
+        """Finding rows for the given studies.  ``item``, ``values`` and each
+        field may be a scalar or a sequence aligned with ``study_index``; the
+        message template is filled with them and with ``cell`` and ``value``."""
+        import pandas as pd
+
+        study_index = list(study_index)
+        if not study_index:
+            return _empty()
+        n = len(study_index)
+
+        def column(value):
+            if isinstance(value, (list, tuple)) or hasattr(value, "__array__"):
+                return list(value)
+            return [value] * n
+
+        items, cells, values = column(item), column(cells), column(values)
+        fields = {k: column(v) for k, v in fields.items()}
+        studies = self.sheet.studies.loc[study_index]
+        messages = []
+        for i in range(n):
+            context = {k: v[i] for k, v in fields.items()}
+            context.update(cell=cells[i], value=_show(values[i]), item=items[i],
+                           study=studies["study"].iat[i])
+            messages.append(rule.message.format(**context))
+        return pd.DataFrame({
+            "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
+            "cell": cells, "study": studies["study"].tolist(), "study_index": study_index,
+            "row": studies["row"].tolist(), "item": items, "value": [_show(v) if v is not None else None
+                                                                      for v in values],
+            "message": messages,
+        })
+
+    def sheet_finding(self, rule: Rule, cell: str = "", value=None, item=None, **fields):
+        import pandas as pd
+
+        message = rule.message.format(cell=cell, value=_show(value), item=item, **fields)
+        return pd.DataFrame([{
+            "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
+            "cell": cell, "study": None, "study_index": None, "row": None, "item": item,
+            "value": None if value is None else _show(value), "message": message,
+        }])
+
+
+def _show(value) -> str:
+    if value is None:
+        return "(blank)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _empty():
+    import pandas as pd
+
+    return pd.DataFrame(columns=FINDING_COLUMNS)
+
+
+def no_findings():
+    return _empty()

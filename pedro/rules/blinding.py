@@ -1,0 +1,28 @@
+"""Rules on blinding (items 5 and 6)."""
+
+from .base import Rule, no_findings
+
+BLINDING_NOTE = ("PEDro items 5-6 note: subjects and therapists are blind only if they could be expected to "
+                 "have been unable to distinguish between the treatments applied to different groups")
+
+
+def check_blinding_claimed(ctx, rule):
+    """Item 5 or 6 "Y": blinding subjects or therapists is rarely possible in exercise and other
+    non-disguisable interventions, so the rating deserves a second look."""
+    import pandas as pd
+
+    frames = []
+    for item in ctx.params("blinding")["items"]:
+        answer = ctx.answer(item)
+        rows = list(answer.index[answer.eq("Y")])
+        who = "subjects" if item == 5 else "therapists"
+        frames.append(ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item, who=who))
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else no_findings()
+
+
+BLINDING_CLAIMED = Rule(
+    id="PD401", name="blinding-claimed", severity="advisory",
+    message="{cell}: item {item} says all {who} were blind; in exercise and other non-disguisable "
+            "interventions this is rarely possible; confirm the {who} could not tell the treatments apart",
+    criterion=BLINDING_NOTE, check=check_blinding_claimed)

@@ -1,0 +1,25 @@
+"""Rules on the evidence columns (a quote or page supporting an answer)."""
+
+from .base import Rule
+
+EVIDENCE_NOTE = ("PEDro general rule: points are only awarded when a criterion is clearly satisfied on a "
+                 "literal reading of the report, so a 'Y' should point to the text that satisfies it")
+
+
+def check_yes_without_evidence(ctx, rule):
+    """A "Y" on an item whose evidence column is present but empty for that trial."""
+    answers = ctx.sheet.answers
+    items = [i for i in ctx.params("evidence")["items"] if i in ctx.sheet.layout.evidence]
+    subset = answers[answers["item"].isin(items) & answers["answer"].eq("Y")]
+    blank = subset["evidence"].map(lambda v: v is None or not str(v).strip()).astype(bool)
+    subset = subset.loc[blank]
+    evidence_cells = [f"{ctx.sheet.layout.evidence[i].letter}{r}" for i, r in zip(subset["item"], subset["row"])]
+    return ctx.trial_findings(rule, subset["study_index"], subset["cell"], subset["raw"], item=subset["item"],
+                              evidence_cell=evidence_cells)
+
+
+YES_WITHOUT_EVIDENCE = Rule(
+    id="PD601", name="yes-without-evidence", severity="warning",
+    message="{cell}: item {item} is 'Y' but its evidence cell {evidence_cell} is empty; quote or cite the "
+            "text of the report that satisfies the criterion",
+    criterion=EVIDENCE_NOTE, check=check_yes_without_evidence)

@@ -1,0 +1,143 @@
+"""Rules on the reported total and quality band."""
+
+from __future__ import annotations
+
+import re
+
+from ..text import fold_text
+from .base import Rule, no_findings
+
+_TOTAL = re.compile(r"^\s*(\d{1,2})(?:\.0+)?\s*(?:/\s*(\d{1,2}))?\s*$")
+TOTAL_RULE = ("PEDro scale: the total is the number of items 2-11 satisfied (0-10); item 1 is not used to "
+              "calculate the PEDro score (pedro.org.au/english/resources/pedro-scale/)")
+
+
+def parse_total(value) -> tuple[int | None, int | None]:
+    """(points, out of) from 7, 7.0, '7', '7/10'; (None, None) when unreadable."""
+    if isinstance(value, bool):
+        return None, None
+    if isinstance(value, (int, float)):
+        return (int(value), None) if float(value).is_integer() else (None, None)
+    match = _TOTAL.match(fold_text(value))
+    if not match:
+        return None, None
+    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
+
+
+def _reported_totals(ctx):
+    studies = ctx.sheet.studies
+    reported = studies["total"]
+    present = reported.map(lambda v: v is not None and str(v).strip() != "")
+    parsed = reported[present].map(parse_total)
+    return reported, present, parsed
+
+
+def check_total_unreadable(ctx, rule):
+    """A reported total that is not a whole number from 0 to 10 (or 'n/10')."""
+    if ctx.sheet.layout.role("total") is None:
+        return no_findings()
+    reported, _, parsed = _reported_totals(ctx)
+    max_total = ctx.rubric.max_total
+    bad = [i for i, (points, out_of) in parsed.items()
+           if points is None or points > max_total or out_of not in (None, max_total)]
+    return ctx.trial_findings(rule, bad, ctx.role_cells("total", bad), reported.loc[bad].tolist(),
+                              max_total=max_total)
+
+
+def check_total_mismatch(ctx, rule):
+    """A reported total that differs from the number of "Y" on items 2-11."""
+    if ctx.sheet.layout.role("total") is None:
+        return no_findings()
+    reported, _, parsed = _reported_totals(ctx)
+    scores = ctx.scores
+    item_one_yes = ctx.answer(1).eq("Y").astype(int)
+    rows, hints, computed = [], [], []
+    for i, (points, out_of) in parsed.items():
+        if points is None or points > ctx.rubric.max_total or out_of not in (None, ctx.rubric.max_total):
+            continue
+        low, high = int(scores.at[i, "min_total"]), int(scores.at[i, "max_total"])
+        if low <= points <= high:  # known total matches, or an unknown total could
+            continue
+        if low == high:
+            computed.append(str(low))
+        else:
+            computed.append(f"between {low} and {high}, with {high - low} item(s) unknown")
+        if low == high and item_one_yes.at[i] and points == low + 1:
+            hints.append("; it equals the sum of items 1-11: item 1 (eligibility) is not scored")
+        else:
+            hints.append("")
+        rows.append(i)
+    return ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), reported.loc[rows].tolist(),
+                              computed=computed, hint=hints)
+
+
+def fold_band(value) -> str:
+    text = fold_text(value)
+    return re.sub(r"\bquality\b|[^\w]+", " ", text).strip()
+
+
+def check_band_mismatch(ctx, rule):
+    """A reported quality band that is not the band of the computed total."""
+    if ctx.sheet.layout.role("band") is None:
+        return no_findings()
+    studies, scores = ctx.sheet.studies, ctx.scores
+    labels = {fold_band(label) for label in ctx.bands.labels}
+    rows, computed, hints = [], [], []
+    for i, value in studies["band"].items():
+        if value is None or not str(value).strip() or scores.at[i, "band"] is None:
+            continue
+        reported = fold_band(value)
+        if reported not in labels or reported == fold_band(scores.at[i, "band"]):
+            continue
+        rows.append(i)
+        computed.append(scores.at[i, "band"])
+        total = scores.at[i, "min_total"]
+        others = [name for name, bands in ctx.rubric.band_sets.items()
+                  if name != ctx.bands.name and fold_band(bands.band_of(int(total))) == reported]
+        hints.append(f"; it matches band set {', '.join(others)} (pass --bands to use it)" if others else "")
+    totals = [_range_text(scores, i) for i in rows]
+    return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), studies.loc[rows, "band"].tolist(),
+                              computed=computed, total=totals, bands=ctx.bands.name, hint=hints)
+
+
+def check_band_unrecognised(ctx, rule):
+    """A reported band label that the chosen band set does not have."""
+    if ctx.sheet.layout.role("band") is None:
+        return no_findings()
+    labels = {fold_band(label) for label in ctx.bands.labels}
+    band = ctx.sheet.studies["band"]
+    rows = [i for i, v in band.items() if v is not None and str(v).strip() and fold_band(v) not in labels]
+    return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), band.loc[rows].tolist(),
+                              bands=ctx.bands.name, labels=", ".join(ctx.bands.labels))
+
+
+def _range_text(scores, i) -> str:
+    low, high = scores.at[i, "min_total"], scores.at[i, "max_total"]
+    return str(low) if low == high else f"{low}-{high}"
+
+
+TOTAL_UNREADABLE = Rule(
+    id="PD201", name="total-unreadable", severity="error",
+    message="{cell}: reported total '{value}' is not a whole number from 0 to {max_total} (or 'n/{max_total}')",
+    criterion=TOTAL_RULE, check=check_total_unreadable)
+
+TOTAL_MISMATCH = Rule(
+    id="PD202", name="total-mismatch", severity="error",
+    message="{cell}: reported total {value} differs from the sum of items 2-11 ({computed}){hint}",
+    criterion=TOTAL_RULE, check=check_total_mismatch)
+
+BAND_MISMATCH = Rule(
+    id="PD203", name="band-mismatch", severity="error",
+    message="{cell}: reported band '{value}' differs from '{computed}', the band of total {total} under "
+            "band set {bands}{hint}",
+    criterion="Quality bands are a convention of the review, not of PEDro (which notes they are not "
+              "validated); the band must follow from the total under the declared band set",
+    check=check_band_mismatch)
+
+BAND_UNRECOGNISED = Rule(
+    id="PD204", name="band-unrecognised", severity="warning",
+    message="{cell}: reported band '{value}' is not a band of band set {bands} ({labels}); pass --bands "
+            "to choose the convention the sheet uses",
+    criterion="Quality bands are a convention of the review; the band set must be declared "
+              "(PEDro notes the classes are not validated)",
+    check=check_band_unrecognised)

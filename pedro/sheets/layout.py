@@ -1,0 +1,230 @@
+"""Find the header row of an item sheet and what each column holds.
+
+Columns are matched by their label, never by position: an item by its number
+(``2``, ``Q2``, ``C2``, ``Item 2``, ``Criterion 2``), by its name in any of the
+rubric's spellings (``Random allocation``, ``Randomisation``), or by both
+(``2 Random allocation``).  When a number and a name disagree, the name wins
+and the conflict is reported (sheets that drop item 1 often renumber the rest
+1-10).  Other roles (study label, reported total and band, randomisation
+method, numbers for item 8, evidence per item) come from the rubric's
+``[columns]`` tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import SheetError
+from ..rubric import Rubric
+from ..text import fold_text, header_key
+from .reader import Grid
+
+HEADER_SEARCH_ROWS = 50
+ROLES = ("study", "total", "band", "method", "n_allocated", "n_analysed")
+# "Q2", "C2", "Item 2", "Criterion 2", "#2", "(2)", "2.", "2 Random allocation"
+_NUMBERED = re.compile(
+    r"^(?:item|criterion|criteria|crit|question|q|c|i|p|no|nr|n°|#)?\s*[.:#]?\s*[(\[]?0?(\d{1,2})[)\].:\-]?(?=\s|$|[^\d])\s*(.*)$")
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int  # 0-based
+    header: str  # as written
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    role: str  # "item", "evidence", or one of ROLES
+    item: int | None = None
+    strong: bool = True  # a number with an unrecognised name is weak
+    conflict: str | None = None  # number and name disagree
+
+
+@dataclass
+class Layout:
+    sheet: str
+    header_row: int  # Excel row number (1-based)
+    items: dict[int, Column]
+    evidence: dict[int, Column] = field(default_factory=dict)
+    roles: dict[str, Column] = field(default_factory=dict)
+    study_found_by: str = "header"  # or "first text column"
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (cell, message) for sheet-level findings
+
+    def role(self, name: str) -> Column | None:
+        return self.roles.get(name)
+
+
+class HeaderMatcher:
+    """Classifies header texts against a rubric; built once per rubric."""
+
+    def __init__(self, rubric: Rubric):
+        self.rubric = rubric
+        self.item_by_alias: dict[str, int] = {}
+        for item in rubric.items:
+            self.item_by_alias[header_key(item.label)] = item.number
+            for alias in item.aliases:
+                self.item_by_alias.setdefault(alias, item.number)
+        self.role_by_word = {word: role for role in ROLES for word in rubric.columns[role]["words"]}
+        self.evidence_words = sorted(rubric.columns["evidence"]["contains"], key=len, reverse=True)
+        self.numbers = set(rubric.item_numbers)
+
+    def classify(self, header) -> HeaderMatch | None:
+        if header is None or isinstance(header, bool):
+            return None
+        if isinstance(header, (int, float)):
+            header = str(int(header)) if float(header).is_integer() else str(header)
+        text = fold_text(header)
+        key = header_key(text)
+        if not key:
+            return None
+        evidence_word = next((w for w in self.evidence_words if w in key), None)
+        if evidence_word is not None:
+            ref = self._item_reference(_strip_words(text, self.evidence_words))
+            if ref is not None:
+                return HeaderMatch("evidence", ref.item)
+        ref = self._item_reference(text)
+        if ref is not None:
+            return ref
+        role = self.role_by_word.get(key)
+        return HeaderMatch(role) if role else None
+
+    def _item_reference(self, text: str) -> HeaderMatch | None:
+        key = header_key(text)
+        if not key:
+            return None
+        by_name = self.item_by_alias.get(key)
+        if by_name is not None:
+            return HeaderMatch("item", by_name)
+        numbered = _NUMBERED.match(text)
+        if not numbered:
+            return None
+        number = int(numbered.group(1))
+        if number not in self.numbers:
+            return None
+        rest = header_key(numbered.group(2))
+        if not rest:
+            return HeaderMatch("item", number)
+        named = self.item_by_alias.get(rest)
+        if named is None:
+            return HeaderMatch("item", number, strong=False)
+        if named != number:
+            return HeaderMatch("item", named, conflict=(
+                f"header '{text}' is numbered {number} but names item {named} "
+                f"({self.rubric.item(named).label}); read as item {named}"))
+        return HeaderMatch("item", number)
+
+
+def _strip_words(text: str, words) -> str:
+    key_text = text
+    for word in words:
+        key_text = re.sub(re.escape(word), " ", key_text)
+    return key_text.strip(" -:()[]/,")
+
+
+def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = None) -> Layout:
+    """The layout of one sheet, or SheetError saying what is missing."""
+    matcher = matcher or HeaderMatcher(rubric)
+    best = None
+    for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
+        matches = {c: m for c, value in enumerate(row) if (m := matcher.classify(value)) is not None}
+        distinct_items = {m.item for m in matches.values() if m.role == "item" and m.strong}
+        if best is None or len(distinct_items) > best[0]:
+            best = (len(distinct_items), r, matches)
+    if best is None or best[0] == 0:
+        raise SheetError(
+            f"sheet '{grid.sheet}' has no header row naming the PEDro items in its first "
+            f"{HEADER_SEARCH_ROWS} rows; {_headers_found(grid, 0)}; label the item columns "
+            "'1 Eligibility criteria' ... '11 Point estimates and variability' (or 1-11), or pass --sheet")
+    _, r, matches = best
+    header = grid.rows[r]
+    layout = Layout(sheet=grid.sheet, header_row=r + 1, items={})
+    weak: dict[int, list[Column]] = {}
+    for c, match in matches.items():
+        column = Column(c, _as_text(header[c]))
+        if match.role == "item":
+            if not match.strong:
+                weak.setdefault(match.item, []).append(column)
+                continue
+            _claim(layout.items, match.item, column, grid.sheet, layout.header_row, rubric)
+            if match.conflict:
+                layout.notes.append((f"{column.letter}{layout.header_row}", match.conflict))
+        elif match.role == "evidence":
+            _claim(layout.evidence, match.item, column, grid.sheet, layout.header_row, rubric, "evidence for ")
+        elif match.role not in layout.roles:
+            layout.roles[match.role] = column
+    for number, columns in weak.items():
+        if number not in layout.items and len(columns) == 1:
+            layout.items[number] = columns[0]
+    missing = [n for n in rubric.scored_items if n not in layout.items]
+    if missing:
+        names = ", ".join(f"{n} ({rubric.item(n).label.lower()})" for n in missing)
+        example = rubric.item(missing[0]).heading
+        raise SheetError(
+            f"sheet '{grid.sheet}' has no column for item{'s' if len(missing) > 1 else ''} {names}; "
+            f"{_headers_found(grid, r)}; name the column '{example}' or pass --sheet")
+    if "study" not in layout.roles:
+        column = _first_text_column(grid, r, layout, rubric)
+        if column is not None:
+            layout.roles["study"] = column
+            layout.study_found_by = "first text column"
+    return layout
+
+
+def _claim(table: dict, item: int, column: Column, sheet: str, header_row: int, rubric: Rubric, what=""):
+    if item in table:
+        other = table[item]
+        raise SheetError(
+            f"sheet '{sheet}': columns {other.letter} ('{other.header}') and {column.letter} "
+            f"('{column.header}') are both {what}item {item} ({rubric.item(item).label.lower()}); "
+            "rename or delete one of them and run again")
+    table[item] = column
+
+
+def _first_text_column(grid: Grid, header_index: int, layout: Layout, rubric: Rubric) -> Column | None:
+    """The first unclaimed column whose values below the header are text that
+    is not an answer: where people put the trial label when it has no header."""
+    used = {c.index for c in layout.items.values()} | {c.index for c in layout.evidence.values()} | {
+        c.index for c in layout.roles.values()}
+    body = grid.rows[header_index + 1: header_index + 201]
+    for c in range(grid.width):
+        if c in used:
+            continue
+        values = [row[c] for row in body if c < len(row) and row[c] is not None]
+        texts = [v for v in values if isinstance(v, str) and fold_text(v) not in rubric.synonyms]
+        if texts and len(texts) * 2 >= len(values):
+            header = grid.rows[header_index][c] if c < len(grid.rows[header_index]) else None
+            return Column(c, _as_text(header))
+    return None
+
+
+def _headers_found(grid: Grid, row_index: int) -> str:
+    row = grid.rows[row_index] if row_index < len(grid.rows) else []
+    found = [_as_text(v) for v in row if v is not None and str(v).strip()]
+    if not found:
+        return "the sheet is empty" if not any(any(v is not None for v in row) for row in grid.rows) \
+            else f"row {row_index + 1} has no headers"
+    shown = ", ".join(found[:20]) + (", ..." if len(found) > 20 else "")
+    return f"found headers (row {row_index + 1}): {shown}"
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

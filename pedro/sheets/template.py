@@ -1,0 +1,119 @@
+"""The blank item sheet an assessor fills in (``pedro template``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..rubric import Rubric
+from .output import atomic_save, check_output_path, put
+
+RATINGS_SHEET = "Ratings"
+ABOUT_SHEET = "About the scale"
+EXTRA_COLUMNS = ("Randomisation method", "N allocated", "N analysed")
+
+
+def read_study_list(path: Path) -> list[str]:
+    """Trial labels from a text or CSV file: the first field of each non-empty line."""
+    import csv
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the study list {path} ({exc}); give a UTF-8 text file, one label per line") \
+            from None
+    if path.suffix.lower() in (".csv", ".tsv"):
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        rows = csv.reader(text.splitlines(), delimiter=delimiter)
+        labels = [row[0].strip() for row in rows if row and row[0].strip()]
+    else:
+        labels = [line.strip() for line in text.splitlines() if line.strip()]
+    if labels and labels[0].lower() in ("study", "trial", "label", "reference"):
+        labels = labels[1:]
+    return labels
+
+
+def write_template(output: Path, rubric: Rubric, labels: list[str]) -> Path:
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    output = check_output_path(Path(output))
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = RATINGS_SHEET
+    header = ["Study", *EXTRA_COLUMNS]
+    item_columns = {}
+    for item in rubric.items:
+        item_columns[item.number] = len(header) + 1
+        header += [item.heading, f"{item.number} evidence"]
+    sheet.append(header)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="D9E1F2")
+    for cell in sheet[1]:
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for item in rubric.items:
+        cell = sheet.cell(row=1, column=item_columns[item.number])
+        scored = "" if item.scored else " (not scored)"
+        comment = Comment(f"Item {item.number}{scored}: {item.criterion}\n\n{item.note}", "pedro")
+        comment.width, comment.height = 420, 220
+        cell.comment = comment
+    for label in labels:
+        row = [None] * len(header)
+        row[0] = label
+        sheet.append(row)
+        put(sheet.cell(row=sheet.max_row, column=1), label)
+    last_row = max(sheet.max_row, 1 + max(len(labels), 200))
+    answers = DataValidation(type="list", formula1='"Y,N,?"', allow_blank=True, showErrorMessage=True,
+                             errorTitle="PEDro answer", error="Answer Y (clearly satisfied), N, or ? (unclear).")
+    sheet.add_data_validation(answers)
+    counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    sheet.add_data_validation(counts)
+    for column in item_columns.values():
+        answers.add(f"{_letter(column)}2:{_letter(column)}{last_row}")
+    for column in (3, 4):
+        counts.add(f"{_letter(column)}2:{_letter(column)}{last_row}")
+    sheet.freeze_panes = "B2"
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 24
+    for column in item_columns.values():
+        sheet.column_dimensions[_letter(column)].width = 14
+        sheet.column_dimensions[_letter(column + 1)].width = 30
+    sheet.row_dimensions[1].height = 45
+    _write_about(workbook.create_sheet(ABOUT_SHEET), rubric)
+    return atomic_save(workbook, output)
+
+
+def _write_about(sheet, rubric: Rubric) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet.append([rubric.title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([f"Source: {rubric.source}"])
+    sheet.append(["Answer Y only when the criterion is clearly satisfied on a literal reading of the report; "
+                  "N when it is not; ? when unclear (scores 0). Item 1 is not scored: the total is the number "
+                  "of Y on items 2-11 (0-10)."])
+    sheet.append([])
+    sheet.append(["Item", "Criterion", "Note on administration", "Scored"])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for item in rubric.items:
+        sheet.append([item.heading, item.criterion, item.note, "yes" if item.scored else "no"])
+    sheet.append([])
+    sheet.append(["Band sets (pedro score --bands NAME)"])
+    sheet[sheet.max_row][0].font = Font(bold=True)
+    for band_set in rubric.band_sets.values():
+        sheet.append([band_set.name, band_set.describe(), band_set.source, band_set.caveat])
+    for row in sheet.iter_rows(min_row=5):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in (("A", 30), ("B", 60), ("C", 80), ("D", 40)):
+        sheet.column_dimensions[letter].width = width
+
+
+def _letter(index: int) -> str:
+    from .layout import column_letter
+
+    return column_letter(index - 1)
