@@ -56,3 +56,25 @@ def rubrics_markdown() -> str:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+GENERATED_BLOCKS = {"rules": rules_markdown, "bands": rubrics_markdown}
+
+
+def render_readme(text: str) -> str:
+    """README text with every generated block (between ``<!-- NAME:start -->``
+    and ``<!-- NAME:end -->``) replaced by its current content."""
+    import re
+
+    for name, render in GENERATED_BLOCKS.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+        text = pattern.sub(lambda m, render=render: m.group(1) + render() + "\n" + m.group(2), text)
+    return text
+
+
+if __name__ == "__main__":  # python -m pedro.catalogue README.md: refresh the generated blocks
+    import sys
+    from pathlib import Path
+
+    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")

@@ -167,7 +167,7 @@ def read_previous_audit(book: Book):
     """The change log and provenance that an audited input already carries."""
     import pandas as pd
 
-    changes = pd.DataFrame(columns=CHANGE_COLUMNS)
+    changes = pd.DataFrame(columns=CHANGE_COLUMNS, dtype=object)
     provenance: dict[str, str] = {}
     if not is_audited(book):
         return changes, provenance
@@ -178,7 +178,7 @@ def read_previous_audit(book: Book):
         rows = book.grid(CHANGE_LOG_SHEET).rows
         body = [list(r[:len(CHANGE_COLUMNS)]) + [None] * (len(CHANGE_COLUMNS) - len(r)) for r in rows[1:]
                 if any(v is not None for v in r)]
-        changes = pd.DataFrame(body, columns=CHANGE_COLUMNS) if body else changes
+        changes = pd.DataFrame(body, columns=CHANGE_COLUMNS, dtype=object) if body else changes
     return changes, provenance
 
 
@@ -197,4 +197,4 @@ def synonym_changes(rated: RatedSheet, rubric: Rubric, time: str, user: str):
         "rule": SYNONYM_RULE,
         "reason": [f"'{o}' is written as {a} (rubric {rubric.name}, [answers.synonyms] {a})"
                    for o, a in zip(old, rewritten["answer"])],
-    }, columns=CHANGE_COLUMNS)
+    }, columns=CHANGE_COLUMNS, dtype=object)

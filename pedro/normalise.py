@@ -95,13 +95,15 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
     studies = pd.DataFrame({"row": rows})
     studies.index.name = "study_index"
     labels = [_cell(row, study_col.index) if study_col else None for _, row in keep_rows]
-    studies["study"] = [None if (v is None or not str(v).strip()) else (
-        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in labels]
+    # Object columns throughout: pandas would turn None among strings into NaN.
+    studies["study"] = pd.Series([None if (v is None or not str(v).strip()) else (
+        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in labels], dtype=object)
     for role in ROLES:
         if role == "study":
             continue
         column = layout.role(role)
-        studies[role] = [_cell(row, column.index) for _, row in keep_rows] if column else [None] * n
+        studies[role] = pd.Series([_cell(row, column.index) for _, row in keep_rows] if column else [None] * n,
+                                  dtype=object)
 
     # One pass over the distinct raw values: sheets repeat a handful of answers.
     lookup: dict = {}

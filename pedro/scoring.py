@@ -50,5 +50,6 @@ def ranges_to_scores(low, high, bands: BandSet, index=None):
         "min_total": low,
         "max_total": high,
         "unknown": high - low,
-        "band": np.where(same_band, band_by_total[low], None),
+        # object, not pandas' string dtype, so that "no band" stays None
+        "band": pd.Series(np.where(same_band, band_by_total[low], None), index=index, dtype=object),
     }, index=index)

@@ -44,7 +44,7 @@ def run_rules(context: CheckContext, rules=RULES):
 
     frames = [frame for rule in rules if not (frame := rule.check(context, rule)).empty]
     if not frames:
-        return pd.DataFrame(columns=FINDING_COLUMNS)
+        return pd.DataFrame(columns=FINDING_COLUMNS, dtype=object)
     findings = pd.concat(frames, ignore_index=True)[FINDING_COLUMNS]
     severity_rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     order = findings.assign(_rank=severity_rank, _row=findings["row"].fillna(0)).sort_values(

@@ -105,7 +105,7 @@ class CheckContext:
             "row": studies["row"].tolist(), "item": items, "value": [_show(v) if v is not None else None
                                                                       for v in values],
             "message": messages,
-        })
+        }, dtype=object)
 
     def sheet_finding(self, rule: Rule, cell: str = "", value=None, item=None, **fields):
         import pandas as pd
@@ -115,7 +115,7 @@ class CheckContext:
             "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
             "cell": cell, "study": None, "study_index": None, "row": None, "item": item,
             "value": None if value is None else _show(value), "message": message,
-        }])
+        }], dtype=object)
 
 
 def _show(value) -> str:
@@ -129,7 +129,7 @@ def _show(value) -> str:
 def _empty():
     import pandas as pd
 
-    return pd.DataFrame(columns=FINDING_COLUMNS)
+    return pd.DataFrame(columns=FINDING_COLUMNS, dtype=object)
 
 
 def no_findings():

@@ -1,0 +1,262 @@
+"""End-to-end scoring: the ALS example, the audited workbook, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from conftest import ALS_EXAMPLE, dump_workbook, item_sheet, write_csv, write_xlsx
+from pedro.cli import main
+from pedro.engine import score_file
+from pedro.sheets.audited import write_audited
+
+# The six ALS exercise trials as printed in the published review (issue #2):
+# items 1-11 and the printed totals 8, 5, 7, 6, 8, 6.
+ALS_TOTALS = {"Kalron 2021": 8, "Clawson 2017": 5, "van Groenestijn 2019": 7, "Ferri 2019": 6,
+              "Lunetta 2015": 8, "Zucchi 2019": 6}
+ALS_BANDS_CASHIN = {"Kalron 2021": "good", "Clawson 2017": "fair", "van Groenestijn 2019": "good",
+                    "Ferri 2019": "good", "Lunetta 2015": "good", "Zucchi 2019": "good"}
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_als_example_totals_and_bands(als_copy):
+    result = score_file(als_copy)
+    studies = result.sheet.studies
+    totals = dict(zip(studies["study"], result.scores["total"]))
+    bands = dict(zip(studies["study"], result.scores["band"]))
+    assert totals == ALS_TOTALS
+    assert bands == ALS_BANDS_CASHIN
+    assert result.sheet.layout.header_row == 4  # a title and a note sit above the header
+
+
+def test_als_example_flags(als_copy):
+    """What pedro flags on the published ratings: items 5 'Y' in four exercise
+    trials (advisory: subjects can rarely be blinded to exercise) and, once,
+    that the sheet has no randomisation-method column.  No errors, no warnings."""
+    result = score_file(als_copy)
+    findings = result.findings
+    assert result.counts == {"error": 0, "warning": 0, "advisory": 5}
+    blinding = findings[findings["rule"] == "PD401"]
+    assert sorted(blinding["study"]) == ["Ferri 2019", "Kalron 2021", "Lunetta 2015", "Zucchi 2019"]
+    assert set(blinding["item"]) == {5}
+    assert (findings["rule"] == "PD303").sum() == 1
+    assert result.exit_status == 0
+
+
+@pytest.mark.parametrize("bands, expected", [
+    ("three-level", {"Clawson 2017": "fair", "Kalron 2021": "high"}),
+    ("high-low-6", {"Clawson 2017": "low", "Ferri 2019": "high"}),
+    ("high-low-5", {"Clawson 2017": "high", "Ferri 2019": "high"}),
+])
+def test_als_example_other_band_sets(als_copy, bands, expected):
+    result = score_file(als_copy, bands=bands)
+    got = dict(zip(result.sheet.studies["study"], result.scores["band"]))
+    for study, band in expected.items():
+        assert got[study] == band
+
+
+def test_audited_workbook_layout(als_copy, tmp_path):
+    result = score_file(als_copy)
+    out = write_audited(result, tmp_path / "out.xlsx")
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == ["PEDro ratings", "Scores", "Findings", "Change log", "Provenance"]
+    scores = list(workbook["Scores"].iter_rows(values_only=True))
+    header = scores[0]
+    assert header[0] == "Study" and header[2] == "1 Eligibility criteria" and "Total" in header
+    total_col = header.index("Total")
+    assert {row[0]: row[total_col] for row in scores[1:]} == ALS_TOTALS
+    findings = list(workbook["Findings"].iter_rows(values_only=True))
+    assert findings[0][:3] == ("Rule", "Name", "Severity") and len(findings) == 6
+    provenance = {row[0]: row[1] for row in workbook["Provenance"].iter_rows(values_only=True)}
+    assert provenance["input"] == als_copy.name
+    assert provenance["input_sha256"] == result.input_sha256
+    assert provenance["bands"] == "cashin2020"
+    assert provenance["rubric_sha256"] == result.rubric.sha256
+    # the cells with findings are marked, with a comment naming the rule
+    item_sheet_ws = workbook["PEDro ratings"]
+    assert "PD401" in item_sheet_ws["F5"].comment.text
+
+
+def test_input_never_modified_and_every_value_survives(tmp_path):
+    rows = item_sheet({"Smith 2001": "yYyN?N1NnY+", "Jones 2002": "YYY.NNYYmYY", "Lee 2003": "YYYYNNYYYYY"},
+                      ["Total", "Randomisation method", "Notes"],
+                      {"Smith 2001": [6, "alternation", "=not a formula"], "Jones 2002": ["7/10", "", "x"],
+                       "Lee 2003": [8, "computer generated", None]})
+    source = write_xlsx(tmp_path / "in.xlsx", [["My review"], []] + rows)
+    before = source.read_bytes()
+    result = score_file(source)
+    out = write_audited(result)
+    assert source.read_bytes() == before
+    assert out == tmp_path / "in.audited.xlsx"
+    original = dump_workbook(source)["Ratings"]
+    audited = dump_workbook(out)["Ratings"]
+    changed = {row["cell"]: row for _, row in result.changes.iterrows()}
+    for cell, value in original.items():
+        if cell in changed:
+            assert str(value) == changed[cell]["old"]
+            assert audited[cell] == changed[cell]["new"]
+        else:
+            assert audited[cell] == value, cell
+    assert set(audited) == set(original)
+    log = list(openpyxl.load_workbook(out)["Change log"].iter_rows(values_only=True))
+    assert len(log) == 1 + len(result.changes) == 6
+    assert {(r[3], r[6], r[7]) for r in log[1:]} == {("B4", "y", "Y"), ("D4", "y", "Y"), ("H4", "1", "Y"),
+                                                    ("J4", "n", "N"), ("L4", "+", "Y")}
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+    rows = item_sheet({"=cmd|' /C calc'!A0": "YYYYYYYYYYY"})
+    source = write_csv(tmp_path / "in.csv", rows)
+    out = write_audited(score_file(source), tmp_path / "out.xlsx")
+    workbook = openpyxl.load_workbook(out)
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    assert workbook["Scores"]["A2"].value == "=cmd|' /C calc'!A0"
+
+
+def test_rerun_on_own_output_is_idempotent(tmp_path):
+    rows = item_sheet({"A": "yyyyNNnnYY?", "B": "YYYYYYYYYY."})
+    source = write_xlsx(tmp_path / "in.xlsx", rows)
+    first = write_audited(score_file(source))
+    second_result = score_file(first)
+    assert second_result.sheet.sheet == "Ratings"  # not the Scores sheet, which also has item columns
+    second = write_audited(second_result, tmp_path / "again.xlsx")
+    dump1, dump2 = dump_workbook(first), dump_workbook(second)
+    assert dump1["Ratings"] == dump2["Ratings"]
+    assert dump1["Scores"] == dump2["Scores"]
+    assert dump1["Findings"] == dump2["Findings"]
+    assert dump1["Change log"] == dump2["Change log"]  # appended nothing, rewrote nothing
+    assert len(second_result.changes) == 0
+
+
+def test_rerun_after_a_correction_appends_to_the_change_log(tmp_path):
+    source = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": "yyyyNNNNYYY"}))
+    first = write_audited(score_file(source))
+    workbook = openpyxl.load_workbook(first)
+    workbook["Ratings"]["F2"] = "yes"  # the assessor edits the audited workbook
+    workbook.save(first)
+    second = write_audited(score_file(first), tmp_path / "again.xlsx")
+    log = list(openpyxl.load_workbook(second)["Change log"].iter_rows(values_only=True))[1:]
+    assert [r[3] for r in log] == ["B2", "C2", "D2", "E2", "F2"]
+    # and the stale finding marks of the first run are cleared
+    ratings = openpyxl.load_workbook(second)["Ratings"]
+    assert ratings["F2"].value == "Y"
+
+
+def test_default_output_refuses_input_and_keeps_xlsm(tmp_path):
+    source = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": "YYYYYYYYYYY"}))
+    result = run("score", source, "-o", source)
+    assert result.exit_code == 2
+    assert "refusing to write over the input" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("answers, exit_code", [("YYYYNNYYYYY", 0), ("YYYYNNYYYY.", 0), ("YYYYNNYYYYq", 1)])
+def test_exit_codes(tmp_path, answers, exit_code):
+    source = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": answers}))
+    result = run("score", source, "--dry-run")
+    assert result.exit_code == exit_code, result.output
+    assert not (tmp_path / "in.audited.xlsx").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing.xlsx", "no such file"),
+    (lambda p: p, "is a folder"),
+    (lambda p: (p / "fake.xlsx").write_text("Study,1\nA,Y\n") and p / "fake.xlsx", "not an Excel workbook"),
+    (lambda p: write_xlsx(p / "none.xlsx", [["Title"], ["Study", "Country"], ["A", "NZ"]]),
+     "has no header row naming the PEDro items"),
+    (lambda p: write_xlsx(p / "no8.xlsx", [[h for h in item_sheet({})[0] if not h.startswith("8")]]),
+     "no column for item 8 (adequate follow-up)"),
+])
+def test_unusable_input_exit_2_one_sentence(tmp_path, make, message):
+    path = make(tmp_path)
+    result = run("score", path)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.audited.xlsx"))
+
+
+def test_missing_sheet_lists_sheets(tmp_path):
+    source = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": "YYYYYYYYYYY"}))
+    result = run("score", source, "--sheet", "Nope")
+    assert result.exit_code == 2
+    assert "has no sheet 'Nope'; its sheets are: Ratings" in result.output
+
+
+def test_unknown_band_set(tmp_path):
+    source = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": "YYYYYYYYYYY"}))
+    result = run("score", source, "--bands", "nope")
+    assert result.exit_code == 2
+    assert "unknown band set 'nope'" in result.output and "cashin2020" in result.output
+
+
+def test_json_report_format(als_copy):
+    result = run("score", als_copy, "--json", "--dry-run")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert set(report) >= {"input", "rubric", "bands", "studies", "findings", "summary"}
+    assert report["rubric"] == "pedro" and report["bands"] == "cashin2020"
+    first = report["studies"][0]
+    assert set(first) >= {"study", "row", "answers", "total", "min_total", "max_total", "band", "findings"}
+    assert first["study"] == "Kalron 2021" and first["row"] == 5
+    assert first["answers"] == dict(zip(map(str, range(1, 12)), "YYYYYNYYNYY"))
+    assert first["total"] == 8 and first["band"] == "good"
+    assert first["findings"][0]["rule"] == "PD401" and first["findings"][0]["cell"] == "F5"
+    assert [f["rule"] for f in report["findings"]] == ["PD303"]
+    assert report["summary"]["bands"] == {"poor": 0, "fair": 1, "good": 5, "excellent": 0}
+    assert report["output"] is None
+
+
+def test_json_unknown_total_gives_range_and_band_only_when_certain(tmp_path):
+    # 7 Y on items 2-11, two missing: range 7..9 spans good and excellent -> no band
+    source = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": "YYYYYYYY..N", "B": "NNNNNNNN.NN"}))
+    report = json.loads(run("score", source, "--json", "--dry-run").output)
+    a, b = report["studies"]
+    assert (a["total"], a["min_total"], a["max_total"], a["band"]) == (None, 7, 9, None)
+    assert a["answers"]["9"] is None
+    # 0 Y, one missing: range 0..1, all poor -> band known although the total is not
+    assert (b["total"], b["min_total"], b["max_total"], b["band"]) == (None, 0, 1, "poor")
+
+
+def test_human_summary(als_copy):
+    result = run("score", als_copy, "-o", als_copy.with_name("out.xlsx"))
+    assert result.exit_code == 0
+    assert "6 trial(s) read from sheet 'PEDro ratings'" in result.output
+    assert "good 5" in result.output and "wrote" in result.output
+
+
+def test_csv_input_gives_xlsx_output(tmp_path):
+    source = write_csv(tmp_path / "ratings.csv", item_sheet({"A": "YYYYNNYYYYY"}, ["Total"], {"A": ["8/10"]}))
+    result = score_file(source)
+    assert result.counts["error"] == 0
+    out = write_audited(result)
+    assert out.name == "ratings.audited.xlsx"
+    assert openpyxl.load_workbook(out).sheetnames[0] == "ratings"
+
+
+def test_installed_console_script(tmp_path):
+    """The real `pedro` command of this environment, end to end."""
+    pedro = Path(sys.executable).with_name("pedro")
+    if not pedro.exists():
+        pytest.skip(f"no pedro console script next to {sys.executable}; install with pip install .")
+    source = tmp_path / "als.xlsx"
+    source.write_bytes(ALS_EXAMPLE.read_bytes())
+    done = subprocess.run([str(pedro), "score", str(source)], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, COLUMNS="200"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "als.audited.xlsx").exists()
+    assert "good 5" in done.stdout
