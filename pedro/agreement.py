@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: Two-sided 95 % standard normal quantile.
-Z95 = 1.959963984540054
+_Z95 = 1.959963984540054
 
 #: The six intraclass correlations of Shrout & Fleiss (1979), as named there.
 ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
@@ -278,7 +278,7 @@ def _counts_by_subject(rows: Sequence[Sequence], cats: Sequence) -> np.ndarray:
 
 def _normal_ci(value: float, se: float) -> tuple[float, float]:
     """value +/- 1.96 SE, kept inside [-1, 1] where agreement coefficients live."""
-    return (max(-1.0, value - Z95 * se), min(1.0, value + Z95 * se))
+    return (max(-1.0, value - _Z95 * se), min(1.0, value + _Z95 * se))
 
 
 def _too_few(n: int, n_excluded: int, method: str, minimum: int = 2) -> Statistic:
@@ -820,7 +820,7 @@ def gwet_ac1_multirater(ratings: Any, categories: Sequence[Hashable] | None = No
     --------
     >>> rows = [["Y", "Y", "Y"], ["N", "N", "Y"], ["N", "N", "N"], ["Y", "Y", "Y"]]
     >>> round(gwet_ac1_multirater(rows, categories=["Y", "N"]).value, 3)
-    0.667
+    0.676
     """
     counts, cats, problem, n, dropped = _multirater_counts(ratings, categories, _AC1_MULTI_METHOD)
     if problem is not None:
@@ -895,7 +895,7 @@ def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None) -> 
     --------
     >>> rows = [["Y", "Y", "Y"], ["N", "N", "Y"], ["N", "N", "N"], ["Y", "Y", "Y"]]
     >>> round(fleiss_kappa(rows).value, 3)
-    0.667
+    0.657
     """
     counts, cats, problem, n, dropped = _multirater_counts(ratings, categories, _FLEISS_METHOD)
     if problem is not None:
@@ -1202,7 +1202,10 @@ def icc(ratings: Any, form: str) -> Statistic:
     if denominator <= scale:
         return Statistic(
             None,
-            reason=(f"the subjects' means are all equal and the model's error variance is 0, so {form} is 0/0"),
+            reason=(
+                "every subject has the same mean rating (no between-subject variance), "
+                f"so {form} has a zero denominator and is undefined"
+            ),
             method=method,
             n=n,
             n_excluded=dropped,
@@ -1232,7 +1235,8 @@ def _icc_ci(
                 return (1.0, 1.0), None
             a = k * rho / (n * (1 - rho))
             b = 1 + k * rho * (n - 1) / (n * (1 - rho))
-            nu = (a * jms + b * ems) ** 2 / ((a * jms) ** 2 / (k - 1) + (b * ems) ** 2 / ((n - 1) * (k - 1)))
+            nu_denominator = (a * jms) ** 2 / (k - 1) + (b * ems) ** 2 / ((n - 1) * (k - 1))
+            nu = (a * jms + b * ems) ** 2 / nu_denominator if nu_denominator > 0 else math.nan
             if not (math.isfinite(nu) and nu > 0):
                 return None, "the Satterthwaite degrees of freedom are not positive, so no CI is given"
             f_star = f_dist.ppf(1 - alpha / 2, n - 1, nu)

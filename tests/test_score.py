@@ -12,10 +12,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from conftest import ALS_EXAMPLE, dump_workbook, item_sheet, write_csv, write_xlsx
 from pedro.cli import main
 from pedro.engine import score_file
 from pedro.sheets.audited import write_audited
+
+from conftest import ALS_EXAMPLE, dump_workbook, item_sheet, write_csv, write_xlsx
 
 # The six ALS exercise trials as printed in the published review (issue #2):
 # items 1-11 and the printed totals 8, 5, 7, 6, 8, 6.
