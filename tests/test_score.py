@@ -261,3 +261,33 @@ def test_installed_console_script(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "als.audited.xlsx").exists()
     assert "good 5" in done.stdout
+
+
+def test_answer_from_a_formula_keeps_its_formula_and_is_not_logged(tmp_path):
+    """A formula cell is read through its cached value; pedro does not replace
+    the formula, so the change log does not claim a change there."""
+    path = tmp_path / "formula.xlsx"
+    write_xlsx(path, item_sheet({"A": "YYYYNNYYYYY"}))
+    workbook = openpyxl.load_workbook(path)
+    workbook["Ratings"]["B2"] = '=IF(TRUE,"yes","no")'
+    workbook.save(path)
+    # give the formula a cached value, as Excel or LibreOffice would on saving
+    import shutil
+    import zipfile
+
+    patched = tmp_path / "patched.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(patched, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="B2"><f>IF(TRUE,"yes","no")</f><v /></c>',
+                                    b'<c r="B2" t="str"><f>IF(TRUE,"yes","no")</f><v>yes</v></c>')
+                assert b"<v>yes</v>" in data
+            target.writestr(info, data)
+    shutil.move(patched, path)
+    result = score_file(path)
+    assert result.sheet.answers.query("item == 1")["answer"].tolist() == ["Y"]
+    out = write_audited(result, tmp_path / "out.xlsx")
+    workbook = openpyxl.load_workbook(out)
+    assert workbook["Ratings"]["B2"].value == '=IF(TRUE,"yes","no")'
+    assert [r[3] for r in workbook["Change log"].iter_rows(min_row=2, values_only=True)] == []

@@ -41,14 +41,16 @@ def write_audited(result: ScoreResult, output: Path | None = None) -> Path:
     """Write the audited workbook for ``result`` and return its path."""
     output = check_output_path(Path(output) if output else default_output(result.input), result.input)
     workbook, sheet = _open_original(result)
-    _mark_item_sheet(sheet, result)
+    formula_cells = _mark_item_sheet(sheet, result)
     names = _pedro_sheet_names(workbook, result)
     for key in PEDRO_SHEETS:
         if names[key] in workbook.sheetnames:
             del workbook[names[key]]
     _write_scores(workbook.create_sheet(names[SCORES_SHEET]), result)
     _write_findings(workbook.create_sheet(names[FINDINGS_SHEET]), result)
-    _write_change_log(workbook.create_sheet(names[CHANGE_LOG_SHEET]), result)
+    # A formula's value is read, but the formula is left in place: not a change.
+    applied = result.changes[~result.changes["cell"].isin(formula_cells)]
+    _write_change_log(workbook.create_sheet(names[CHANGE_LOG_SHEET]), result.previous_changes, applied)
     _write_provenance(workbook.create_sheet(names[PROVENANCE_SHEET]), result, output)
     return atomic_save(workbook, output)
 
@@ -94,7 +96,9 @@ def _pedro_sheet_names(workbook, result: ScoreResult) -> dict[str, str]:
     return names
 
 
-def _mark_item_sheet(sheet, result: ScoreResult) -> None:
+def _mark_item_sheet(sheet, result: ScoreResult) -> set[str]:
+    """Rewrite answers, mark cells with findings; return the answer cells left
+    alone because they hold formulas."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -106,9 +110,12 @@ def _mark_item_sheet(sheet, result: ScoreResult) -> None:
                 colour = (cell.fill.fgColor.rgb or "")[-6:] if cell.fill is not None else ""
                 if colour in pedro_fills:
                     cell.fill = PatternFill(fill_type=None)
+    formula_cells = set()
     for cell_ref, new in zip(result.changes["cell"], result.changes["new"]):
         cell = sheet[cell_ref]
-        if cell.data_type != "f":  # an answer computed by a formula keeps its formula
+        if cell.data_type == "f":  # an answer computed by a formula keeps its formula
+            formula_cells.add(cell_ref)
+        else:
             put(cell, new)
     findings = result.findings
     on_sheet = findings[(findings["sheet"] == result.sheet.sheet) & findings["cell"].str.match(r"^[A-Z]+\d+$")]
@@ -121,6 +128,7 @@ def _mark_item_sheet(sheet, result: ScoreResult) -> None:
         comment = Comment(text, COMMENT_AUTHOR)
         comment.width, comment.height = 360, min(60 + 40 * len(group), 400)
         cell.comment = comment
+    return formula_cells
 
 
 def _table(sheet, header: list[str], rows, widths: dict[int, int] | None = None) -> None:
@@ -190,11 +198,10 @@ def _write_findings(sheet, result: ScoreResult) -> None:
             row[0].fill = PatternFill("solid", fgColor=colour)
 
 
-def _write_change_log(sheet, result: ScoreResult) -> None:
+def _write_change_log(sheet, previous, changes) -> None:
     import pandas as pd
 
-    log = pd.concat([frame for frame in (result.previous_changes, result.changes) if not frame.empty]
-                    or [result.changes], ignore_index=True)
+    log = pd.concat([frame for frame in (previous, changes) if not frame.empty] or [changes], ignore_index=True)
     _table(sheet, [c.capitalize() for c in CHANGE_COLUMNS], log[CHANGE_COLUMNS].itertuples(index=False),
            {0: 22, 4: 24, 9: 60})
 
