@@ -44,7 +44,8 @@ class RatedSheet:
 
     def wide(self, column: str = "answer") -> "pd.DataFrame":  # noqa: F821
         """One row per study, one column per item number, for vectorised rules."""
-        return self.answers.pivot(index="study_index", columns="item", values=column)
+        wide = self.answers.pivot(index="study_index", columns="item", values=column).astype(object)
+        return wide.where(wide.notna(), None)  # None, not NaN, for a missing answer
 
 
 def answer_text(value) -> str | None:

@@ -11,11 +11,16 @@ def _blank(value) -> bool:
     return value is None or not str(value).strip()
 
 
-def quasi_random_phrase(method, phrases) -> str | None:
-    """The quasi-random phrase that a method description contains, if any."""
+def quasi_random_phrase(method, phrases, random_sources=(), whole_methods=()) -> str | None:
+    """The quasi-random phrase that a method description contains, if any
+    (none when the description names a genuinely random source)."""
     if _blank(method):
         return None
     text = fold_spelling(fold_text(method))
+    if text.strip(" .") in whole_methods:
+        return text.strip(" .")
+    if any(source in text for source in random_sources):
+        return None
     return next((phrase for phrase in phrases if phrase in text), None)
 
 
@@ -26,9 +31,11 @@ def check_quasi_random(ctx, rule):
     params = ctx.params("quasi_random")
     item = params["item"]
     phrases = [fold_spelling(fold_text(p)) for p in params["phrases"]]
+    sources = [fold_spelling(fold_text(p)) for p in params.get("random_sources", [])]
+    whole = {fold_spelling(fold_text(p)) for p in params.get("whole_methods", [])}
     method = ctx.sheet.studies["method"]
     yes = ctx.answer(item).eq("Y")
-    found = method[yes].map(lambda m: quasi_random_phrase(m, phrases))
+    found = method[yes].map(lambda m: quasi_random_phrase(m, phrases, sources, whole))
     found = found[found.notna()]
     rows = list(found.index)
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,

@@ -2,15 +2,17 @@
 
 from fractions import Fraction
 
+from ..text import fold_text
 from .base import Rule, no_findings
 
 ITEM8_NOTE = ("PEDro item 8: measures of at least one key outcome obtained from more than 85% of the subjects "
               "initially allocated; satisfied only if the report states both numbers (exactly 85% fails)")
 
 
-def _count(value):
-    """A whole, non-negative number of subjects, or None if blank; ValueError if unreadable."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _count(value, not_reported=()):
+    """A whole, non-negative number of subjects, or None if blank or marked not
+    reported ("NR"); ValueError if unreadable."""
+    if value is None or (isinstance(value, str) and (not value.strip() or fold_text(value) in not_reported)):
         return None
     if isinstance(value, bool):
         raise ValueError
@@ -23,10 +25,11 @@ def _count(value):
 def _counts(ctx):
     """Per study: (allocated, analysed, problem) where problem names unreadable input."""
     studies = ctx.sheet.studies
+    not_reported = {fold_text(v) for v in ctx.params("followup").get("not_reported", [])}
     result = {}
     for i, allocated, analysed in zip(studies.index, studies["n_allocated"], studies["n_analysed"]):
         try:
-            a, b = _count(allocated), _count(analysed)
+            a, b = _count(allocated, not_reported), _count(analysed, not_reported)
         except ValueError:
             result[i] = (None, None, f"'{allocated}' allocated and '{analysed}' analysed are not both whole numbers")
             continue

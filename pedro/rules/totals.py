@@ -84,16 +84,18 @@ def check_band_mismatch(ctx, rule):
     labels = {fold_band(label) for label in ctx.bands.labels}
     rows, computed, hints = [], [], []
     for i, value in studies["band"].items():
-        if value is None or not str(value).strip() or scores.at[i, "band"] is None:
+        if value is None or not str(value).strip():
             continue
         reported = fold_band(value)
-        if reported not in labels or reported == fold_band(scores.at[i, "band"]):
+        low, high = int(scores.at[i, "min_total"]), int(scores.at[i, "max_total"])
+        # With answers missing the total is a range: only a band no attainable total has is wrong.
+        attainable = list(dict.fromkeys(ctx.bands.band_of(t) for t in range(low, high + 1)))
+        if reported not in labels or reported in {fold_band(b) for b in attainable}:
             continue
         rows.append(i)
-        computed.append(scores.at[i, "band"])
-        total = scores.at[i, "min_total"]
+        computed.append(attainable[0] if len(attainable) == 1 else " or ".join(attainable))
         others = [name for name, bands in ctx.rubric.band_sets.items()
-                  if name != ctx.bands.name and fold_band(bands.band_of(int(total))) == reported]
+                  if name != ctx.bands.name and low == high and fold_band(bands.band_of(low)) == reported]
         hints.append(f"; it matches band set {', '.join(others)} (pass --bands to use it)" if others else "")
     totals = [_range_text(scores, i) for i in rows]
     return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), studies.loc[rows, "band"].tolist(),

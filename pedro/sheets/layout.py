@@ -24,7 +24,10 @@ HEADER_SEARCH_ROWS = 50
 ROLES = ("study", "total", "band", "method", "n_allocated", "n_analysed")
 # "Q2", "C2", "Item 2", "Criterion 2", "#2", "(2)", "2.", "2 Random allocation"
 _NUMBERED = re.compile(
-    r"^(?:item|criterion|criteria|crit|question|q|c|i|p|no|nr|n°|#)?\s*[.:#]?\s*[(\[]?0?(\d{1,2})[)\].:\-]?(?=\s|$|[^\d])\s*(.*)$")
+    r"^(?:item|criterion|criteria|crit|question|q|c|i|p|no|nr|n°|#)?\s*[.:#_\-]?\s*[(\[]?0?(\d{1,2})[)\].:\-_]?"
+    r"(?=\s|$|[^\d])\s*(.*)$")
+_NUMBER_LIKE = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")  # CSV cells are all text
+_PARENTHESES = re.compile(r"\s*[(\[][^)\]]*[)\]]")
 
 
 def column_letter(index: int) -> str:
@@ -88,22 +91,31 @@ class HeaderMatcher:
             return None
         if isinstance(header, (int, float)):
             header = str(int(header)) if float(header).is_integer() else str(header)
+        written = str(header).strip()
         text = fold_text(header)
         key = header_key(text)
         if not key:
             return None
+        role = self.role_by_word.get(key)
         evidence_word = next((w for w in self.evidence_words if w in key), None)
         if evidence_word is not None:
-            ref = self._item_reference(_strip_words(text, self.evidence_words))
+            ref = self._item_reference(_strip_words(text, self.evidence_words), written)
             if ref is not None:
                 return HeaderMatch("evidence", ref.item)
-        ref = self._item_reference(text)
+        ref = self._item_reference(text, written)
+        if ref is None and role is None:
+            # "Intention to treat (ITT)", "Blind assessors [Q7]": the name outside the brackets counts
+            # when what is inside names the same item ("Follow-up (months)" is not item 8).
+            bare = _PARENTHESES.sub("", text).strip()
+            inside = [self._item_reference(part.strip("()[] "), written) for part in _PARENTHESES.findall(text)]
+            candidate = self._item_reference(bare, written) if bare and bare != text else None
+            if candidate is not None and inside and all(r is not None and r.item == candidate.item for r in inside):
+                ref = candidate
         if ref is not None:
             return ref
-        role = self.role_by_word.get(key)
         return HeaderMatch(role) if role else None
 
-    def _item_reference(self, text: str) -> HeaderMatch | None:
+    def _item_reference(self, text: str, written: str = "") -> HeaderMatch | None:
         key = header_key(text)
         if not key:
             return None
@@ -124,7 +136,7 @@ class HeaderMatcher:
             return HeaderMatch("item", number, strong=False)
         if named != number:
             return HeaderMatch("item", named, conflict=(
-                f"header '{text}' is numbered {number} but names item {named} "
+                f"header '{written or text}' is numbered {number} but names item {named} "
                 f"({self.rubric.item(named).label}); read as item {named}"))
         return HeaderMatch("item", number)
 
@@ -205,7 +217,8 @@ def _first_text_column(grid: Grid, header_index: int, layout: Layout, rubric: Ru
         if c in used:
             continue
         values = [row[c] for row in body if c < len(row) and row[c] is not None]
-        texts = [v for v in values if isinstance(v, str) and fold_text(v) not in rubric.synonyms]
+        texts = [v for v in values if isinstance(v, str) and fold_text(v) not in rubric.synonyms
+                 and not _NUMBER_LIKE.match(v)]
         if texts and len(texts) * 2 >= len(values):
             header = grid.rows[header_index][c] if c < len(grid.rows[header_index]) else None
             return Column(c, _as_text(header))
