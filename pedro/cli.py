@@ -79,6 +79,53 @@ def score(input_path, output, bands, sheet, rubric, as_json, dry_run):
 
 
 @main.command()
+@click.argument("inputs", metavar="A B [C ...]", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Disagreement workbook to write (default: A's name + .disagreements.xlsx).")
+@click.option("--names", metavar="A,B,...", help="Assessors' names, comma-separated, in the order of the files.")
+@click.option("--bands", metavar="NAME", help="Band set for the band comparison (see `pedro rubrics`).")
+@click.option("--sheet", metavar="NAME", help="Sheet that holds the items in every file.")
+@click.option("--rubric", metavar="NAME|FILE", help="Rubric name or TOML file (default: pedro).")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON on stdout.")
+@click.option("--dry-run", is_flag=True, help="Compare, but write no workbook.")
+@reports_errors
+def compare(inputs, output, names, bands, sheet, rubric, as_json, dry_run):
+    """Compare assessors' item sheets: disagreements and agreement statistics."""
+    from .compare import compare_files, comparison_to_json, summary_text
+    from .sheets.disagreements import write_disagreements
+
+    name_list = [n.strip() for n in names.split(",")] if names else None
+    comparison = compare_files(list(inputs), names=name_list, bands=bands, sheet=sheet, rubric=rubric)
+    written = None if dry_run else write_disagreements(comparison, output)
+    if as_json:
+        report = comparison_to_json(comparison)
+        report["output"] = str(written) if written else None
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        click.echo(summary_text(comparison, written))
+
+
+@main.command()
+@click.argument("disagreements", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Consensus item sheet to write (default: <name>.consensus.xlsx beside the input).")
+@click.option("--allow-unresolved", is_flag=True, help="Leave unresolved answers missing instead of refusing.")
+@click.option("--by", metavar="NAME", help="Who resolved the disagreements (default: the login name); a "
+                                            "'Resolved by' cell overrides it per row.")
+@click.option("--rubric", metavar="NAME|FILE", help="Rubric name or TOML file (default: pedro).")
+@reports_errors
+def consensus(disagreements, output, allow_unresolved, by, rubric):
+    """Merge a resolved disagreement workbook into a consensus item sheet."""
+    from .consensus import read_consensus, write_consensus
+
+    merged = read_consensus(disagreements, allow_unresolved=allow_unresolved, by=by, rubric=rubric)
+    written = write_consensus(merged, output)
+    unresolved = f"; {len(merged.unresolved)} left missing (--allow-unresolved)" if merged.unresolved else ""
+    click.echo(f"{len(merged.studies)} trial(s), {len(merged.resolutions)} resolution(s) merged{unresolved}; "
+               f"wrote {written}\nnext: pedro score {written}")
+
+
+@main.command()
 @click.argument("output", type=click.Path(path_type=Path))
 @click.option("--studies", type=click.Path(path_type=Path),
               help="Text or CSV file with one trial label per line (first column).")

@@ -1,0 +1,244 @@
+"""The disagreement workbook that `pedro compare` writes and `pedro consensus` reads.
+
+Sheets:
+- Disagreements: one row per (trial, item) on which the assessors' answers
+  differ, each assessor's answer and evidence side by side, then an empty
+  Consensus column (Y/N/? dropdown), Reason and Resolved by, to fill in by hand;
+- Agreed: every compared trial with the answers all assessors gave (blank where
+  they disagree): the consensus starts from it;
+- Statistics: agreement per item and on totals, with a note on reading them;
+- Trial differences: trials whose total or band differs;
+- Unmatched: trials that not every assessor rated;
+- Provenance: the assessors, their files and SHA-256.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..compare import Comparison, trial_differences
+from .output import atomic_save, check_output_path, put
+
+DISAGREEMENTS_SHEET = "Disagreements"
+AGREED_SHEET = "Agreed"
+STATISTICS_SHEET = "Statistics"
+DIFFERENCES_SHEET = "Trial differences"
+UNMATCHED_SHEET = "Unmatched"
+PROVENANCE_SHEET = "Provenance"
+DISAGREEMENTS_MARK = "pedro disagreements"
+CONSENSUS_HEADERS = ("Consensus", "Reason", "Resolved by")
+OPEN_FILL, HEADER_FILL, ANSWER_FILL = "FFF2CC", "D9E1F2", "F2F2F2"
+
+READING_NOTE = (
+    "How to read these: observed agreement is the share of trials on which the assessors gave the same point "
+    "(Y against N or ?). Cohen's kappa corrects it for chance, but when almost every trial gets the same answer "
+    "(PEDro items 2, 10 and 11 are usually Y, item 6 usually N) kappa can be near zero or undefined although "
+    "agreement is high: the kappa paradox (Feinstein & Cicchetti 1990). Read kappa beside the prevalence of Y, "
+    "the prevalence index and PABAK (Byrt, Bishop & Carlin 1993), and Gwet's AC1 (Gwet 2008), which stay "
+    "interpretable when prevalence is extreme. Landis & Koch (1977) bands for kappa: <0 poor, 0-0.20 slight, "
+    "0.21-0.40 fair, 0.41-0.60 moderate, 0.61-0.80 substantial, 0.81-1 almost perfect. ICC forms follow Shrout & "
+    "Fleiss (1979); PEDro's reliability studies report ICC(1,1) (Maher et al. 2003) and ICC(2,1) (Tooth et al. "
+    "2005). Statistics on totals use trials whose total is known for every assessor.")
+
+
+def default_output(first_input: Path) -> Path:
+    return first_input.with_name(f"{first_input.stem}.disagreements.xlsx")
+
+
+def write_disagreements(comparison: Comparison, output: Path | None = None) -> Path:
+    import openpyxl
+
+    first = comparison.assessors[0].path
+    output = Path(output) if output else default_output(first)
+    for assessor in comparison.assessors:
+        check_output_path(output, assessor.path)
+    workbook = openpyxl.Workbook()
+    _write_disagreement_rows(workbook.active, comparison)
+    _write_agreed(workbook.create_sheet(AGREED_SHEET), comparison)
+    _write_statistics(workbook.create_sheet(STATISTICS_SHEET), comparison)
+    _write_differences(workbook.create_sheet(DIFFERENCES_SHEET), comparison)
+    _write_unmatched(workbook.create_sheet(UNMATCHED_SHEET), comparison)
+    _write_provenance(workbook.create_sheet(PROVENANCE_SHEET), comparison)
+    return atomic_save(workbook, output)
+
+
+def _header(sheet, values, widths=None):
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in (widths or {}).items():
+        sheet.column_dimensions[letter].width = width
+
+
+def _append(sheet, values):
+    sheet.append([None] * len(values))
+    row = sheet.max_row
+    for column, value in enumerate(values, start=1):
+        put(sheet.cell(row=row, column=column), _plain(value))
+
+
+def _plain(value):
+    if value is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value.item() if hasattr(value, "item") else value
+
+
+def _write_disagreement_rows(sheet, comparison: Comparison) -> None:
+    from openpyxl.styles import Alignment, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    sheet.title = DISAGREEMENTS_SHEET
+    rubric = comparison.assessors[0].result.rubric
+    header = ["Study", "Item", "Criterion"]
+    for name in comparison.names:
+        header += [f"{name}: answer", f"{name}: evidence"]
+    header += list(CONSENSUS_HEADERS)
+    _header(sheet, header, {"A": 28, "B": 6, "C": 34})
+    for row in comparison.disagreements:
+        values = [row["study"], row["item"], rubric.item(row["item"]).label]
+        for name in comparison.names:
+            values += [row["answers"][name] if row["answers"][name] is not None else "(blank)",
+                       row["evidence"][name]]
+        values += [None, None, None]
+        _append(sheet, values)
+    consensus_col = len(header) - 2
+    for i in range(len(comparison.names)):
+        sheet.column_dimensions[get_column_letter(4 + 2 * i)].width = 12
+        sheet.column_dimensions[get_column_letter(5 + 2 * i)].width = 40
+    for offset, width in ((0, 12), (1, 40), (2, 16)):
+        sheet.column_dimensions[get_column_letter(consensus_col + offset)].width = width
+    last = max(sheet.max_row, 2)
+    letter = get_column_letter(consensus_col)
+    validation = DataValidation(type="list", formula1='"Y,N,?"', allow_blank=True, showErrorMessage=True,
+                                errorTitle="Consensus", error="Answer Y, N or ? (unclear).")
+    sheet.add_data_validation(validation)
+    validation.add(f"{letter}2:{letter}{last}")
+    open_fill, answer_fill = PatternFill("solid", fgColor=OPEN_FILL), PatternFill("solid", fgColor=ANSWER_FILL)
+    for r in range(2, sheet.max_row + 1):
+        for offset in range(3):
+            sheet.cell(row=r, column=consensus_col + offset).fill = open_fill
+        for i in range(len(comparison.names)):
+            sheet.cell(row=r, column=4 + 2 * i).fill = answer_fill
+        for cell in sheet[r]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "D2"
+    if sheet.max_row > 1:
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def _write_agreed(sheet, comparison: Comparison) -> None:
+    rubric = comparison.assessors[0].result.rubric
+    _header(sheet, ["Study", *(item.heading for item in rubric.items)], {"A": 28})
+    for key in comparison.keys:
+        answers = []
+        for item in rubric.item_numbers:
+            given = {comparison.answers.at[key, (name, item)] for name in comparison.names}
+            answers.append(given.pop() if len(given) == 1 else None)
+        _append(sheet, [comparison.labels[key], *answers])
+    sheet.freeze_panes = "B2"
+
+
+def _fmt(value, digits=3):
+    return None if value is None else round(float(value), digits)
+
+
+def _write_statistics(sheet, comparison: Comparison) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet.append([f"Agreement between {', '.join(comparison.names)} on {len(comparison.keys)} trial(s)"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([READING_NOTE])
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=12)
+    sheet["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[2].height = 120
+    sheet.append([])
+    columns = ["item", "label", "n", "agreement", "prevalence_y", "cohen_kappa", "cohen_kappa_se",
+               "cohen_kappa_ci95", "pabak", "prevalence_index", "bias_index", "gwet_ac1", "gwet_ac1_se",
+               "fleiss_kappa", "krippendorff_alpha", "reasons"]
+    _header(sheet, ["Item", "Criterion", "n", "Agreement", "Prevalence of Y", "Cohen's kappa", "kappa SE",
+                    "kappa 95% CI", "PABAK", "Prevalence index", "Bias index", "Gwet's AC1", "AC1 SE",
+                    "Fleiss' kappa", "Krippendorff's alpha", "Undefined because"], {"A": 6, "B": 30, "P": 80})
+    for row in comparison.items:
+        values = []
+        for column in columns:
+            value = row[column]
+            if column == "cohen_kappa_ci95":
+                value = None if value is None else f"{value[0]:.3f} to {value[1]:.3f}"
+            elif column == "reasons":
+                value = "; ".join(f"{k}: {v}" for k, v in value.items()) or None
+            elif isinstance(value, float):
+                value = _fmt(value)
+            values.append(value)
+        _append(sheet, values)
+    stats = comparison.total_stats
+    sheet.append([])
+    sheet.append([f"Totals (items 2-11), {stats['n']} trial(s) with every total known"])
+    sheet[sheet.max_row][0].font = Font(bold=True)
+    _header(sheet, ["Statistic", "Value", "95% CI", "Note"])
+    for form, result in stats["icc"].items():
+        ci = result["ci95"]
+        _append(sheet, [form, _fmt(result["value"]), None if ci is None else f"{ci[0]:.3f} to {ci[1]:.3f}",
+                        result.get("reason")])
+    if stats["bland_altman"] is not None:
+        ba = stats["bland_altman"]
+        loa = ba["loa95"]
+        _append(sheet, [f"Bland-Altman bias ({comparison.names[0]} - {comparison.names[1]})", _fmt(ba["bias"]),
+                        None if loa is None else f"{loa[0]:.2f} to {loa[1]:.2f} (limits of agreement)",
+                        ba.get("reason")])
+        _append(sheet, ["SD of differences", _fmt(ba["sd"]), None, None])
+    _append(sheet, ["Trials whose band differs", stats["band_changes"], None,
+                    f"band set {comparison.assessors[0].result.bands.name}"])
+
+
+def _write_differences(sheet, comparison: Comparison) -> None:
+    from openpyxl.styles import PatternFill
+
+    names = comparison.names
+    _header(sheet, ["Study", *(f"{n}: total" for n in names), *(f"{n}: band" for n in names), "Total differs",
+                    "Band differs"], {"A": 28})
+    highlight = PatternFill("solid", fgColor="FFC7CE")
+    for row in trial_differences(comparison):
+        totals = [row["totals"][n] for n in names]
+        bands = [row["bands"][n] for n in names]
+        total_differs = len(set(totals)) > 1
+        band_differs = len(set(bands)) > 1
+        _append(sheet, [row["study"], *totals, *bands, "yes" if total_differs else "no",
+                        "yes" if band_differs else "no"])
+        if band_differs:
+            for cell in sheet[sheet.max_row]:
+                cell.fill = highlight
+    sheet.freeze_panes = "B2"
+
+
+def _write_unmatched(sheet, comparison: Comparison) -> None:
+    _header(sheet, ["Assessor", "Trial not rated by every assessor"], {"A": 24, "B": 40})
+    for name, labels in comparison.unmatched.items():
+        for label in labels:
+            _append(sheet, [name, label])
+
+
+def _write_provenance(sheet, comparison: Comparison) -> None:
+    from ..engine import current_user
+
+    _header(sheet, [DISAGREEMENTS_MARK, "value"], {"A": 28, "B": 80})
+    import datetime as dt
+
+    rows = [("time", dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()),
+            ("user", current_user()), ("rubric", comparison.assessors[0].result.rubric.name),
+            ("bands", comparison.assessors[0].result.bands.name), ("assessors", ", ".join(comparison.names))]
+    for assessor in comparison.assessors:
+        rows.append((f"assessor {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"))
+    for key, value in rows:
+        _append(sheet, [key, value])

@@ -1,0 +1,219 @@
+"""Second assessors: compare, resolve, consensus, score, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pedro.cli import main
+from pedro.compare import compare_files, match_key
+from pedro.consensus import read_consensus
+from pedro.engine import score_file
+from pedro.errors import InputError
+
+from conftest import item_sheet, write_xlsx
+
+TRIALS = ["Smith 2001", "Jones 2002", "Lee 2003", "Garcia 2010", "Okafor 2015"]
+
+
+def filled_template(tmp_path, name: str, answers: dict[str, str], runner=None) -> str:
+    """A `pedro template` sheet filled in by one assessor (answers: one letter per item)."""
+    studies = tmp_path / "studies.txt"
+    studies.write_text("\n".join(answers), encoding="utf-8")
+    path = tmp_path / f"{name}.xlsx"
+    result = (runner or CliRunner()).invoke(main, ["template", str(path), "--studies", str(studies)])
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Ratings"]
+    header = [c.value for c in sheet[1]]
+    columns = {int(h.split()[0]): i + 1 for i, h in enumerate(header) if h and h.split()[0].isdigit()
+               and "evidence" not in h}
+    for row in range(2, sheet.max_row + 1):
+        label = sheet.cell(row=row, column=1).value
+        for item, letter in enumerate(answers[label], start=1):
+            sheet.cell(row=row, column=columns[item]).value = None if letter == "." else letter
+            if letter == "Y":
+                sheet.cell(row=row, column=columns[item] + 1).value = f"{name}: p. {item}"
+    workbook.save(path)
+    return str(path)
+
+
+def resolve(path, consensus: dict[tuple[str, int], str], by=None):
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Disagreements"]
+    header = [c.value for c in sheet[1]]
+    for row in range(2, sheet.max_row + 1):
+        key = (sheet.cell(row=row, column=1).value, sheet.cell(row=row, column=2).value)
+        if key in consensus:
+            sheet.cell(row=row, column=header.index("Consensus") + 1).value = consensus[key]
+            sheet.cell(row=row, column=header.index("Reason") + 1).value = f"re-read item {key[1]}"
+            if by:
+                sheet.cell(row=row, column=header.index("Resolved by") + 1).value = by
+    workbook.save(path)
+
+
+def test_match_key_ignores_case_spacing_punctuation():
+    assert match_key("Smith, 2001") == match_key(" smith  2001 ") == match_key("SMITH (2001)")
+    assert match_key("Smith 2001a") != match_key("Smith 2001")
+    assert match_key(None) is None
+
+
+def test_two_assessors_end_to_end(tmp_path):
+    runner = CliRunner()
+    ann = filled_template(tmp_path, "ann", {
+        "Smith 2001": "YYYYNNYYYYY", "Jones 2002": "YYNYNNYNNYY", "Lee 2003": "NYYYNNNYYYY",
+        "Garcia 2010": "YYYNNNYYYYY", "Okafor 2015": "YYNNNNNNNYY"}, runner)
+    ben = filled_template(tmp_path, "ben", {
+        "Smith 2001": "YYNYNNYYYYY", "Jones 2002": "YYNYNNYYNYY", "Lee 2003": "NYYYNNNYYY?",
+        "Garcia 2010": "YYYNNNYYYYY", "Okafor 2015": "YYNNNNNNNYY"}, runner)
+    out = tmp_path / "dis.xlsx"
+    result = runner.invoke(main, ["compare", ann, ben, "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["assessors"] == ["ann", "ben"]
+    assert report["studies"] == {"compared": 5, "unmatched": {"ann": [], "ben": []}}
+    assert {(d["study"], d["item"]) for d in report["disagreements"]} == {
+        ("Smith 2001", 3), ("Jones 2002", 8), ("Lee 2003", 11)}
+    item3 = report["items"][2]
+    assert item3["item"] == 3 and item3["n"] == 5 and item3["agreement"] == pytest.approx(0.8)
+    assert item3["pabak"] == pytest.approx(2 * 0.8 - 1)  # Byrt, Bishop & Carlin 1993: PABAK = 2 p_o - 1
+    item2 = report["items"][1]  # every trial Y from both: kappa undefined, said so, not NaN
+    assert item2["agreement"] == 1.0 and item2["cohen_kappa"] is None
+    assert "cohen_kappa" in item2["reasons"] and item2["pabak"] == 1.0
+    assert item2["prevalence_y"] == 1.0
+    assert report["total"]["bland_altman"]["bias"] is not None
+    assert set(report["total"]["icc"]) == {"ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)"}
+    # band changes: Smith 8 vs 7 (good, good), Jones 5 vs 6 (fair vs good), Lee 8 vs 7 (good, good)
+    assert report["total"]["band_changes"] == 1
+
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == ["Disagreements", "Agreed", "Statistics", "Trial differences", "Unmatched",
+                                   "Provenance"]
+    sheet = workbook["Disagreements"]
+    header = [c.value for c in sheet[1]]
+    assert header == ["Study", "Item", "Criterion", "ann: answer", "ann: evidence", "ben: answer", "ben: evidence",
+                      "Consensus", "Reason", "Resolved by"]
+    rows = {(r[0], r[1]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[("Smith 2001", 3)][3:7] == ("Y", "ann: p. 3", "N", None)
+    assert any(dv.formula1 == '"Y,N,?"' for dv in sheet.data_validations.dataValidation)
+
+    # consensus refuses while anything is open, listing the rows
+    refused = runner.invoke(main, ["consensus", str(out)])
+    assert refused.exit_code == 2
+    assert "3 disagreement(s) have no consensus answer yet" in refused.output
+    assert "Smith 2001, item 3" in refused.output
+
+    resolve(out, {("Smith 2001", 3): "N", ("Jones 2002", 8): "y", ("Lee 2003", 11): "Y"}, by="Carol")
+    consensus_path = tmp_path / "consensus.xlsx"
+    merged = runner.invoke(main, ["consensus", str(out), "-o", str(consensus_path)])
+    assert merged.exit_code == 0, merged.output
+    scored = score_file(consensus_path)
+    totals = dict(zip(scored.sheet.studies["study"], scored.scores["total"]))
+    assert totals == {"Smith 2001": 7, "Jones 2002": 6, "Lee 2003": 7, "Garcia 2010": 7, "Okafor 2015": 3}
+    # every resolution is in the change log: trial, item, each answer, consensus, reason, who, when
+    log = list(openpyxl.load_workbook(consensus_path)["Change log"].iter_rows(min_row=2, values_only=True))
+    assert [(r[4], r[5], r[6], r[7]) for r in log] == [
+        ("Smith 2001", 3, "ann: Y; ben: N", "N"), ("Jones 2002", 8, "ann: N; ben: Y", "Y"),
+        ("Lee 2003", 11, "ann: Y; ben: ?", "Y")]
+    assert all(r[1] == "Carol" and r[0] and "re-read item" in r[9] for r in log)
+    # and pedro score keeps that log, appending to it
+    audited = runner.invoke(main, ["score", str(consensus_path), "-o", str(tmp_path / "final.xlsx")])
+    assert audited.exit_code == 0, audited.output
+    final_log = list(openpyxl.load_workbook(tmp_path / "final.xlsx")["Change log"].iter_rows(min_row=2,
+                                                                                              values_only=True))
+    assert final_log[:3] == log
+
+
+def test_three_assessors(tmp_path):
+    runner = CliRunner()
+    base = {"Smith 2001": "YYYYNNYYYYY", "Jones 2002": "YYNYNNYNNYY", "Lee 2003": "NYYYNNNYYYY"}
+    a = filled_template(tmp_path, "a", base, runner)
+    b = filled_template(tmp_path, "b", {**base, "Jones 2002": "YYYYNNYNNYY"}, runner)
+    c = filled_template(tmp_path, "c", {**base, "Lee 2003": "NYYYNNNYYY."}, runner)
+    comparison = compare_files([a, b, c])
+    assert comparison.names == ["a", "b", "c"]
+    assert {(d["study"], d["item"]) for d in comparison.disagreements} == {("Jones 2002", 3), ("Lee 2003", 11)}
+    item3 = comparison.items[2]
+    assert item3["cohen_kappa"] is None and "two assessors" in item3["reasons"]["cohen_kappa"]
+    assert item3["fleiss_kappa"] is not None and item3["krippendorff_alpha"] is not None
+    assert item3["gwet_ac1"] is not None
+    # Lee 2003's total is unknown for c (item 11 blank): totals statistics use the two other trials
+    assert comparison.total_stats["n"] == 2 and comparison.total_stats["excluded_unknown_total"] == 1
+    assert comparison.total_stats["bland_altman"] is None  # only for two assessors
+    out = tmp_path / "dis3.xlsx"
+    result = runner.invoke(main, ["compare", a, b, c, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    resolve(out, {("Jones 2002", 3): "N", ("Lee 2003", 11): "Y"})
+    merged = read_consensus(out, by="Dee")
+    assert merged.answers["Jones 2002"][3] == "N" and merged.answers["Lee 2003"][11] == "Y"
+    assert {r.resolved_by for r in merged.resolutions} == {"Dee"}
+
+
+def test_unmatched_trials_are_listed_never_dropped(tmp_path):
+    a = write_xlsx(tmp_path / "a.xlsx", item_sheet({"Smith, 2001": "YYYYNNYYYYY", "Only A": "YYYYYYYYYYY"}))
+    b = write_xlsx(tmp_path / "b.xlsx", item_sheet({"smith 2001": "YYYYNNYYYYY", "Only B": "NNNNNNNNNNN"}))
+    comparison = compare_files([a, b])
+    assert comparison.keys == [match_key("Smith 2001")]
+    assert comparison.labels[comparison.keys[0]] == "Smith, 2001"  # as the first assessor wrote it
+    assert comparison.unmatched == {"a": ["Only A"], "b": ["Only B"]}
+
+
+def test_full_agreement_single_trial_defined(tmp_path):
+    a = write_xlsx(tmp_path / "a.xlsx", item_sheet({"Solo": "YYYYNNYYYYY"}))
+    b = write_xlsx(tmp_path / "b.xlsx", item_sheet({"Solo": "YYYYNNYYYYY"}))
+    result = CliRunner().invoke(main, ["compare", str(a), str(b), "--json", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "NaN" not in result.output
+    report = json.loads(result.output)
+    assert report["disagreements"] == []
+    for item in report["items"]:
+        assert item["agreement"] == 1.0
+        assert item["cohen_kappa"] is None and item["reasons"]["cohen_kappa"]
+    icc = report["total"]["icc"]["ICC(1,1)"]
+    assert icc["value"] is None and icc["reason"]
+    assert not (tmp_path / "a.disagreements.xlsx").exists()
+
+
+def test_no_trials_in_common_is_exit_2(tmp_path):
+    a = write_xlsx(tmp_path / "a.xlsx", item_sheet({"A": "YYYYNNYYYYY"}))
+    b = write_xlsx(tmp_path / "b.xlsx", item_sheet({"B": "YYYYNNYYYYY"}))
+    result = CliRunner().invoke(main, ["compare", str(a), str(b)])
+    assert result.exit_code == 2
+    assert "no trials in common" in result.output and "Traceback" not in result.output
+
+
+def test_unreadable_file_is_exit_2(tmp_path):
+    a = write_xlsx(tmp_path / "a.xlsx", item_sheet({"A": "YYYYNNYYYYY"}))
+    result = CliRunner().invoke(main, ["compare", str(a), str(tmp_path / "missing.xlsx")])
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_consensus_rejects_invalid_answers_and_allows_unresolved(tmp_path):
+    a = write_xlsx(tmp_path / "a.xlsx", item_sheet({"T1": "YYYYNNYYYYY", "T2": "YYYYNNYYYYY"}))
+    b = write_xlsx(tmp_path / "b.xlsx", item_sheet({"T1": "YYNYNNYYYYY", "T2": "YYYYNNYYYYN"}))
+    out = tmp_path / "d.xlsx"
+    assert CliRunner().invoke(main, ["compare", str(a), str(b), "-o", str(out)]).exit_code == 0
+    resolve(out, {("T1", 3): "maybe"})
+    bad = CliRunner().invoke(main, ["consensus", str(out)])
+    assert bad.exit_code == 2 and "H2 has 'maybe'" in bad.output
+    resolve(out, {("T1", 3): "Y"})
+    partial = read_consensus(out, allow_unresolved=True)
+    assert partial.answers["T2"][11] is None  # left missing, never guessed
+    assert len(partial.unresolved) == 1
+    with pytest.raises(InputError, match="no consensus answer yet"):
+        read_consensus(out)
+    not_ours = CliRunner().invoke(main, ["consensus", str(a)])
+    assert not_ours.exit_code == 2 and "not a disagreement workbook" in not_ours.output
+
+
+def test_names_option(tmp_path):
+    a = write_xlsx(tmp_path / "a.xlsx", item_sheet({"T1": "YYYYNNYYYYY"}))
+    b = write_xlsx(tmp_path / "b.xlsx", item_sheet({"T1": "YYYYNNYYYYY"}))
+    report = json.loads(CliRunner().invoke(main, ["compare", str(a), str(b), "--names", "Ann, Ben", "--json",
+                                                  "--dry-run"]).output)
+    assert report["assessors"] == ["Ann", "Ben"]
+    wrong = CliRunner().invoke(main, ["compare", str(a), str(b), "--names", "Ann"])
+    assert wrong.exit_code == 2 and "one per file" in wrong.output
