@@ -14,10 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import CHANGE_COLUMNS, CHANGE_LOG_SHEET, PROVENANCE_MARK, PROVENANCE_SHEET, current_user, file_sha256
+from .audit import audit_key
+from .engine import CHANGE_COLUMNS, CHANGE_LOG_SHEET, LOG_COLUMNS, PROVENANCE_SHEET, current_user, file_sha256
 from .errors import InputError
 from .normalise import answer_text, canonical_answer
 from .rubric import Rubric, load_rubric
+from .sheets.audited import hashed_log, write_change_log, write_provenance
 from .sheets.disagreements import AGREED_SHEET, CONSENSUS_HEADERS, DISAGREEMENTS_MARK, DISAGREEMENTS_SHEET
 from .sheets.disagreements import PROVENANCE_SHEET as DISAGREEMENT_PROVENANCE
 from .sheets.output import atomic_save, check_output_path, put
@@ -140,6 +142,7 @@ def _letter(index: int) -> str:
 
 def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
     import openpyxl
+    import pandas as pd
 
     source = consensus.source
     stem = source.stem[: -len(".disagreements")] if source.stem.endswith(".disagreements") else source.stem
@@ -159,22 +162,19 @@ def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
     sheet.freeze_panes = "B2"
     sheet.column_dimensions["A"].width = 28
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    log = workbook.create_sheet(CHANGE_LOG_SHEET)
-    log.append([c.capitalize() for c in CHANGE_COLUMNS])
     item_column = {item: _letter(offset) for offset, item in enumerate(rubric.item_numbers, start=1)}
-    for r in consensus.resolutions:
-        old = "; ".join(f"{name}: {answer if answer is not None else '(blank)'}" for name, answer in r.answers.items())
-        values = [now, r.resolved_by, CONSENSUS_SHEET, f"{item_column[r.item]}{row_of[r.study]}", r.study, r.item,
-                  old, r.consensus, CONSENSUS_RULE,
-                  f"consensus from {source.name} row {r.row}: {r.reason or '(no reason given)'}"]
-        log.append([None] * len(values))
-        for c, value in enumerate(values, start=1):
-            put(log.cell(row=log.max_row, column=c), value)
-    provenance = workbook.create_sheet(PROVENANCE_SHEET)
-    for key, value in ((PROVENANCE_MARK, "value"), ("tool", "pedro consensus"), ("input", source.name),
-                       ("input_sha256", file_sha256(source)), ("input_sheet", CONSENSUS_SHEET), ("time", now),
-                       ("user", current_user()), ("resolutions", str(len(consensus.resolutions))),
-                       ("unresolved", str(len(consensus.unresolved))), ("rubric", rubric.name),
-                       ("rubric_sha256", rubric.sha256)):
-        provenance.append([key, value])
+    changes = pd.DataFrame([
+        [now, r.resolved_by, CONSENSUS_SHEET, f"{item_column[r.item]}{row_of[r.study]}", r.study, r.item,
+         "; ".join(f"{name}: {answer if answer is not None else '(blank)'}" for name, answer in r.answers.items()),
+         r.consensus, CONSENSUS_RULE, f"consensus from {source.name} row {r.row}: {r.reason or '(no reason given)'}"]
+        for r in consensus.resolutions], columns=CHANGE_COLUMNS, dtype=object)
+    key = audit_key()
+    log_rows = hashed_log(pd.DataFrame(columns=LOG_COLUMNS), changes, key)
+    write_change_log(workbook.create_sheet(CHANGE_LOG_SHEET), log_rows)
+    write_provenance(workbook.create_sheet(PROVENANCE_SHEET), {
+        "tool": "pedro consensus", "input": source.name, "input_sha256": file_sha256(source),
+        "input_sheet": CONSENSUS_SHEET, "time": now, "user": current_user(),
+        "resolutions": str(len(consensus.resolutions)), "unresolved": str(len(consensus.unresolved)),
+        "rubric": rubric.name, "rubric_sha256": rubric.sha256, "change_log_rows": str(len(log_rows)),
+        "change_log_head": log_rows[-1][-1] if log_rows else ""}, key)
     return atomic_save(workbook, output)

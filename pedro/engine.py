@@ -21,13 +21,16 @@ from .sheets.layout import HeaderMatcher, detect_layout
 from .sheets.reader import Book, open_book
 
 # Sheets that pedro adds to an audited workbook; a re-run reads them back.
+SUMMARY_SHEET = "Summary"
 SCORES_SHEET = "Scores"
 FINDINGS_SHEET = "Findings"
 CHANGE_LOG_SHEET = "Change log"
 PROVENANCE_SHEET = "Provenance"
-PEDRO_SHEETS = (SCORES_SHEET, FINDINGS_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)
+PEDRO_SHEETS = (SUMMARY_SHEET, SCORES_SHEET, FINDINGS_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)
 PROVENANCE_MARK = "pedro provenance"
 CHANGE_COLUMNS = ["time", "user", "sheet", "cell", "study", "item", "old", "new", "rule", "reason"]
+HASH_COLUMN = "hash"  # the change log's last column: see pedro.audit
+LOG_COLUMNS = CHANGE_COLUMNS + [HASH_COLUMN]
 SYNONYM_RULE = "answer-synonym"
 
 
@@ -44,7 +47,7 @@ class ScoreResult:
     scores: object  # DataFrame, index study_index
     findings: object  # DataFrame, FINDING_COLUMNS
     changes: object  # DataFrame, CHANGE_COLUMNS: this run's changes
-    previous_changes: object  # DataFrame, CHANGE_COLUMNS: the input's own change log, if audited
+    previous_changes: object  # DataFrame, LOG_COLUMNS: the input's own change log (with hashes), if audited
     previous_provenance: dict = field(default_factory=dict)
     time: str = ""
     user: str = ""
@@ -167,7 +170,7 @@ def read_previous_audit(book: Book):
     """The change log and provenance that an audited input already carries."""
     import pandas as pd
 
-    changes = pd.DataFrame(columns=CHANGE_COLUMNS, dtype=object)
+    changes = pd.DataFrame(columns=LOG_COLUMNS, dtype=object)
     provenance: dict[str, str] = {}
     if not is_audited(book):
         return changes, provenance
@@ -176,9 +179,9 @@ def read_previous_audit(book: Book):
             provenance[str(row[0])] = "" if row[1] is None else str(row[1])
     if CHANGE_LOG_SHEET in book.sheet_names:
         rows = book.grid(CHANGE_LOG_SHEET).rows
-        body = [list(r[:len(CHANGE_COLUMNS)]) + [None] * (len(CHANGE_COLUMNS) - len(r)) for r in rows[1:]
-                if any(v is not None for v in r)]
-        changes = pd.DataFrame(body, columns=CHANGE_COLUMNS, dtype=object) if body else changes
+        width = len(LOG_COLUMNS)
+        body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:] if any(v is not None for v in r)]
+        changes = pd.DataFrame(body, columns=LOG_COLUMNS, dtype=object) if body else changes
     return changes, provenance
 
 

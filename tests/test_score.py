@@ -70,7 +70,7 @@ def test_audited_workbook_layout(als_copy, tmp_path):
     result = score_file(als_copy)
     out = write_audited(result, tmp_path / "out.xlsx")
     workbook = openpyxl.load_workbook(out)
-    assert workbook.sheetnames == ["PEDro ratings", "Scores", "Findings", "Change log", "Provenance"]
+    assert workbook.sheetnames == ["PEDro ratings", "Summary", "Scores", "Findings", "Change log", "Provenance"]
     scores = list(workbook["Scores"].iter_rows(values_only=True))
     header = scores[0]
     assert header[0] == "Study" and header[2] == "1 Eligibility criteria" and "Total" in header
@@ -263,9 +263,10 @@ def test_installed_console_script(tmp_path):
     assert "good 5" in done.stdout
 
 
-def test_answer_from_a_formula_keeps_its_formula_and_is_not_logged(tmp_path):
-    """A formula cell is read through its cached value; pedro does not replace
-    the formula, so the change log does not claim a change there."""
+def test_answer_from_a_formula_is_recorded_as_its_value_and_logged(tmp_path):
+    """A formula cell is read through its cached value.  openpyxl cannot keep
+    that cached value, so the audited workbook records the value, and the
+    change log keeps the formula as the old value: nothing lost, nothing silent."""
     path = tmp_path / "formula.xlsx"
     write_xlsx(path, item_sheet({"A": "YYYYNNYYYYY"}))
     workbook = openpyxl.load_workbook(path)
@@ -289,5 +290,9 @@ def test_answer_from_a_formula_keeps_its_formula_and_is_not_logged(tmp_path):
     assert result.sheet.answers.query("item == 1")["answer"].tolist() == ["Y"]
     out = write_audited(result, tmp_path / "out.xlsx")
     workbook = openpyxl.load_workbook(out)
-    assert workbook["Ratings"]["B2"].value == '=IF(TRUE,"yes","no")'
-    assert [r[3] for r in workbook["Change log"].iter_rows(min_row=2, values_only=True)] == []
+    assert workbook["Ratings"]["B2"].value == "Y"
+    log = list(workbook["Change log"].iter_rows(min_row=2, values_only=True))
+    assert [(r[3], r[6], r[7], r[8]) for r in log] == [("B2", '=IF(TRUE,"yes","no")', "Y", "formula-value")]
+    # and a re-run reads the value back: idempotent
+    again = score_file(out)
+    assert again.sheet.answers.query("item == 1")["answer"].tolist() == ["Y"] and len(again.changes) == 0

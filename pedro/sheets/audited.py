@@ -18,10 +18,12 @@ from ..engine import (
     CHANGE_COLUMNS,
     CHANGE_LOG_SHEET,
     FINDINGS_SHEET,
+    LOG_COLUMNS,
     PEDRO_SHEETS,
     PROVENANCE_MARK,
     PROVENANCE_SHEET,
     SCORES_SHEET,
+    SUMMARY_SHEET,
     ScoreResult,
 )
 from .output import atomic_save, check_output_path, put
@@ -39,20 +41,68 @@ def default_output(input_path: Path) -> Path:
 
 def write_audited(result: ScoreResult, output: Path | None = None) -> Path:
     """Write the audited workbook for ``result`` and return its path."""
+    from ..audit import audit_key
+
     output = check_output_path(Path(output) if output else default_output(result.input), result.input)
+    key = audit_key()
     workbook, sheet = _open_original(result)
-    formula_cells = _mark_item_sheet(sheet, result)
+    changes = _mark_item_sheet(sheet, result)
     names = _pedro_sheet_names(workbook, result)
-    for key in PEDRO_SHEETS:
-        if names[key] in workbook.sheetnames:
-            del workbook[names[key]]
-    _write_scores(workbook.create_sheet(names[SCORES_SHEET]), result)
+    for name in PEDRO_SHEETS:
+        if names[name] in workbook.sheetnames:
+            del workbook[names[name]]
+    recorded = recorded_answers(result)
+    scores_rows = scores_table(result, recorded)
+    _write_summary(workbook.create_sheet(names[SUMMARY_SHEET]), result, recorded)
+    _table(workbook.create_sheet(names[SCORES_SHEET]), scores_rows[0], scores_rows[1:], {0: 28})
+    _colour_answers(workbook[names[SCORES_SHEET]], 3, len(result.rubric.items), 2, len(scores_rows))
     _write_findings(workbook.create_sheet(names[FINDINGS_SHEET]), result)
-    # A formula's value is read, but the formula is left in place: not a change.
-    applied = result.changes[~result.changes["cell"].isin(formula_cells)]
-    _write_change_log(workbook.create_sheet(names[CHANGE_LOG_SHEET]), result.previous_changes, applied)
-    _write_provenance(workbook.create_sheet(names[PROVENANCE_SHEET]), result, output)
+    log_rows = hashed_log(result.previous_changes, changes, key)
+    write_change_log(workbook.create_sheet(names[CHANGE_LOG_SHEET]), log_rows)
+    provenance = dict(result.provenance, output=output.name)
+    provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key))
+    write_provenance(workbook.create_sheet(names[PROVENANCE_SHEET]), provenance, key)
     return atomic_save(workbook, output)
+
+
+def recorded_answers(result: ScoreResult):
+    """What each answer cell holds once written: the canonical answer when it
+    is recognised, else the raw text (None when blank).  The Scores sheet
+    records it and the Provenance sheet digests it, so `pedro audit` can name
+    any cell edited afterwards."""
+    from ..normalise import answer_text
+
+    answers = result.sheet.answers
+    texts = [a if a is not None else answer_text(raw) for a, raw in zip(answers["answer"], answers["raw"])]
+    return answers.assign(recorded=texts)
+
+
+def recorded_cells(result: ScoreResult, recorded) -> list[list]:
+    """(row, item, text) per answer cell, in sheet order: what the digest covers."""
+    return [[row, item, text] for row, item, text in zip(recorded["row"], recorded["item"], recorded["recorded"])]
+
+
+def seal(cells, scores_rows, log_rows, key) -> dict[str, str]:
+    """The digests the Provenance sheet records (see pedro.audit)."""
+    from ..audit import table_digest
+
+    return {
+        "answers_digest": table_digest(cells, key),
+        "scores_digest": table_digest(scores_rows, key),
+        "change_log_rows": str(len(log_rows)),
+        "change_log_head": log_rows[-1][-1] if log_rows else "",
+    }
+
+
+def hashed_log(previous, changes, key) -> list[list]:
+    """The change log's rows with their chained hashes: the previous rows as
+    they were, this run's rows chained after the last of them."""
+    from ..audit import chain_hashes
+
+    rows = [list(r) for r in previous[LOG_COLUMNS].itertuples(index=False)] if len(previous) else []
+    head = rows[-1][-1] if rows else None
+    new = [list(r) for r in changes[CHANGE_COLUMNS].itertuples(index=False)]
+    return rows + [r + [h] for r, h in zip(new, chain_hashes(new, head, key))]
 
 
 def _open_original(result: ScoreResult):
@@ -96,11 +146,16 @@ def _pedro_sheet_names(workbook, result: ScoreResult) -> dict[str, str]:
     return names
 
 
-def _mark_item_sheet(sheet, result: ScoreResult) -> set[str]:
-    """Rewrite answers, mark cells with findings; return the answer cells left
-    alone because they hold formulas."""
+def _mark_item_sheet(sheet, result: ScoreResult):
+    """Rewrite answers and mark cells with findings in the item sheet; return
+    this run's change rows.  An answer computed by a formula is replaced by its
+    value, and logged: openpyxl cannot keep a formula's cached value, so the
+    formula would otherwise read back as blank."""
+    import pandas as pd
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
+
+    from ..normalise import answer_text
 
     pedro_fills = set(SEVERITY_COLOURS.values())
     for row in sheet.iter_rows():
@@ -110,13 +165,28 @@ def _mark_item_sheet(sheet, result: ScoreResult) -> set[str]:
                 colour = (cell.fill.fgColor.rgb or "")[-6:] if cell.fill is not None else ""
                 if colour in pedro_fills:
                     cell.fill = PatternFill(fill_type=None)
-    formula_cells = set()
-    for cell_ref, new in zip(result.changes["cell"], result.changes["new"]):
+    changes = result.changes
+    formula_rows = []
+    answers = result.sheet.answers
+    for cell_ref, study_index, item, answer, raw in zip(answers["cell"], answers["study_index"], answers["item"],
+                                                        answers["answer"], answers["raw"]):
         cell = sheet[cell_ref]
-        if cell.data_type == "f":  # an answer computed by a formula keeps its formula
-            formula_cells.add(cell_ref)
-        else:
-            put(cell, new)
+        if cell.data_type != "f":
+            continue
+        value = answer if answer is not None else answer_text(raw)
+        formula_rows.append({
+            "time": result.time, "user": result.user, "sheet": result.sheet.sheet, "cell": cell_ref,
+            "study": result.sheet.studies.at[study_index, "study"], "item": int(item), "old": str(cell.value),
+            "new": value, "rule": "formula-value",
+            "reason": "the answer came from a formula; the audited workbook keeps the value it gave "
+                      "(openpyxl cannot keep a formula's cached value)"})
+        put(cell, value)
+    if formula_rows:
+        formula_frame = pd.DataFrame(formula_rows, columns=CHANGE_COLUMNS, dtype=object)
+        changes = pd.concat([changes[~changes["cell"].isin(formula_frame["cell"])], formula_frame],
+                            ignore_index=True)
+    for cell_ref, new in zip(changes["cell"], changes["new"]):
+        put(sheet[cell_ref], new)
     findings = result.findings
     on_sheet = findings[(findings["sheet"] == result.sheet.sheet) & findings["cell"].str.match(r"^[A-Z]+\d+$")]
     rank = {"error": 0, "warning": 1, "advisory": 2}
@@ -128,7 +198,7 @@ def _mark_item_sheet(sheet, result: ScoreResult) -> set[str]:
         comment = Comment(text, COMMENT_AUTHOR)
         comment.width, comment.height = 360, min(60 + 40 * len(group), 400)
         cell.comment = comment
-    return formula_cells
+    return changes
 
 
 def _table(sheet, header: list[str], rows, widths: dict[int, int] | None = None) -> None:
@@ -170,20 +240,34 @@ def _cell_value(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _write_scores(sheet, result: ScoreResult) -> None:
+def scores_table(result: ScoreResult, recorded) -> list[list]:
+    """The Scores sheet, header first: per trial the answers as recorded, the
+    total and its range, the band under the chosen band set and under every
+    band set of the rubric, the band sets in which the total sits on a
+    boundary, and counts of findings."""
     rubric, studies, scores = result.rubric, result.sheet.studies, result.scores
-    answers = result.sheet.wide("answer")
-    counts = result.findings[result.findings["study_index"].notna()].groupby(
-        ["study_index", "severity"]).size()
-    header = ["Study", "Row"] + [item.heading for item in rubric.items] + [
-        "Total", "Min", "Max", f"Band ({result.bands.name})", "Errors", "Warnings", "Advisories"]
-    rows = []
+    texts = recorded.pivot(index="study_index", columns="item", values="recorded")
+    counts = result.findings[result.findings["study_index"].notna()].groupby(["study_index", "severity"]).size()
+    band_sets = list(rubric.band_sets.values())
+    header = ["Study", "Row", *(item.heading for item in rubric.items), "Total", "Min", "Max",
+              f"Band ({result.bands.name})", *(f"Band: {b.name}" for b in band_sets), "On a band boundary in",
+              "Errors", "Warnings", "Advisories"]
+    rows = [header]
     for i in studies.index:
-        answer_cells = [answers.at[i, n] if n in answers.columns else None for n in rubric.item_numbers]
-        rows.append([studies.at[i, "study"], studies.at[i, "row"], *answer_cells,
-                     scores.at[i, "total"], scores.at[i, "min_total"], scores.at[i, "max_total"],
-                     scores.at[i, "band"], *(int(counts.get((i, s), 0)) for s in ("error", "warning", "advisory"))])
-    _table(sheet, header, rows, {0: 28})
+        low, high = int(scores.at[i, "min_total"]), int(scores.at[i, "max_total"])
+        answers = [texts.at[i, n] if n in texts.columns else None for n in rubric.item_numbers]
+        rows.append([studies.at[i, "study"], int(studies.at[i, "row"]), *answers,
+                     None if low != high else low, low, high, scores.at[i, "band"],
+                     *(b.band_of_range(low, high) for b in band_sets),
+                     ", ".join(b.name for b in band_sets if low == high and on_boundary(b, low)) or None,
+                     *(int(counts.get((i, s), 0)) for s in ("error", "warning", "advisory"))])
+    return rows
+
+
+def on_boundary(bands, total: int) -> bool:
+    """Whether one point more or less would change the trial's band."""
+    return any(0 <= t <= bands.bands[-1].max and bands.band_of(t) != bands.band_of(total)
+               for t in (total - 1, total + 1))
 
 
 def _write_findings(sheet, result: ScoreResult) -> None:
@@ -198,14 +282,97 @@ def _write_findings(sheet, result: ScoreResult) -> None:
             row[0].fill = PatternFill("solid", fgColor=colour)
 
 
-def _write_change_log(sheet, previous, changes) -> None:
-    import pandas as pd
-
-    log = pd.concat([frame for frame in (previous, changes) if not frame.empty] or [changes], ignore_index=True)
-    _table(sheet, [c.capitalize() for c in CHANGE_COLUMNS], log[CHANGE_COLUMNS].itertuples(index=False),
-           {0: 22, 4: 24, 9: 60})
+def write_change_log(sheet, log_rows) -> None:
+    _table(sheet, [c.capitalize() for c in LOG_COLUMNS], log_rows, {0: 22, 4: 24, 9: 60, 10: 30})
 
 
-def _write_provenance(sheet, result: ScoreResult, output: Path) -> None:
-    provenance = dict(result.provenance, output=output.name)
-    _table(sheet, [PROVENANCE_MARK, "value"], provenance.items(), {0: 24, 1: 80})
+def write_provenance(sheet, provenance: dict, key) -> None:
+    """Key-value rows, sealed by a digest over all of them (last row)."""
+    from ..audit import table_digest
+
+    rows = list(provenance.items())
+    rows.append(("provenance_digest", table_digest(rows, key)))
+    _table(sheet, [PROVENANCE_MARK, "value"], rows, {0: 24, 1: 80})
+
+
+ANSWER_COLOURS = {"Y": "C6EFCE", "N": "FFC7CE", "?": "FFEB9C"}
+MISSING_COLOUR = "D9D9D9"
+
+
+def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last_row: int) -> None:
+    """Traffic-light conditional formatting on an answer block (columns are
+    1-based): green Y, red N, amber ?, grey blank.  Rules, not fills: they
+    follow later edits."""
+    from openpyxl.formatting.rule import CellIsRule, FormulaRule
+    from openpyxl.styles import PatternFill
+
+    if last_row < first_row:
+        return
+    first, last = _letter(first_column - 1), _letter(first_column + n_items - 2)
+    block = f"{first}{first_row}:{last}{last_row}"
+    for answer, colour in ANSWER_COLOURS.items():
+        sheet.conditional_formatting.add(block, CellIsRule(operator="equal", formula=[f'"{answer}"'],
+                                                           fill=PatternFill("solid", fgColor=colour)))
+    sheet.conditional_formatting.add(block, FormulaRule(formula=[f"ISBLANK({first}{first_row})"],
+                                                        fill=PatternFill("solid", fgColor=MISSING_COLOUR)))
+
+
+def _write_summary(sheet, result: ScoreResult, recorded) -> None:
+    """Band counts with an Excel bar chart, and a traffic light of every trial."""
+    from collections import Counter
+
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Font
+
+    rubric, scores = result.rubric, result.scores
+    sheet.append([f"PEDro scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([f"Band set {result.bands.name}: {result.bands.describe()}. {result.bands.caveat}"])
+    sheet.append([])
+    sheet.append(["Band", "Trials"])
+    for cell in sheet[4]:
+        cell.font = Font(bold=True)
+    counts = Counter(b for b in scores["band"] if b is not None)
+    for label in result.bands.labels:
+        sheet.append([label, counts.get(label, 0)])
+    unbanded = int(scores["band"].isna().sum())
+    sheet.append(["no band (answers missing)", unbanded])
+    last_band_row = sheet.max_row
+    chart = BarChart()
+    chart.type, chart.style, chart.legend = "col", 10, None
+    chart.title, chart.y_axis.title = f"Trials per band ({result.bands.name})", "trials"
+    chart.add_data(Reference(sheet, min_col=2, min_row=4, max_row=last_band_row), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=5, max_row=last_band_row))
+    chart.height, chart.width = 7, 12
+    sheet.add_chart(chart, "E4")
+    sheet.append([])
+    start = sheet.max_row + 1
+    sheet.append(["Study", *(str(n) for n in rubric.item_numbers), "Total", "Band"])
+    for cell in sheet[start]:
+        cell.font = Font(bold=True)
+    texts = recorded.pivot(index="study_index", columns="item", values="recorded")
+    for i, label in result.sheet.studies["study"].items():
+        sheet.append([None] * (len(rubric.items) + 3))
+        row = sheet.max_row
+        put(sheet.cell(row=row, column=1), label)
+        for column, n in enumerate(rubric.item_numbers, start=2):
+            value = texts.at[i, n] if n in texts.columns else None
+            if value is not None:
+                put(sheet.cell(row=row, column=column), value)
+        total = scores.at[i, "total"]
+        sheet.cell(row=row, column=len(rubric.items) + 2).value = None if _missing(total) else int(total)
+        sheet.cell(row=row, column=len(rubric.items) + 3).value = scores.at[i, "band"]
+    _colour_answers(sheet, 2, len(rubric.items), start + 1, sheet.max_row)
+    sheet.column_dimensions["A"].width = 28
+    for n in range(len(rubric.items)):
+        sheet.column_dimensions[_letter(n + 1)].width = 4
+    sheet.freeze_panes = f"B{start + 1}"
+
+
+def _missing(value) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return value is None

@@ -1,0 +1,124 @@
+"""Tamper evidence for audited workbooks: the change-log hash chain, the digests
+recorded in the Provenance sheet, and their verification (`pedro audit`).
+
+Each change-log row carries a hash over its own content and the previous row's
+hash, so a deleted, reordered or edited row breaks the chain.  The Provenance
+sheet records digests of the item answers and of the Scores sheet as written,
+the head of the chain, and a digest over the Provenance rows themselves.
+
+With ``PEDRO_AUDIT_KEY`` set, every hash and digest is an HMAC-SHA256 under that
+key, so someone without the key cannot forge a consistent chain.  Without a key
+they are plain SHA-256: they detect accidents and casual edits, not a
+determined forger, who can recompute them.  Each stored hash says which it is
+(``sha256:`` or ``hmac-sha256:``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+
+KEY_ENV = "PEDRO_AUDIT_KEY"
+GENESIS = "pedro change log"
+
+
+def audit_key() -> bytes | None:
+    key = os.environ.get(KEY_ENV)
+    return key.encode("utf-8") if key else None
+
+
+def canonical(value) -> str:
+    """One cell value as text that survives a round trip through a workbook."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "item"):  # numpy scalars
+        return canonical(value.item())
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _serialise(values) -> bytes:
+    return json.dumps([canonical(v) for v in values], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def digest(payload: bytes, key: bytes | None = None, mode: str | None = None) -> str:
+    """``sha256:<hex>`` or, with a key, ``hmac-sha256:<hex>``.  ``mode`` forces
+    the kind when verifying a stored value."""
+    if mode is None:
+        mode = "hmac-sha256" if key else "sha256"
+    if mode == "hmac-sha256":
+        if key is None:
+            raise MissingKey()
+        return "hmac-sha256:" + hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+class MissingKey(Exception):
+    """A value was made with PEDRO_AUDIT_KEY, which is not set now."""
+
+
+def table_digest(rows, key: bytes | None = None, mode: str | None = None) -> str:
+    """A digest over a table of values (row by row, in order)."""
+    hasher = hashlib.sha256()
+    for row in rows:
+        hasher.update(_serialise(row))
+        hasher.update(b"\n")
+    return digest(hasher.digest(), key, mode)
+
+
+def chain_hashes(rows, previous: str | None, key: bytes | None = None) -> list[str]:
+    """The hash of each row, chained: hash(row content + previous row's hash)."""
+    hashes = []
+    previous = previous or GENESIS
+    for row in rows:
+        current = digest(_serialise(row) + b"|" + previous.encode("ascii"), key)
+        hashes.append(current)
+        previous = current
+    return hashes
+
+
+def verify_chain(rows, hashes, key: bytes | None = None) -> dict:
+    """{"ok", "rows", "first_bad_row", "reason"}; rows are numbered from 1 (the
+    first row under the header)."""
+    previous = GENESIS
+    for number, (row, stored) in enumerate(zip(rows, hashes), start=1):
+        stored = canonical(stored)
+        mode = stored.split(":", 1)[0] if ":" in stored else None
+        if mode not in ("sha256", "hmac-sha256"):
+            return {"ok": False, "rows": len(rows), "first_bad_row": number,
+                    "reason": f"row {number} has no valid hash ('{stored}')"}
+        try:
+            expected = digest(_serialise(row) + b"|" + previous.encode("ascii"), key, mode)
+        except MissingKey:
+            return {"ok": False, "rows": len(rows), "first_bad_row": number,
+                    "reason": f"row {number} was hashed with {KEY_ENV}; set it to verify the chain"}
+        if not hmac.compare_digest(expected, stored):
+            return {"ok": False, "rows": len(rows), "first_bad_row": number,
+                    "reason": f"row {number} does not match its hash: it, or a row before it, was edited, "
+                              "deleted or moved"}
+        previous = stored
+    return {"ok": True, "rows": len(rows), "first_bad_row": None, "reason": None}
+
+
+def verify_digest(rows, stored: str, key: bytes | None) -> tuple[bool, str | None]:
+    """(matches, reason when it cannot be checked)."""
+    stored = canonical(stored)
+    mode = stored.split(":", 1)[0] if ":" in stored else None
+    if mode not in ("sha256", "hmac-sha256"):
+        return False, f"no valid digest recorded ('{stored}')"
+    try:
+        return hmac.compare_digest(table_digest(rows, key, mode), stored), None
+    except MissingKey:
+        return False, f"recorded with {KEY_ENV}; set it to verify"
