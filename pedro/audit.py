@@ -7,7 +7,10 @@ sheet records digests of the item answers and of the Scores sheet as written,
 the head of the chain, and a digest over the Provenance rows themselves.
 
 With ``PEDRO_AUDIT_KEY`` set, every hash and digest is an HMAC-SHA256 under that
-key, so someone without the key cannot forge a consistent chain.  Without a key
+key, so someone without the key cannot forge a consistent chain; verifying with
+the key set rejects plain SHA-256 values, so a forger cannot downgrade either.
+Use the key from the first run on: a log begun without it will not verify
+with it.  Without a key
 they are plain SHA-256: they detect accidents and casual edits, not a
 determined forger, who can recompute them.  Each stored hash says which it is
 (``sha256:`` or ``hmac-sha256:``).
@@ -99,6 +102,10 @@ def verify_chain(rows, hashes, key: bytes | None = None) -> dict:
         if mode not in ("sha256", "hmac-sha256"):
             return {"ok": False, "rows": len(rows), "first_bad_row": number,
                     "reason": f"row {number} has no valid hash ('{stored}')"}
+        if key is not None and mode != "hmac-sha256":
+            return {"ok": False, "rows": len(rows), "first_bad_row": number,
+                    "reason": f"row {number} is hashed without a key although {KEY_ENV} is set: the chain was "
+                              "written or recomputed without the key"}
         try:
             expected = digest(_serialise(row) + b"|" + previous.encode("ascii"), key, mode)
         except MissingKey:
@@ -118,6 +125,8 @@ def verify_digest(rows, stored: str, key: bytes | None) -> tuple[bool, str | Non
     mode = stored.split(":", 1)[0] if ":" in stored else None
     if mode not in ("sha256", "hmac-sha256"):
         return False, f"no valid digest recorded ('{stored}')"
+    if key is not None and mode != "hmac-sha256":
+        return False, f"recorded without a key although {KEY_ENV} is set: written or recomputed without the key"
     try:
         return hmac.compare_digest(table_digest(rows, key, mode), stored), None
     except MissingKey:

@@ -126,6 +126,25 @@ def consensus(disagreements, output, allow_unresolved, by, rubric):
 
 
 @main.command()
+@click.argument("audited", type=click.Path(path_type=Path))
+@click.option("--bands", "band_names", metavar="NAME", multiple=True,
+              help="Band set(s) to show (repeat the option; default: every band set of the rubric).")
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON on stdout.")
+@reports_errors
+def audit(audited, band_names, as_json):
+    """Verify an audited workbook: totals and bands, the change-log chain, edits after scoring."""
+    from .verify import report_text, verify_workbook
+
+    report = verify_workbook(audited, list(band_names) or None)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in report.items() if k != "discrepancies"} | {
+            "discrepancies": report["discrepancies"]}, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(report_text(report))
+    sys.exit(0 if report["ok"] else 1)
+
+
+@main.command()
 @click.argument("output", type=click.Path(path_type=Path))
 @click.option("--studies", type=click.Path(path_type=Path),
               help="Text or CSV file with one trial label per line (first column).")

@@ -1,0 +1,209 @@
+"""Editors' audit: a fresh audited workbook verifies; every kind of later edit is caught and named."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pedro.audit import KEY_ENV, canonical, chain_hashes, table_digest
+from pedro.cli import main
+from pedro.engine import score_file
+from pedro.sheets.audited import write_audited
+from pedro.verify import verify_workbook
+
+from conftest import item_sheet, write_xlsx
+
+# Five trials; "yes"/"n"/1 answers give the change log rows to chain.
+STUDIES = {"Smith 2001": "yesYYNNYYYYYY", "Jones 2002": "YYNYNNYnNYY", "Lee 2003": "NYYYNNNYYYY",
+           "Garcia 2010": "YYYN1NYYYYY", "Okafor 2015": "YYNNNNNNNYY"}
+
+
+def _sheet(studies):
+    rows = [item_sheet({})[0]]
+    for label, answers in studies.items():
+        cells = ["yes"] + list(answers[3:]) if answers.startswith("yes") else list(answers)
+        rows.append([label, *cells])
+    return rows
+
+
+@pytest.fixture
+def audited(tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    source = write_xlsx(tmp_path / "in.xlsx", _sheet(STUDIES))
+    return write_audited(score_file(source), tmp_path / "audited.xlsx")
+
+
+def _edit(path, sheet, cell, value):
+    workbook = openpyxl.load_workbook(path)
+    workbook[sheet][cell] = value
+    workbook.save(path)
+
+
+def _audit(path, *args):
+    return CliRunner().invoke(main, ["audit", str(path), *args])
+
+
+def test_fresh_audited_workbook_verifies(audited):
+    report = verify_workbook(audited)
+    assert report["ok"], report["discrepancies"]
+    assert report["chain"] == {"ok": True, "rows": 3, "first_bad_row": None}
+    assert report["edited_after_scoring"] == [] and report["score_mismatches"] == []
+    result = _audit(audited)
+    assert result.exit_code == 0 and "verified" in result.output
+
+
+def test_json_format(audited):
+    result = _audit(audited, "--json")
+    report = json.loads(result.output)
+    assert set(report) >= {"ok", "chain", "edited_after_scoring", "score_mismatches", "bands", "band_changes"}
+    # totals 8, 5, 7, 8, 3
+    assert report["bands"]["cashin2020"] == {"poor": 1, "fair": 1, "good": 3, "excellent": 0}
+    assert report["bands"]["high-low-6"] == {"low": 2, "high": 3}
+    three = next(c for c in report["band_changes"] if c["to"] == "three-level")
+    assert three["changed"] == 3  # good -> high, the same trials under another label
+    assert {b["study"] for b in report["on_boundary"]} == {"Smith 2001", "Jones 2002", "Garcia 2010", "Okafor 2015"}
+    restricted = json.loads(_audit(audited, "--json", "--bands", "cashin2020", "--bands", "high-low-5").output)
+    assert set(restricted["bands"]) == {"cashin2020", "high-low-5"}
+
+
+def test_item_edited_afterwards_is_named(audited):
+    _edit(audited, "Ratings", "D4", "N")  # Lee 2003, item 3: Y -> N
+    report = verify_workbook(audited)
+    assert not report["ok"]
+    assert report["edited_after_scoring"] == [{"study": "Lee 2003", "item": 3, "cell": "D4", "recorded": "Y",
+                                               "found": "N"}]
+    # the total recomputed from the item cells no longer matches Scores either
+    assert {(m["study"], m["field"]) for m in report["score_mismatches"]} >= {("Lee 2003", "Total")}
+    result = _audit(audited)
+    assert result.exit_code == 1
+    assert "Lee 2003: Ratings!D4 edited after scoring: recorded 'Y', found 'N'" in result.output
+
+
+def test_total_edited_in_scores_is_caught(audited):
+    workbook = openpyxl.load_workbook(audited)
+    header = [c.value for c in workbook["Scores"][1]]
+    column = header.index("Total") + 1
+    cell = workbook["Scores"].cell(row=2, column=column)
+    assert cell.value == 8
+    cell.value = 9
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert not report["scores_sheet"]["ok"]
+    assert report["score_mismatches"][0]["study"] == "Smith 2001"
+    assert report["score_mismatches"][0]["expected"] == "8" and report["score_mismatches"][0]["found"] == "9"
+
+
+def _log(path):
+    workbook = openpyxl.load_workbook(path)
+    return workbook, workbook["Change log"]
+
+
+def test_change_log_row_deleted(audited):
+    workbook, log = _log(audited)
+    log.delete_rows(3)
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert report["chain"]["ok"] is False and report["chain"]["first_bad_row"] == 2
+
+
+def test_last_change_log_row_deleted(audited):
+    workbook, log = _log(audited)
+    log.delete_rows(log.max_row)
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert report["chain"]["ok"] is False
+    assert any("were deleted at the end" in d for d in report["discrepancies"])
+
+
+def test_change_log_row_edited(audited):
+    workbook, log = _log(audited)
+    log["H3"] = "N"  # the "new" value of the second change
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert report["chain"] == {"ok": False, "rows": 3, "first_bad_row": 2}
+
+
+def test_change_log_rows_reordered(audited):
+    workbook, log = _log(audited)
+    rows = [[c.value for c in row] for row in log.iter_rows(min_row=2)]
+    for r, values in enumerate([rows[1], rows[0], rows[2]], start=2):
+        for c, value in enumerate(values, start=1):
+            log.cell(row=r, column=c).value = value
+    workbook.save(audited)
+    assert verify_workbook(audited)["chain"]["first_bad_row"] == 1
+
+
+def test_provenance_digest_changed(audited):
+    workbook = openpyxl.load_workbook(audited)
+    sheet = workbook["Provenance"]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == "answers_digest":
+            row[1].value = "sha256:" + "0" * 64
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert report["provenance"]["ok"] is False
+    assert any(d.startswith("Provenance sheet") for d in report["discrepancies"])
+
+
+def test_not_an_audited_workbook_is_exit_2(tmp_path):
+    source = write_xlsx(tmp_path / "in.xlsx", _sheet(STUDIES))
+    result = _audit(source)
+    assert result.exit_code == 2 and "is not an audited workbook" in result.output
+
+
+def test_hmac_mode_rejects_a_chain_recomputed_without_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "editor-secret")
+    source = write_xlsx(tmp_path / "in.xlsx", _sheet(STUDIES))
+    audited = write_audited(score_file(source), tmp_path / "audited.xlsx")
+    assert verify_workbook(audited)["ok"]
+    workbook = openpyxl.load_workbook(audited)
+    assert workbook["Change log"]["K2"].value.startswith("hmac-sha256:")
+    # A forger without the key edits a change-log row and recomputes the whole chain, and the
+    # Provenance seal, with plain SHA-256: a chain that verifies without a key...
+    log = workbook["Change log"]
+    log["H2"] = "N"
+    rows = [[c.value for c in row][:10] for row in log.iter_rows(min_row=2)]
+    for r, digest in enumerate(chain_hashes(rows, None, None), start=2):
+        log.cell(row=r, column=11).value = digest
+    provenance = workbook["Provenance"]
+    entries = [[row[0].value, row[1].value] for row in provenance.iter_rows(min_row=2)]
+    for row in provenance.iter_rows(min_row=2):
+        if row[0].value == "change_log_head":
+            row[1].value = log.cell(row=log.max_row, column=11).value
+    entries = [[row[0].value, row[1].value] for row in provenance.iter_rows(min_row=2)]
+    provenance.cell(row=provenance.max_row, column=2).value = table_digest(entries[:-1], None)
+    workbook.save(audited)
+    monkeypatch.delenv(KEY_ENV)
+    assert verify_workbook(audited)["chain"]["ok"]  # ...without the key it looks consistent,
+    monkeypatch.setenv(KEY_ENV, "editor-secret")
+    report = verify_workbook(audited)  # but with the key it is rejected
+    assert report["chain"]["ok"] is False and report["chain"]["first_bad_row"] == 1
+    assert report["provenance"]["ok"] is False
+    # and a wrong key does not verify a genuine workbook
+    genuine = write_audited(score_file(source), tmp_path / "genuine.xlsx")
+    monkeypatch.setenv(KEY_ENV, "another key")
+    assert verify_workbook(genuine)["chain"]["ok"] is False
+
+
+def test_hmac_workbook_without_the_key_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "k")
+    source = write_xlsx(tmp_path / "in.xlsx", _sheet(STUDIES))
+    audited = write_audited(score_file(source), tmp_path / "audited.xlsx")
+    monkeypatch.delenv(KEY_ENV)
+    result = _audit(audited)
+    assert result.exit_code == 1 and "set it to verify" in result.output
+
+
+def test_rerun_keeps_the_chain_verifiable(audited, tmp_path):
+    _edit(audited, "Ratings", "F3", "yes")  # an assessor's later correction, then a re-run
+    again = write_audited(score_file(audited), tmp_path / "again.xlsx")
+    report = verify_workbook(again)
+    assert report["ok"], report["discrepancies"]
+    assert report["chain"]["rows"] == 4
+
+
+def test_canonical_values_survive_a_round_trip():
+    assert canonical(3.0) == "3" and canonical(None) == "" and canonical(True) == "TRUE"
