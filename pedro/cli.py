@@ -144,6 +144,24 @@ def audit(audited, band_names, as_json):
     sys.exit(0 if report["ok"] else 1)
 
 
+@main.command("plot")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Figure to write: .png, .svg or .pdf.")
+@click.option("--kind", type=click.Choice(["traffic-light", "summary", "bands"]), default="traffic-light",
+              show_default=True, help="Traffic light per trial, share per item, or band distribution.")
+@click.option("--bands", metavar="NAME", help="Band set (see `pedro rubrics`).")
+@click.option("--sheet", metavar="NAME", help="Sheet that holds the items.")
+@reports_errors
+def plot_command(input_path, output, kind, bands, sheet):
+    """Draw a figure from an item sheet or an audited workbook."""
+    from .engine import score_file
+    from .plot import plot
+
+    written = plot(score_file(input_path, sheet=sheet, bands=bands), output, kind)
+    click.echo(f"wrote {written}")
+
+
 @main.command()
 @click.argument("output", type=click.Path(path_type=Path))
 @click.option("--studies", type=click.Path(path_type=Path),
