@@ -52,30 +52,47 @@ def main():
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Audited workbook to write (default: INPUT's name + .audited.xlsx, beside it).")
+              help="Audited workbook to write (default: INPUT's name + .audited.xlsx, beside it); with several "
+                   "inputs, a folder to write them into.")
 @click.option("--bands", metavar="NAME", help="Band set for quality bands (see `pedro rubrics`).")
 @click.option("--sheet", metavar="NAME", help="Sheet that holds the items (default: found automatically).")
 @click.option("--rubric", metavar="NAME|FILE", help="Rubric name or TOML file (default: pedro).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
 @click.option("--dry-run", is_flag=True, help="Check and score, but write no workbook.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line on stderr.")
 @reports_errors
-def score(input_path, output, bands, sheet, rubric, as_json, dry_run):
-    """Score an item sheet (.xlsx, .xlsm, .csv) and write the audited workbook."""
+def score(inputs, output, bands, sheet, rubric, as_json, dry_run, quiet):
+    """Score item sheets (.xlsx, .xlsm, .csv, or a folder of them) and write audited workbooks."""
+    from .batch import expand_inputs, score_many
+
+    paths = expand_inputs(inputs)
+    if len(paths) == 1 and not (output is not None and output.is_dir()):
+        sys.exit(_score_one(paths[0], output, bands, sheet, rubric, as_json, dry_run, quiet))
+    sys.exit(score_many(paths, output, bands=bands, sheet=sheet, rubric=rubric, as_json=as_json, dry_run=dry_run,
+                        quiet=quiet, echo=click.echo, echo_error=lambda text: click.echo(text, err=True)))
+
+
+def _score_one(path, output, bands, sheet, rubric, as_json, dry_run, quiet) -> int:
     from .engine import score_file
+    from .progress import for_job
     from .report import result_to_json, summary_text
     from .sheets.audited import write_audited
 
-    result = score_file(input_path, sheet=sheet, bands=bands, rubric=rubric)
-    written = None if dry_run else write_audited(result, output)
+    progress = for_job([path], quiet)
+    try:
+        result = score_file(path, sheet=sheet, bands=bands, rubric=rubric, progress=progress)
+        written = None if dry_run else write_audited(result, output, progress=progress)
+    finally:
+        progress.done()
     if as_json:
         report = result_to_json(result)
         report["output"] = str(written) if written else None
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         click.echo(summary_text(result, written))
-    sys.exit(result.exit_status)
+    return result.exit_status
 
 
 @main.command()

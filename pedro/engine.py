@@ -101,16 +101,21 @@ def file_sha256(path: Path) -> str:
 
 
 def score_file(path: str | Path, sheet: str | None = None, bands: str | None = None,
-               rubric: Rubric | str | None = None) -> ScoreResult:
-    """Read, normalise, score and check one item sheet."""
+               rubric: Rubric | str | None = None, progress=None) -> ScoreResult:
+    """Read, normalise, score and check one item sheet.  ``progress(stage,
+    detail)``, if given, is told as each stage starts."""
     from .rules import CheckContext, run_rules
     from .scoring import score_answers
 
+    progress = progress or (lambda stage, detail="": None)
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     band_set = rubric.band_set(bands)
+    progress("reading", Path(path).name)
     book = open_book(path)
     grid_name, layout, choice = choose_sheet(book, rubric, sheet)
+    progress("normalising", f"sheet '{grid_name}'")
     rated = normalise_sheet(book.path.name, book.grid(grid_name), layout, rubric)
+    progress("checking", f"{len(rated.studies):,} trials")
     scores = score_answers(rated.answers, rubric, band_set)
     findings = run_rules(CheckContext(rated, rubric, band_set, scores))
     time = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()

@@ -174,8 +174,8 @@ def test_exit_codes(tmp_path, answers, exit_code):
 
 @pytest.mark.parametrize("make, message", [
     (lambda p: p / "missing.xlsx", "no such file"),
-    (lambda p: p, "is a folder"),
-    (lambda p: (p / "fake.xlsx").write_text("Study,1\nA,Y\n") and p / "fake.xlsx", "not an Excel workbook"),
+    (lambda p: p, "holds no item sheets"),
+    (lambda p: (p / "fake.xlsx").write_text("Study,1\nA,Y\n") and p / "fake.xlsx", "although it is named .xlsx"),
     (lambda p: write_xlsx(p / "none.xlsx", [["Title"], ["Study", "Country"], ["A", "NZ"]]),
      "has no header row naming the PEDro items"),
     (lambda p: write_xlsx(p / "no8.xlsx", [[h for h in item_sheet({})[0] if not h.startswith("8")]]),
@@ -296,3 +296,49 @@ def test_answer_from_a_formula_is_recorded_as_its_value_and_logged(tmp_path):
     # and a re-run reads the value back: idempotent
     again = score_file(out)
     assert again.sheet.answers.query("item == 1")["answer"].tolist() == ["Y"] and len(again.changes) == 0
+
+
+def test_several_inputs_and_a_folder_in_one_process(tmp_path):
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    write_xlsx(folder / "a.xlsx", item_sheet({"A": "YYYYNNYYYYY"}))
+    write_csv(folder / "b.csv", item_sheet({"B": "YYYYNNYYYYq"}))  # an unrecognised answer: exit 1
+    (folder / "notes.txt").write_text("not a sheet")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run("score", folder, "-o", out)
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.audited.xlsx", "b.audited.xlsx"]
+    # a re-run over the folder skips pedro's own outputs
+    write_audited(score_file(folder / "a.xlsx"))
+    report = json.loads(run("score", folder, "--json", "--dry-run").output)
+    assert [Path(f["input"]).name for f in report["files"]] == ["a.xlsx", "b.csv"]
+    # one unusable file is reported, the others are still scored, exit 2
+    broken = tmp_path / "broken.xlsx"
+    broken.write_text("not a workbook")
+    result = run("score", folder / "a.xlsx", broken, "--dry-run")
+    assert result.exit_code == 2
+    assert "a.xlsx: 1 trial(s)" in result.output and "broken.xlsx" in result.output
+    assert run("score", folder / "a.xlsx", broken, "-o", tmp_path / "x.xlsx").exit_code == 2
+
+
+def test_progress_only_on_a_terminal_for_large_jobs(tmp_path):
+    import io
+
+    from pedro.progress import Progress, for_job
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    small = write_xlsx(tmp_path / "small.xlsx", item_sheet({"A": "YYYYNNYYYYY"}))
+    assert not for_job([small], quiet=False, stream=Terminal()).enabled  # small job
+    assert for_job([small, small], quiet=False, stream=Terminal()).enabled  # several files
+    assert not for_job([small, small], quiet=True, stream=Terminal()).enabled  # --quiet
+    assert not for_job([small, small], quiet=False, stream=io.StringIO()).enabled  # not a terminal
+    stream = Terminal()
+    progress = Progress(stream)
+    score_file(small, progress=progress)
+    progress.done()
+    assert "pedro: reading small.xlsx" in stream.getvalue() and "checking 1 trials" in stream.getvalue()
+    assert stream.getvalue().endswith("\r")

@@ -39,13 +39,16 @@ def default_output(input_path: Path) -> Path:
     return input_path.with_name(f"{input_path.stem}.audited{suffix}")
 
 
-def write_audited(result: ScoreResult, output: Path | None = None) -> Path:
+def write_audited(result: ScoreResult, output: Path | None = None, progress=None) -> Path:
     """Write the audited workbook for ``result`` and return its path."""
     from ..audit import audit_key
 
+    progress = progress or (lambda stage, detail="": None)
     output = check_output_path(Path(output) if output else default_output(result.input), result.input)
     key = audit_key()
+    progress("loading the workbook to carry over", result.input.name)
     workbook, sheet = _open_original(result)
+    progress("writing", output.name)
     changes = _mark_item_sheet(sheet, result)
     names = _pedro_sheet_names(workbook, result)
     for name in PEDRO_SHEETS:
@@ -62,6 +65,7 @@ def write_audited(result: ScoreResult, output: Path | None = None) -> Path:
     provenance = dict(result.provenance, output=output.name)
     provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key))
     write_provenance(workbook.create_sheet(names[PROVENANCE_SHEET]), provenance, key)
+    progress("saving", output.name)
     return atomic_save(workbook, output)
 
 
