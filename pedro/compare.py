@@ -228,39 +228,46 @@ def total_statistics(comparison: Comparison) -> dict:
             "bland_altman": bland_altman, "band_changes": band_changes}
 
 
+def answer_matrix(comparison: Comparison, item: int):
+    """The assessors' answers to one item: trials x assessors, "" where missing."""
+    columns = [(name, item) for name in comparison.names]
+    return comparison.answers.loc[:, columns].astype(object).where(comparison.answers.loc[:, columns].notna(),
+                                                                     "").to_numpy(dtype=object)
+
+
 def list_disagreements(comparison: Comparison) -> list[dict]:
+    """Every (trial, item) on which the assessors' answers differ, in trial order."""
     names = comparison.names
     rubric = comparison.assessors[0].result.rubric
     found = []
-    for key in comparison.keys:
-        for item in rubric.item_numbers:
-            answers = {name: comparison.answers.at[key, (name, item)] for name in names}
-            if len(set(answers.values())) > 1:
-                evidence = {name: comparison.evidence.at[key, (name, item)] for name in names}
-                found.append({"key": key, "study": comparison.labels[key], "item": item, "answers": answers,
-                              "evidence": evidence})
+    for item in rubric.item_numbers:
+        answers = answer_matrix(comparison, item)
+        differs = (answers != answers[:, [0]]).any(axis=1)
+        for position in differs.nonzero()[0]:
+            key = comparison.keys[position]
+            found.append({
+                "key": key, "study": comparison.labels[key], "item": item, "position": int(position),
+                "answers": {name: (answers[position, j] or None) for j, name in enumerate(names)},
+                "evidence": {name: comparison.evidence.iat[position, comparison.evidence.columns.get_loc((name, item))]
+                             for name in names}})
+    found.sort(key=lambda d: (d["position"], d["item"]))
+    for entry in found:
+        del entry["position"]
     return found
 
 
 def trial_differences(comparison: Comparison) -> list[dict]:
     """Trials whose total or band differs between assessors."""
+    totals = comparison.totals.astype(object).where(comparison.totals.notna(), None)
+    bands = comparison.bands
+    total_values = [tuple(None if v is None else int(v) for v in row) for row in totals.itertuples(index=False)]
+    band_values = [tuple(row) for row in bands.itertuples(index=False)]
     rows = []
-    for key in comparison.keys:
-        totals = {n: comparison.totals.at[key, n] for n in comparison.names}
-        bands = {n: comparison.bands.at[key, n] for n in comparison.names}
-        plain_totals = {n: (None if _is_na(t) else int(t)) for n, t in totals.items()}
-        if len(set(plain_totals.values())) > 1 or len(set(bands.values())) > 1:
-            rows.append({"study": comparison.labels[key], "totals": plain_totals, "bands": bands})
+    for key, trial_totals, trial_bands in zip(comparison.keys, total_values, band_values):
+        if len(set(trial_totals)) > 1 or len(set(trial_bands)) > 1:
+            rows.append({"study": comparison.labels[key], "totals": dict(zip(comparison.names, trial_totals)),
+                         "bands": dict(zip(comparison.names, trial_bands))})
     return rows
-
-
-def _is_na(value) -> bool:
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def comparison_to_json(comparison: Comparison) -> dict:

@@ -22,8 +22,9 @@ from .rubric import Rubric, load_rubric
 from .sheets.audited import hashed_log, write_change_log, write_provenance
 from .sheets.disagreements import AGREED_SHEET, CONSENSUS_HEADERS, DISAGREEMENTS_MARK, DISAGREEMENTS_SHEET
 from .sheets.disagreements import PROVENANCE_SHEET as DISAGREEMENT_PROVENANCE
-from .sheets.output import atomic_save, check_output_path, put
+from .sheets.output import atomic_save, check_output_path
 from .sheets.reader import open_book
+from .sheets.tables import append
 
 CONSENSUS_SHEET = "Consensus"
 CONSENSUS_RULE = "consensus"
@@ -153,12 +154,9 @@ def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
     sheet.title = CONSENSUS_SHEET
     sheet.append(["Study", *(item.heading for item in rubric.items)])
     row_of = {}
-    for label in consensus.studies:
-        sheet.append([None] * (1 + len(rubric.items)))
-        row_of[label] = sheet.max_row
-        put(sheet.cell(row=sheet.max_row, column=1), label)
-        for offset, item in enumerate(rubric.item_numbers, start=2):
-            sheet.cell(row=sheet.max_row, column=offset).value = consensus.answers[label].get(item)
+    for line, label in enumerate(consensus.studies, start=2):
+        append(sheet, [label, *(consensus.answers[label].get(item) for item in rubric.item_numbers)])
+        row_of[label] = line
     sheet.freeze_panes = "B2"
     sheet.column_dimensions["A"].width = 28
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()

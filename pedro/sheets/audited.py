@@ -27,6 +27,7 @@ from ..engine import (
     ScoreResult,
 )
 from .output import atomic_save, check_output_path, put
+from .tables import append
 
 COMMENT_AUTHOR = "pedro"
 SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C", "advisory": "DDEBF7"}
@@ -193,14 +194,17 @@ def _mark_item_sheet(sheet, result: ScoreResult):
         put(sheet[cell_ref], new)
     findings = result.findings
     on_sheet = findings[(findings["sheet"] == result.sheet.sheet) & findings["cell"].str.match(r"^[A-Z]+\d+$")]
+    by_cell: dict[str, list] = {}
+    for cell_ref, severity, rule, name, message in zip(on_sheet["cell"], on_sheet["severity"], on_sheet["rule"],
+                                                       on_sheet["name"], on_sheet["message"]):
+        by_cell.setdefault(cell_ref, []).append((severity, f"{severity} {rule} {name}: {message}"))
     rank = {"error": 0, "warning": 1, "advisory": 2}
-    for cell_ref, group in on_sheet.groupby("cell", sort=False):
-        worst = min(group["severity"], key=rank.__getitem__)
+    fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in SEVERITY_COLOURS.items()}
+    for cell_ref, entries in by_cell.items():
         cell = sheet[cell_ref]
-        cell.fill = PatternFill("solid", fgColor=SEVERITY_COLOURS[worst])
-        text = "\n".join(f"{r.severity} {r.rule} {r.name}: {r.message}" for r in group.itertuples())
-        comment = Comment(text, COMMENT_AUTHOR)
-        comment.width, comment.height = 360, min(60 + 40 * len(group), 400)
+        cell.fill = fills[min((severity for severity, _ in entries), key=rank.__getitem__)]
+        comment = Comment("\n".join(text for _, text in entries), COMMENT_AUTHOR)
+        comment.width, comment.height = 360, min(60 + 40 * len(entries), 400)
         cell.comment = comment
     return changes
 
@@ -212,14 +216,13 @@ def _table(sheet, header: list[str], rows, widths: dict[int, int] | None = None)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
+    count = 0
     for values in rows:
-        sheet.append([_cell_value(v) for v in values])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+        append(sheet, values)
+        count += 1
     sheet.freeze_panes = "A2"
-    if sheet.max_row > 1:
-        sheet.auto_filter.ref = sheet.dimensions
+    if count:
+        sheet.auto_filter.ref = f"A1:{_letter(len(header) - 1)}{count + 1}"
     for index, width in (widths or {}).items():
         sheet.column_dimensions[_letter(index)].width = width
 
@@ -228,20 +231,6 @@ def _letter(index: int) -> str:
     from .layout import column_letter
 
     return column_letter(index)
-
-
-def _cell_value(value):
-    """Values for openpyxl: pandas NA and numpy scalars become plain Python."""
-    if value is None:
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value.item() if hasattr(value, "item") else value
 
 
 def scores_table(result: ScoreResult, recorded) -> list[list]:
@@ -256,15 +245,22 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     header = ["Study", "Row", *(item.heading for item in rubric.items), "Total", "Min", "Max",
               f"Band ({result.bands.name})", *(f"Band: {b.name}" for b in band_sets), "On a band boundary in",
               "Errors", "Warnings", "Advisories"]
+    texts = texts.reindex(index=studies.index, columns=list(rubric.item_numbers)).astype(object)
+    texts = texts.where(texts.notna(), None)
+    counts = counts.unstack(fill_value=0).reindex(index=studies.index, columns=["error", "warning", "advisory"],
+                                                  fill_value=0) if len(counts) else None
+    # Band labels and boundary marks depend only on (min, max): compute each pair once.
+    by_range = {}
+    for low, high in set(zip(scores["min_total"].tolist(), scores["max_total"].tolist())):
+        by_range[(low, high)] = [*(b.band_of_range(low, high) for b in band_sets),
+                                 ", ".join(b.name for b in band_sets if low == high and on_boundary(b, low)) or None]
+    finding_counts = counts.itertuples(index=False) if counts is not None else ((0, 0, 0) for _ in studies.index)
     rows = [header]
-    for i in studies.index:
-        low, high = int(scores.at[i, "min_total"]), int(scores.at[i, "max_total"])
-        answers = [texts.at[i, n] if n in texts.columns else None for n in rubric.item_numbers]
-        rows.append([studies.at[i, "study"], int(studies.at[i, "row"]), *answers,
-                     None if low != high else low, low, high, scores.at[i, "band"],
-                     *(b.band_of_range(low, high) for b in band_sets),
-                     ", ".join(b.name for b in band_sets if low == high and on_boundary(b, low)) or None,
-                     *(int(counts.get((i, s), 0)) for s in ("error", "warning", "advisory"))])
+    for study, row, answers, low, high, band, found in zip(
+            studies["study"].tolist(), studies["row"].tolist(), texts.itertuples(index=False),
+            scores["min_total"].tolist(), scores["max_total"].tolist(), scores["band"].tolist(), finding_counts):
+        rows.append([study, int(row), *answers, None if low != high else low, low, high, band,
+                     *by_range[(low, high)], *(int(n) for n in found)])
     return rows
 
 
@@ -341,7 +337,7 @@ def _write_summary(sheet, result: ScoreResult, recorded) -> None:
         sheet.append([label, counts.get(label, 0)])
     unbanded = int(scores["band"].isna().sum())
     sheet.append(["no band (answers missing)", unbanded])
-    last_band_row = sheet.max_row
+    last_band_row = 5 + len(result.bands.labels)
     chart = BarChart()
     chart.type, chart.style, chart.legend = "col", 10, None
     chart.title, chart.y_axis.title = f"Trials per band ({result.bands.name})", "trials"
@@ -350,33 +346,17 @@ def _write_summary(sheet, result: ScoreResult, recorded) -> None:
     chart.height, chart.width = 7, 12
     sheet.add_chart(chart, "E4")
     sheet.append([])
-    start = sheet.max_row + 1
+    start = last_band_row + 2
     sheet.append(["Study", *(str(n) for n in rubric.item_numbers), "Total", "Band"])
     for cell in sheet[start]:
         cell.font = Font(bold=True)
-    texts = recorded.pivot(index="study_index", columns="item", values="recorded")
-    for i, label in result.sheet.studies["study"].items():
-        sheet.append([None] * (len(rubric.items) + 3))
-        row = sheet.max_row
-        put(sheet.cell(row=row, column=1), label)
-        for column, n in enumerate(rubric.item_numbers, start=2):
-            value = texts.at[i, n] if n in texts.columns else None
-            if value is not None:
-                put(sheet.cell(row=row, column=column), value)
-        total = scores.at[i, "total"]
-        sheet.cell(row=row, column=len(rubric.items) + 2).value = None if _missing(total) else int(total)
-        sheet.cell(row=row, column=len(rubric.items) + 3).value = scores.at[i, "band"]
-    _colour_answers(sheet, 2, len(rubric.items), start + 1, sheet.max_row)
+    texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
+        columns=list(rubric.item_numbers))
+    for label, answers, total, band in zip(result.sheet.studies["study"], texts.itertuples(index=False),
+                                           scores["total"], scores["band"]):
+        append(sheet, [label, *answers, total, band])
+    _colour_answers(sheet, 2, len(rubric.items), start + 1, start + len(texts))
     sheet.column_dimensions["A"].width = 28
     for n in range(len(rubric.items)):
         sheet.column_dimensions[_letter(n + 1)].width = 4
     sheet.freeze_panes = f"B{start + 1}"
-
-
-def _missing(value) -> bool:
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return value is None

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..compare import Comparison, trial_differences
-from .output import atomic_save, check_output_path, put
+from ..compare import Comparison, answer_matrix, trial_differences
+from .output import atomic_save, check_output_path
+from .tables import append
 
 DISAGREEMENTS_SHEET = "Disagreements"
 AGREED_SHEET = "Agreed"
@@ -74,26 +75,6 @@ def _header(sheet, values, widths=None):
         sheet.column_dimensions[letter].width = width
 
 
-def _append(sheet, values):
-    sheet.append([None] * len(values))
-    row = sheet.max_row
-    for column, value in enumerate(values, start=1):
-        put(sheet.cell(row=row, column=column), _plain(value))
-
-
-def _plain(value):
-    if value is None:
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value.item() if hasattr(value, "item") else value
-
-
 def _write_disagreement_rows(sheet, comparison: Comparison) -> None:
     from openpyxl.styles import Alignment, PatternFill
     from openpyxl.utils import get_column_letter
@@ -112,7 +93,7 @@ def _write_disagreement_rows(sheet, comparison: Comparison) -> None:
             values += [row["answers"][name] if row["answers"][name] is not None else "(blank)",
                        row["evidence"][name]]
         values += [None, None, None]
-        _append(sheet, values)
+        append(sheet, values)
     consensus_col = len(header) - 2
     for i in range(len(comparison.names)):
         sheet.column_dimensions[get_column_letter(4 + 2 * i)].width = 12
@@ -141,12 +122,13 @@ def _write_disagreement_rows(sheet, comparison: Comparison) -> None:
 def _write_agreed(sheet, comparison: Comparison) -> None:
     rubric = comparison.assessors[0].result.rubric
     _header(sheet, ["Study", *(item.heading for item in rubric.items)], {"A": 28})
-    for key in comparison.keys:
-        answers = []
-        for item in rubric.item_numbers:
-            given = {comparison.answers.at[key, (name, item)] for name in comparison.names}
-            answers.append(given.pop() if len(given) == 1 else None)
-        _append(sheet, [comparison.labels[key], *answers])
+    agreed = []
+    for item in rubric.item_numbers:
+        answers = answer_matrix(comparison, item)
+        same = (answers == answers[:, [0]]).all(axis=1)
+        agreed.append([a or None if ok else None for a, ok in zip(answers[:, 0], same)])
+    for key, answers in zip(comparison.keys, zip(*agreed)):
+        append(sheet, [comparison.labels[key], *answers])
     sheet.freeze_panes = "B2"
 
 
@@ -181,7 +163,7 @@ def _write_statistics(sheet, comparison: Comparison) -> None:
             elif isinstance(value, float):
                 value = _fmt(value)
             values.append(value)
-        _append(sheet, values)
+        append(sheet, values)
     stats = comparison.total_stats
     sheet.append([])
     sheet.append([f"Totals (items 2-11), {stats['n']} trial(s) with every total known"])
@@ -189,16 +171,16 @@ def _write_statistics(sheet, comparison: Comparison) -> None:
     _header(sheet, ["Statistic", "Value", "95% CI", "Note"])
     for form, result in stats["icc"].items():
         ci = result["ci95"]
-        _append(sheet, [form, _fmt(result["value"]), None if ci is None else f"{ci[0]:.3f} to {ci[1]:.3f}",
+        append(sheet, [form, _fmt(result["value"]), None if ci is None else f"{ci[0]:.3f} to {ci[1]:.3f}",
                         result.get("reason")])
     if stats["bland_altman"] is not None:
         ba = stats["bland_altman"]
         loa = ba["loa95"]
-        _append(sheet, [f"Bland-Altman bias ({comparison.names[0]} - {comparison.names[1]})", _fmt(ba["bias"]),
+        append(sheet, [f"Bland-Altman bias ({comparison.names[0]} - {comparison.names[1]})", _fmt(ba["bias"]),
                         None if loa is None else f"{loa[0]:.2f} to {loa[1]:.2f} (limits of agreement)",
                         ba.get("reason")])
-        _append(sheet, ["SD of differences", _fmt(ba["sd"]), None, None])
-    _append(sheet, ["Trials whose band differs", stats["band_changes"], None,
+        append(sheet, ["SD of differences", _fmt(ba["sd"]), None, None])
+    append(sheet, ["Trials whose band differs", stats["band_changes"], None,
                     f"band set {comparison.assessors[0].result.bands.name}"])
 
 
@@ -209,15 +191,17 @@ def _write_differences(sheet, comparison: Comparison) -> None:
     _header(sheet, ["Study", *(f"{n}: total" for n in names), *(f"{n}: band" for n in names), "Total differs",
                     "Band differs"], {"A": 28})
     highlight = PatternFill("solid", fgColor="FFC7CE")
+    line = 1
     for row in trial_differences(comparison):
+        line += 1
         totals = [row["totals"][n] for n in names]
         bands = [row["bands"][n] for n in names]
         total_differs = len(set(totals)) > 1
         band_differs = len(set(bands)) > 1
-        _append(sheet, [row["study"], *totals, *bands, "yes" if total_differs else "no",
+        append(sheet, [row["study"], *totals, *bands, "yes" if total_differs else "no",
                         "yes" if band_differs else "no"])
         if band_differs:
-            for cell in sheet[sheet.max_row]:
+            for cell in sheet[line]:
                 cell.fill = highlight
     sheet.freeze_panes = "B2"
 
@@ -226,7 +210,7 @@ def _write_unmatched(sheet, comparison: Comparison) -> None:
     _header(sheet, ["Assessor", "Trial not rated by every assessor"], {"A": 24, "B": 40})
     for name, labels in comparison.unmatched.items():
         for label in labels:
-            _append(sheet, [name, label])
+            append(sheet, [name, label])
 
 
 def _write_provenance(sheet, comparison: Comparison) -> None:
@@ -241,4 +225,4 @@ def _write_provenance(sheet, comparison: Comparison) -> None:
     for assessor in comparison.assessors:
         rows.append((f"assessor {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"))
     for key, value in rows:
-        _append(sheet, [key, value])
+        append(sheet, [key, value])

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..rubric import Rubric
-from .output import atomic_save, check_output_path, put
+from .output import atomic_save, check_output_path
+from .tables import append
 
 RATINGS_SHEET = "Ratings"
 ABOUT_SHEET = "About the scale"
@@ -61,11 +62,8 @@ def write_template(output: Path, rubric: Rubric, labels: list[str]) -> Path:
         comment.width, comment.height = 420, 220
         cell.comment = comment
     for label in labels:
-        row = [None] * len(header)
-        row[0] = label
-        sheet.append(row)
-        put(sheet.cell(row=sheet.max_row, column=1), label)
-    last_row = max(sheet.max_row, 1 + max(len(labels), 200))
+        append(sheet, [label] + [None] * (len(header) - 1))
+    last_row = 1 + max(len(labels), 200)
     answers = DataValidation(type="list", formula1='"Y,N,?"', allow_blank=True, showErrorMessage=True,
                              errorTitle="PEDro answer", error="Answer Y (clearly satisfied), N, or ? (unclear).")
     sheet.add_data_validation(answers)
