@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-
-def _plain(value):
-    """JSON-ready: numpy scalars to Python, NaN/NA to None."""
-    if value is None:
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+from .sheets.tables import plain as _plain
 
 
 def _finding_dict(row) -> dict:

@@ -45,8 +45,12 @@ def _has_columns(ctx) -> bool:
     return layout.role("n_allocated") is not None and layout.role("n_analysed") is not None
 
 
-def _followup(ctx, want):
-    """Rows where the item-8 answer and the numbers disagree in the way ``want`` names."""
+def _contradictions(ctx, rule, want):
+    """Findings where the item-8 answer and the numbers disagree: ``want`` is
+    "below" (answer Y, numbers show 85% or less) or "above" (answer N or ?,
+    numbers show more than 85%)."""
+    if not _has_columns(ctx):
+        return no_findings()
     params = ctx.params("followup")
     item, threshold = params["item"], Fraction(str(params["threshold"]))
     answer = ctx.answer(item)
@@ -60,25 +64,18 @@ def _followup(ctx, want):
             rows.append(i)
             shares.append(f"{100 * analysed / allocated:.1f}%")
             counts.append(f"{analysed}/{allocated}")
-    return item, threshold, rows, shares, counts
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item,
+                              share=shares, counts=counts, threshold=f"{float(threshold):.0%}")
 
 
 def check_followup_below_threshold(ctx, rule):
     """Item 8 "Y" although the numbers given show 85% or less of those allocated were followed up."""
-    if not _has_columns(ctx):
-        return no_findings()
-    item, threshold, rows, shares, counts = _followup(ctx, "below")
-    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), ctx.answer(item).loc[rows].tolist(),
-                              item=item, share=shares, counts=counts, threshold=f"{float(threshold):.0%}")
+    return _contradictions(ctx, rule, "below")
 
 
 def check_followup_above_threshold(ctx, rule):
     """Item 8 "N" or "?" although the numbers given show more than 85% were followed up."""
-    if not _has_columns(ctx):
-        return no_findings()
-    item, threshold, rows, shares, counts = _followup(ctx, "above")
-    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), ctx.answer(item).loc[rows].tolist(),
-                              item=item, share=shares, counts=counts, threshold=f"{float(threshold):.0%}")
+    return _contradictions(ctx, rule, "above")
 
 
 def check_followup_numbers_missing(ctx, rule):
