@@ -7,11 +7,21 @@ other columns the sheet gave (reported total and band, randomisation method,
 numbers for item 8).  Every raw value that normalising rewrites is marked
 (``rewrite``), so the writer can put the canonical answer in the cell and the
 change log can say old, new and why.
+
+A footnote marker glued to an answer (``Ya``, ``N¹``) is read conservatively:
+only one trailing mark after a complete answer, never a letter that is itself
+an answer or that makes a known abbreviation with it (``Na`` is "not
+applicable", not "N" plus a footnote).  The mark removed is kept in the
+``marker`` column; rule PD803 reports it and the change log records it.
+Invisible characters (zero-width spaces, variation selectors as in ``✔️``) are
+dropped before an answer is compared.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from .rubric import Rubric
@@ -19,9 +29,20 @@ from .sheets.layout import ROLES, Layout
 from .sheets.reader import Grid
 from .text import fold_answer, fold_text
 
-# Rows whose label is one of these are summaries under the table, not trials.
+# Rows whose label is one of these (ignoring a trailing colon or full stop) are
+# summaries under the table, not trials.
 SUMMARY_LABELS = {"mean", "means", "average", "total", "totals", "sum", "sd", "median", "n", "count",
-                  "mean (sd)", "mean ± sd", "overall", "all studies", "range"}
+                  "mean (sd)", "mean ± sd", "overall", "all studies", "range", "subtotal", "mean score",
+                  "total score", "average score", "mean total", "median (iqr)", "mean (range)"}
+
+# Footnote marks that are never part of a value: superscript digits and letters
+# and the usual reference symbols.  A lower-case ASCII letter is a mark too,
+# under the conditions of ``split_answer_marker``.
+FOOTNOTE_MARKS = set("¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ*†‡§¶")
+_SUPERSCRIPTS = set("¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ")
+# Zero-width characters, the word joiner, the byte-order mark and variation selectors.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f]")
+_TOTAL_TEXT = re.compile(r"^\s*\d{1,2}(?:\.0+)?\s*(?:/\s*\d{1,2})?$")
 
 STATUS_OK = "ok"
 STATUS_MISSING = "missing"
@@ -35,8 +56,9 @@ class RatedSheet:
     source: str  # file name as given
     layout: Layout
     studies: "pd.DataFrame"  # noqa: F821 - index: study_index
-    answers: "pd.DataFrame"  # noqa: F821 - tidy: study_index, item, row, cell, raw, answer, status, rewrite
+    answers: "pd.DataFrame"  # noqa: F821 - tidy: study_index, item, row, cell, raw, answer, status, marker, rewrite
     skipped: list[tuple[int, str]]  # (excel row, why) rows under the header not read as trials
+    grid: Grid | None = None  # the sheet as read: merged cells, hidden rows and columns (``grid.info``)
 
     @property
     def sheet(self) -> str:
@@ -67,8 +89,67 @@ def canonical_answer(value, rubric: Rubric) -> tuple[str | None, str]:
     text = answer_text(value)
     if text is None:
         return None, STATUS_MISSING
-    answer = rubric.synonyms.get(fold_answer(text))
+    answer = rubric.synonyms.get(fold_answer(_INVISIBLE.sub("", text)))
     return (answer, STATUS_OK) if answer else (None, STATUS_UNRECOGNISED)
+
+
+def read_answer(value, rubric: Rubric) -> tuple[str | None, str, str | None]:
+    """(canonical answer or None, status, footnote mark removed or None): as
+    ``canonical_answer``, and an answer with a footnote mark glued to it is
+    read when ``split_answer_marker`` finds it unambiguous."""
+    answer, status = canonical_answer(value, rubric)
+    if status != STATUS_UNRECOGNISED:
+        return answer, status, None
+    split = split_answer_marker(answer_text(value), rubric)
+    if split is None:
+        return answer, status, None
+    base, mark = split
+    return rubric.synonyms[fold_answer(base)], STATUS_OK, mark
+
+
+def split_answer_marker(text: str | None, rubric: Rubric) -> tuple[str, str] | None:
+    """(answer, mark) when ``text`` is a complete answer with one footnote mark
+    glued to its end ("Ya", "N¹", "?*", "1b"), else None.  The answer must be
+    one the rubric lists under [rules.footnotes] answers; a lower-case letter is
+    a mark only when it is not an answer itself (y, n, u) and does not make,
+    with the answer, one of the rubric's not_markers ("Na" is not applicable)."""
+    params = rubric.rule_params.get("footnotes")
+    if not text or not params:
+        return None
+    text = _INVISIBLE.sub("", text).strip()
+    if len(text) < 2:
+        return None
+    base, mark = text[:-1], text[-1]
+    if base != base.rstrip() or unicodedata.normalize("NFKC", base) not in params.get("answers", ()):
+        return None
+    if mark in FOOTNOTE_MARKS or mark in params.get("symbols", ()):
+        return base, mark
+    if not ("a" <= mark <= "z") or mark in rubric.synonyms:
+        return None
+    if fold_text(unicodedata.normalize("NFKC", base) + mark) in {fold_text(w) for w in params.get("not_markers", ())}:
+        return None
+    return base, mark
+
+
+def split_total_marker(text) -> tuple[str, str] | None:
+    """(total, mark) when ``text`` is a reported total with one footnote mark
+    glued to its end ("7/10b", "7a", "6¹"), else None."""
+    if not isinstance(text, str):
+        return None
+    text = _INVISIBLE.sub("", text).strip()
+    if len(text) < 2:
+        return None
+    base, mark = text[:-1], text[-1]
+    if mark not in FOOTNOTE_MARKS and not ("a" <= mark <= "z"):
+        return None
+    if base != base.rstrip() or _SUPERSCRIPTS & set(base) or not _TOTAL_TEXT.match(fold_text(base)):
+        return None
+    return base, mark
+
+
+def is_summary_label(label) -> bool:
+    """A row label such as 'Mean', 'Total:' or 'Mean (SD)': a summary, not a trial."""
+    return fold_text(label).rstrip(":. ") in SUMMARY_LABELS
 
 
 def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> RatedSheet:
@@ -86,7 +167,7 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
             continue
         excel_row = layout.header_row + 1 + offset
         label = _cell(row, study_col.index) if study_col else None
-        if label is not None and fold_text(label) in SUMMARY_LABELS:
+        if label is not None and is_summary_label(label):
             skipped.append((excel_row, f"row {excel_row} ('{label}') is a summary row, not a trial"))
             continue
         keep_rows.append((excel_row, row))
@@ -126,17 +207,18 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
         columns=["study_index", "item", "row", "column", "raw", "evidence"])
     keys = [(type(v).__name__, v) for v in answers["raw"]]
     for key in set(keys):
-        lookup[key] = canonical_answer(key[1], rubric)
+        lookup[key] = read_answer(key[1], rubric)
     resolved = [lookup[k] for k in keys]
-    answers["answer"] = pd.Series([a for a, _ in resolved], dtype=object)
-    answers["status"] = [s for _, s in resolved]
+    answers["answer"] = pd.Series([a for a, _, _ in resolved], dtype=object)
+    answers["status"] = [s for _, s, _ in resolved]
+    answers["marker"] = pd.Series([m for _, _, m in resolved], dtype=object)
     answers["cell"] = answers["column"] + answers["row"].astype(str)
     # Rewritten: a recognised answer not already written exactly as its canonical form.
     answers["rewrite"] = answers["answer"].notna() & (
         answers["raw"].map(lambda v: v if isinstance(v, str) else None) != answers["answer"])
     answers = answers.drop(columns="column")
     answers["item"] = answers["item"].astype(np.int64)
-    return RatedSheet(source, layout, studies, answers, skipped)
+    return RatedSheet(source, layout, studies, answers, skipped, grid)
 
 
 def _cell(row: list, index: int):

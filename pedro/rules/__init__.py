@@ -33,6 +33,9 @@ RULES: tuple[Rule, ...] = (
     labels.ANSWERS_WITHOUT_LABEL,
     layout.HEADER_CONFLICT,
     layout.SKIPPED_ROW,
+    layout.FOOTNOTE_MARKER,
+    layout.FORMULA_WITHOUT_VALUE,
+    layout.SHEET_STRUCTURE,
 )
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}

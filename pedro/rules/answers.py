@@ -1,5 +1,8 @@
 """Rules on the answers themselves: recognised, present, clear."""
 
+import datetime as dt
+import unicodedata
+
 from .base import Rule
 
 GENERAL_RULE = ("PEDro scale, general rule: each item is satisfied or not, and points are only awarded "
@@ -14,7 +17,24 @@ def _by_status(ctx, status):
 def check_unrecognised(ctx, rule):
     """An answer that is not Y, N, ? or one of the rubric's synonyms."""
     bad = _by_status(ctx, "unrecognised")
-    return ctx.trial_findings(rule, bad["study_index"], bad["cell"], bad["raw"], item=bad["item"])
+    return ctx.trial_findings(rule, bad["study_index"], bad["cell"], bad["raw"], item=bad["item"],
+                              hint=[_why_unrecognised(v) for v in bad["raw"]])
+
+
+def _why_unrecognised(value) -> str:
+    """What makes a value that looks like an answer not one: a date, or a
+    letter from another alphabet that only looks Latin (Greek Nu for N)."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return " (the cell holds a date or time, perhaps converted by Excel)"
+    if not isinstance(value, str) or len(value.strip()) > 3:
+        return ""
+    for character in value:
+        folded = unicodedata.normalize("NFKC", character)
+        name = unicodedata.name(character, "")
+        if unicodedata.category(character).startswith("L") and not folded.isascii() and "LATIN" not in name:
+            return (f" (it contains U+{ord(character):04X} {name or 'a letter'}, "
+                    "which only looks like a Latin letter)")
+    return ""
 
 
 def check_missing(ctx, rule):
@@ -37,7 +57,7 @@ def check_unclear(ctx, rule):
 
 UNRECOGNISED = Rule(
     id="PD101", name="unrecognised-answer", severity="error",
-    message="{cell}: answer '{value}' for item {item} is not Y, N, ? or a synonym the rubric lists; "
+    message="{cell}: answer '{value}' for item {item} is not Y, N, ? or a synonym the rubric lists{hint}; "
             "correct the cell (pedro does not guess, and does not count it as N)",
     criterion=GENERAL_RULE, check=check_unrecognised)
 

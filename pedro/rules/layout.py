@@ -1,4 +1,6 @@
-"""Sheet-level notes from reading the layout."""
+"""How the sheet was read: header conflicts, rows that are not trials, footnote
+marks, formulas without a saved value, and the structure the values alone do
+not show (headers over two rows, merged cells, hidden rows, columns or sheets)."""
 
 from .base import Rule, no_findings
 
@@ -36,3 +38,149 @@ SKIPPED_ROW = Rule(
     message="{cell}: {detail}; it is not scored",
     criterion="One row per trial; summary rows under the table are not trials (PEDRO-NOTES 4.14)",
     check=check_skipped_rows, scope="sheet")
+
+
+READING_NOTE = ("PEDro scale, general rule: points are only awarded when a criterion is clearly satisfied, so "
+                "pedro reads what the sheet holds and says how, never guessing (pedro.org.au/english/resources/"
+                "pedro-scale/)")
+
+
+def check_footnote_markers(ctx, rule):
+    """An answer or reported total with a footnote mark glued to it ('Ya', '7/10b'), read without the mark."""
+    import pandas as pd
+
+    from ..normalise import split_total_marker
+    from .totals import parse_total
+
+    answers = ctx.sheet.answers
+    marked = answers[answers["marker"].notna()]
+    frames = [ctx.trial_findings(
+        rule, marked["study_index"], marked["cell"], marked["raw"], item=marked["item"],
+        reading=[f"answer {a}" for a in marked["answer"]], mark=marked["marker"].tolist(),
+        effect=[f"the cell is written as {a} and the change is logged" for a in marked["answer"]])]
+    if ctx.sheet.layout.role("total") is not None:
+        totals = ctx.sheet.studies["total"]
+        rows, readings, marks = [], [], []
+        for i, value in totals.items():
+            split = split_total_marker(value)
+            points, out_of = parse_total(value)
+            if split is not None and points is not None:
+                rows.append(i)
+                readings.append(f"total {points}" + (f"/{out_of}" if out_of else ""))
+                marks.append(split[1])
+        frames.append(ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), totals.loc[rows].tolist(),
+                                         reading=readings, mark=marks, effect="the cell is left as it is"))
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else no_findings()
+
+
+def check_formulas_without_value(ctx, rule):
+    """An answer or total cell whose formula has no saved result, so it reads as blank."""
+    from ..sheets.layout import column_letter
+
+    grid = ctx.sheet.grid
+    answers = ctx.sheet.answers
+    blank_answers = answers[answers["raw"].isna()]
+    total = ctx.sheet.layout.role("total")
+    blank_totals = ctx.sheet.studies[ctx.sheet.studies["total"].isna()] if total is not None else None
+    if grid is None or (blank_answers.empty and (blank_totals is None or blank_totals.empty)):
+        return no_findings()  # nothing reads as blank: no need to look at the formulas
+    bare = grid.formulas_without_value
+    if not bare:
+        return no_findings()
+    index_of = {c.letter: c.index for c in ctx.sheet.layout.items.values()}
+    hits = [(s, cell, item) for s, cell, item, row in zip(blank_answers["study_index"], blank_answers["cell"],
+                                                         blank_answers["item"], blank_answers["row"])
+            if (int(row), index_of[cell.rstrip("0123456789")]) in bare]
+    if blank_totals is not None:
+        hits += [(i, f"{column_letter(total.index)}{row}", None) for i, row in blank_totals["row"].items()
+                 if (int(row), total.index) in bare]
+    hits.sort(key=lambda hit: hit[0])
+    return ctx.trial_findings(rule, [h[0] for h in hits], [h[1] for h in hits], None, item=[h[2] for h in hits],
+                              what=["the total" if h[2] is None else f"item {h[2]}" for h in hits])
+
+
+def check_sheet_structure(ctx, rule):
+    """Headers over two rows or merged, hidden rows, columns or sheet, merged answer cells: how they were read."""
+    import pandas as pd
+
+    notes = [(cell, text) for cell, text in ctx.sheet.layout.reading]
+    grid = ctx.sheet.grid
+    if grid is not None:
+        notes += _hidden_notes(ctx, grid) + _merged_answer_notes(ctx, grid)
+    if not notes:
+        return no_findings()
+    return pd.concat([ctx.sheet_finding(rule, cell=cell, detail=text) for cell, text in notes], ignore_index=True)
+
+
+def _used_columns(layout) -> dict[int, str]:
+    used = {c.index: f"item {n}" for n, c in layout.items.items()}
+    used.update({c.index: f"the evidence for item {n}" for n, c in layout.evidence.items()})
+    from ..sheets.layout import ROLE_NAMES
+
+    used.update({c.index: ROLE_NAMES[role] for role, c in layout.roles.items()})
+    return used
+
+
+def _hidden_notes(ctx, grid) -> list[tuple[str, str]]:
+    from ..sheets.layout import column_letter
+
+    layout = ctx.sheet.layout
+    notes = []
+    if grid.hidden:
+        notes.append(("", f"sheet '{grid.sheet}' is hidden in the workbook; it was read as it is"))
+    info = grid.info
+    if not (info.hidden_rows or info.hidden_columns):
+        return notes
+    study = layout.role("study")
+    label_letter = study.letter if study else "A"
+    for i, row in ctx.sheet.studies["row"].items():
+        if int(row) in info.hidden_rows:
+            label = ctx.sheet.studies.at[i, "study"]
+            notes.append((f"{label_letter}{row}", f"row {row} (trial '{label}') is hidden in the workbook; it was "
+                                                   "read and scored like the others: delete the row if the trial "
+                                                   "is excluded"))
+    used = _used_columns(layout)
+    for index in sorted(info.hidden_columns & set(used)):
+        notes.append((f"{column_letter(index)}{layout.header_row}",
+                      f"column {column_letter(index)} ({used[index]}) is hidden in the workbook; it was read"))
+    return notes
+
+
+def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
+    from ..sheets.layout import column_letter
+
+    if not grid.merged:
+        return []
+    used = _used_columns(ctx.sheet.layout)
+    rows = set(int(r) - 1 for r in ctx.sheet.studies["row"])
+    notes = []
+    for r1, c1, r2, c2 in grid.merged:
+        covered = [c for c in range(c1, c2 + 1) if c in used]
+        if not covered or not any(r in rows for r in range(r1, r2 + 1)) or (r1 == r2 and c1 == c2):
+            continue
+        first = f"{column_letter(c1)}{r1 + 1}"
+        area = f"{first}:{column_letter(c2)}{r2 + 1}"
+        value = grid.rows[r1][c1] if r1 < len(grid.rows) and c1 < len(grid.rows[r1]) else None
+        shown = "" if value is None else value
+        notes.append((first, f"cells {area} are merged: only {first} holds a value ('{shown}'); the other cells "
+                             "are read as blank, never as a copy of it"))
+    return notes
+
+
+FOOTNOTE_MARKER = Rule(
+    id="PD803", name="footnote-marker", severity="advisory",
+    message="{cell}: '{value}' is read as {reading}, taking the trailing '{mark}' for a footnote marker; {effect}",
+    criterion=READING_NOTE, check=check_footnote_markers)
+
+FORMULA_WITHOUT_VALUE = Rule(
+    id="PD804", name="formula-without-value", severity="warning",
+    message="{cell}: the formula for {what} has no saved result (the workbook was saved by a program that does "
+            "not calculate formulas), so it is read as blank; open the workbook in Excel or LibreOffice, save it, "
+            "and run again",
+    criterion=READING_NOTE, check=check_formulas_without_value)
+
+SHEET_STRUCTURE = Rule(
+    id="PD805", name="sheet-structure", severity="advisory",
+    message="{cell}: {detail}",
+    criterion=READING_NOTE, check=check_sheet_structure, scope="sheet")

@@ -8,6 +8,11 @@ and the conflict is reported (sheets that drop item 1 often renumber the rest
 1-10).  Other roles (study label, reported total and band, randomisation
 method, numbers for item 8, evidence per item) come from the rubric's
 ``[columns]`` tables.
+
+Headers may spread over two rows: a group row above the item row can hold the
+headers the item row leaves empty ("Study" and "Total" above, items 1-11
+below), and a header cell may be merged over several rows or columns.  How
+such headers were read is kept in ``Layout.reading`` for rule PD805.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from .reader import Grid
 
 HEADER_SEARCH_ROWS = 50
 ROLES = ("study", "total", "band", "method", "n_allocated", "n_analysed")
+ROLE_NAMES = {"study": "the trial label", "total": "the reported total", "band": "the reported band",
+              "method": "the randomisation method", "n_allocated": "the number allocated",
+              "n_analysed": "the number analysed"}
 # "Q2", "C2", "Item 2", "Criterion 2", "#2", "(2)", "2.", "2 Random allocation"
 _NUMBERED = re.compile(
     r"^(?:item|criterion|criteria|crit|question|q|c|i|p|no|nr|n°|#)?\s*[.:#_\-]?\s*[(\[]?0?(\d{1,2})[)\].:\-_]?"
@@ -67,6 +75,7 @@ class Layout:
     roles: dict[str, Column] = field(default_factory=dict)
     study_found_by: str = "header"  # or "first text column"
     notes: list[tuple[str, str]] = field(default_factory=list)  # (cell, message) for sheet-level findings
+    reading: list[tuple[str, str]] = field(default_factory=list)  # (cell, how a header was read) for PD805
 
     def role(self, name: str) -> Column | None:
         return self.roles.get(name)
@@ -182,6 +191,8 @@ def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = No
     for number, columns in weak.items():
         if number not in layout.items and len(columns) == 1:
             layout.items[number] = columns[0]
+    _headers_from_group_row(grid, r, layout, matcher, rubric)
+    _merged_header_notes(grid, r, layout)
     missing = [n for n in rubric.scored_items if n not in layout.items]
     if missing:
         names = ", ".join(f"{n} ({rubric.item(n).label.lower()})" for n in missing)
@@ -195,6 +206,86 @@ def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = No
             layout.roles["study"] = column
             layout.study_found_by = "first text column"
     return layout
+
+
+def _present(value) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def _cell_name(row_index: int, column: int) -> str:
+    return f"{column_letter(column)}{row_index + 1}"
+
+
+def _range_name(merged) -> str:
+    r1, c1, r2, c2 = merged
+    return f"{_cell_name(r1, c1)}:{_cell_name(r2, c2)}"
+
+
+def _headers_from_group_row(grid: Grid, r: int, layout: Layout, matcher: HeaderMatcher, rubric: Rubric) -> None:
+    """Headers the header row leaves empty, taken from the row above it when
+    that row is a group row (two or more headings) or the header cell is merged
+    down into the header row: "Study" and "Total" above, items 1-11 below."""
+    if r == 0:
+        return
+    above, header = grid.rows[r - 1], grid.rows[r]
+    headings = sum(1 for value in above if _present(value))
+    merges = [m for m in grid.merged if m[0] <= r - 1 <= m[2]]
+    used = {c.index for c in layout.items.values()} | {c.index for c in layout.roles.values()} | {
+        c.index for c in layout.evidence.values()}
+    for c, value in enumerate(above):
+        if not _present(value) or c in used or (c < len(header) and _present(header[c])):
+            continue
+        merged = next((m for m in merges if m[1] <= c <= m[3]), None)
+        merged_down = merged is not None and merged[0] <= r - 1 and merged[2] >= r and merged[1] == merged[3] == c
+        if not merged_down and headings < 2:
+            continue
+        match = matcher.classify(value)
+        if match is None:
+            continue
+        column = Column(c, _as_text(value))
+        if match.role == "item" and match.strong and match.item not in layout.items:
+            layout.items[match.item] = column
+            what = f"item {match.item} ({rubric.item(match.item).label})"
+        elif match.role in ROLES and match.role not in layout.roles:
+            layout.roles[match.role] = column
+            what = ROLE_NAMES[match.role]
+        else:
+            continue
+        where = f"is merged over {_range_name(merged)}" if merged_down else "is in the row above the header row"
+        layout.reading.append((_cell_name(r - 1, c), f"header '{column.header}' {where}; read as {what} "
+                                                     f"for column {column.letter}"))
+
+
+def _merged_header_notes(grid: Grid, r: int, layout: Layout) -> None:
+    """Say how each merged cell across the header row was read."""
+    noted = {cell for cell, _ in layout.reading}
+    for merged in grid.merged:
+        r1, c1, r2, c2 = merged
+        if not (r1 <= r <= r2) or _cell_name(r1, c1) in noted or (r1 == r2 and c1 == c2):
+            continue
+        value = grid.rows[r1][c1] if r1 < len(grid.rows) and c1 < len(grid.rows[r1]) else None
+        what = _column_role(layout, c1)
+        text = f"header '{_as_text(value)}' is merged over {_range_name(merged)}; " + (
+            f"column {column_letter(c1)} is read as {what}" if what else f"column {column_letter(c1)} is not used")
+        rest = [column_letter(c) for c in range(c1 + 1, c2 + 1) if _column_role(layout, c) is None]
+        if len(rest) == 1:
+            text += f"; column {rest[0]} under it has no header of its own and is not read"
+        elif rest:
+            text += f"; columns {', '.join(rest)} under it have no header of their own and are not read"
+        layout.reading.append((_cell_name(r1, c1), text))
+
+
+def _column_role(layout: Layout, index: int) -> str | None:
+    for number, column in layout.items.items():
+        if column.index == index:
+            return f"item {number}"
+    for role, column in layout.roles.items():
+        if column.index == index:
+            return ROLE_NAMES[role]
+    for number, column in layout.evidence.items():
+        if column.index == index:
+            return f"the evidence for item {number}"
+    return None
 
 
 def _claim(table: dict, item: int, column: Column, sheet: str, header_row: int, rubric: Rubric, what=""):

@@ -1,31 +1,59 @@
-"""Writing workbooks safely: never over the input, never half-written.
+"""Writing files safely: never over the input, never half-written, and text
+that stays text.
 
-Every workbook pedro writes goes to a temporary file in the target folder and
-is then renamed over the target (``os.replace`` is atomic on one file system),
-so an interrupted run leaves the old file or the new one, never a part.
+Every file pedro writes goes to a temporary file in the target folder, is
+flushed to disk, and is then renamed over the target (``os.replace`` is atomic
+on one file system), so an interrupted run (Ctrl-C, a full disk, a kill)
+leaves the old file or the new one, never a part, and two runs writing the
+same file leave one of them whole.
+
+Text that a spreadsheet would take for a formula (starting with ``=``, ``+``,
+``-`` or ``@``) is written as text: in a workbook as a string cell with Excel's
+quote prefix (so that editing the cell keeps it text), in a CSV file behind an
+apostrophe (``csv_safe``), the usual defence against formula injection.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
 from pathlib import Path
 
 from ..errors import OutputError
 
-FORMULA_PREFIXES = ("=",)
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+# In CSV a tab or carriage return before the formula character also triggers it.
+CSV_FORMULA_PREFIXES = FORMULA_PREFIXES + ("\t", "\r")
+# Answers that are single signs ("+" yes, "-" no) are not formulas anywhere.
+_SIGN_ANSWERS = ("+", "-")
 
 
 def put(cell, value):
-    """Set a cell so that text is always text: a string starting with '=' is
-    stored as a string, never as a formula that Excel would evaluate."""
+    """Set an openpyxl cell so that text is always text: a string starting with
+    '=', '+', '-' or '@' is stored as a string with the quote prefix, never as
+    a formula that Excel would evaluate."""
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
+        if value not in _SIGN_ANSWERS:
+            cell.quotePrefix = True
     return cell
 
 
+def csv_safe(value):
+    """A value for a CSV cell: text that Excel or LibreOffice would evaluate as
+    a formula gets a leading apostrophe; everything else is unchanged."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES) and value not in _SIGN_ANSWERS:
+        return "'" + value
+    return value
+
+
 def check_output_path(output: Path, input_path: Path | None = None) -> Path:
+    """The output path, or OutputError when it is the input (however spelt:
+    another relative path, a symlink or a hard link), a folder, or in a
+    folder that does not exist or cannot be written."""
     output = Path(output)
     if input_path is not None:
         try:
@@ -37,28 +65,66 @@ def check_output_path(output: Path, input_path: Path | None = None) -> Path:
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"cannot write {output}: folder {folder} does not exist; create it or choose another -o")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"cannot write {output}: folder {folder} is not writable; choose another -o")
     if output.is_dir():
         raise OutputError(f"cannot write {output}: it is a folder; give a file name such as {output / 'out.xlsx'}")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"cannot write {output}: folder {folder} is not writable; choose another -o")
     return output
 
 
 def atomic_save(workbook, output: Path) -> Path:
     """Save an openpyxl workbook to ``output`` through a temporary file and a rename."""
+    return _atomic_write(output, workbook.save)
+
+
+def atomic_write_csv(rows, output: Path) -> Path:
+    """Write rows to a CSV file (UTF-8 with a byte-order mark, which Excel
+    needs to read it as UTF-8), every cell through ``csv_safe``."""
+    def write(temporary: str) -> None:
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer).writerows([[csv_safe(value) for value in row] for row in rows])
+        with open(temporary, "w", encoding="utf-8-sig", newline="") as handle:
+            handle.write(buffer.getvalue())
+    return _atomic_write(output, write)
+
+
+def _atomic_write(output: Path, write) -> Path:
+    """Run ``write(temporary path)``, flush the file to disk, rename it onto
+    ``output``.  On any failure or interruption the temporary file is removed
+    and ``output`` is as it was."""
     output = Path(output)
     folder = output.parent if str(output.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
+    temporary = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
+        os.close(handle)
+        umask = os.umask(0)
+        os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
-        workbook.save(temporary)
+        write(temporary)
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(temporary, output)
+        temporary = None
+        _sync_folder(folder)
     except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}; check the disk and the folder") from None
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}; check the disk and the folder, then "
+                          "run again (nothing was changed)") from None
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
     return output
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable; not every system can open a folder."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -6,6 +6,18 @@ workbooks are read with python-calamine, which reads cached values and is an
 order of magnitude faster than openpyxl; openpyxl is used only where the
 original workbook must be carried into the output (``pedro.sheets.audited``).
 
+Every file is untrusted.  Before anything parses a zip-based workbook
+(.xlsx, .xlsm, .ods, .xlsb), ``check_package`` refuses one whose parts declare
+more than ``MAX_UNPACKED_BYTES`` when unpacked, compress implausibly well, or
+unpack to more than they declare (a zip bomb), and one whose XML carries a
+document type declaration (the vehicle of "billion laughs" entity bombs, which
+workbooks never need); these checks stream with a bounded buffer, so memory
+stays small whatever the file claims.
+
+What the values alone do not show (hidden rows and columns, merged cells,
+formulas without a saved result) is in ``Grid.merged`` and ``Grid.info``, so
+that pedro can say how it read the sheet.
+
 Every failure to read is an ``InputError`` with one sentence saying what is
 wrong and what to do.
 """
@@ -14,8 +26,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import struct
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -24,6 +39,30 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 OTHER_SPREADSHEET_SUFFIXES = (".xls", ".ods", ".xlsb")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+# Limits on what a workbook may unpack to.  A ratings sheet of 60,000 trials
+# unpacks to about 50 MB at a ratio near 15; these leave ten times that room.
+MAX_UNPACKED_BYTES = 512 * 2**20
+MAX_PART_RATIO = 200  # unpacked / packed, for parts over RATIO_FLOOR bytes
+RATIO_FLOOR = 2**20
+MAX_PARTS = 10_000
+MAX_CSV_BYTES = MAX_UNPACKED_BYTES
+_SMALL_XML_PART = 4 * 2**20  # parts up to this size are parsed whole for well-formedness
+_CHUNK = 2**20
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """What a sheet's values do not show.  Rows are Excel row numbers (1-based),
+    columns 0-based indices as in ``Grid.rows``.  ``checked`` is False when the
+    format does not record these (CSV, .xls, .ods) or the markup could not be read."""
+
+    hidden_rows: frozenset = frozenset()
+    hidden_columns: frozenset = frozenset()
+    formulas_without_value: frozenset = frozenset()  # {(row, column)}
+    checked: bool = False
 
 
 @dataclass
@@ -32,10 +71,39 @@ class Grid:
 
     sheet: str
     rows: list[list]
+    merged: list = field(default_factory=list)  # [(r1, c1, r2, c2)], 0-based, inclusive
+    hidden: bool = False  # the sheet itself is hidden
+    _scan: object = field(default=None, repr=False)  # function(formulas: bool) -> SheetInfo
+    _scanned: dict = field(default_factory=dict, repr=False)
 
     @property
     def width(self) -> int:
         return max((len(row) for row in self.rows), default=0)
+
+    @property
+    def info(self) -> SheetInfo:
+        """Hidden rows and columns (formulas are not looked at); computed on
+        first use from the sheet's XML, then kept."""
+        return self._scan_once(False)
+
+    @property
+    def formulas_without_value(self) -> frozenset:
+        """{(row, column)} of formula cells with no saved result, which read as
+        blank; computed on first use, then kept."""
+        return self._scan_once(True).formulas_without_value
+
+    def _scan_once(self, formulas: bool) -> SheetInfo:
+        if formulas not in self._scanned:
+            self._scanned[formulas] = self._scan(formulas) if self._scan is not None else SheetInfo()
+        return self._scanned[formulas]
+
+    def merge_at(self, row: int, column: int):
+        """The merged range (r1, c1, r2, c2) that covers a 0-based cell, or None."""
+        for merged in self.merged:
+            r1, c1, r2, c2 = merged
+            if r1 <= row <= r2 and c1 <= column <= c2:
+                return merged
+        return None
 
 
 @dataclass
@@ -63,50 +131,334 @@ def open_book(path: str | Path) -> Book:
         raise InputError(f"{path} is a folder, not a workbook; give the path of an .xlsx or .csv file")
     suffix = path.suffix.lower()
     try:
+        size = path.stat().st_size
         with path.open("rb") as handle:
             head = handle.read(8)
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    if size == 0:
+        raise InputError(f"{path} is empty (0 bytes); save the ratings into it again, or give another file")
     if suffix in CSV_SUFFIXES:
-        return _open_csv(path)
-    if suffix in EXCEL_SUFFIXES:
-        if head.startswith(_OLE2_MAGIC):
-            raise InputError(
-                f"{path} is password-protected (encrypted) or an old .xls saved as {suffix}; "
-                "remove the password in Excel (File > Info > Protect Workbook), save as .xlsx, then run again")
-        if not zipfile.is_zipfile(path):
-            raise InputError(
-                f"{path} is not an Excel workbook although it is named {suffix} (it may be a CSV or text "
-                "file, or damaged); save it from Excel as .xlsx, or rename a CSV file to .csv")
+        return _open_csv(path, size)
+    if suffix not in EXCEL_SUFFIXES + OTHER_SPREADSHEET_SUFFIXES:
+        raise InputError(
+            f"{path}: pedro reads .xlsx, .xlsm, .xls, .ods and .csv files, not '{suffix or 'no extension'}'; "
+            "save the sheet in one of those formats")
+    if head.startswith(_OLE2_MAGIC):
+        return _open_ole2(path, suffix)
+    if head.startswith(_ZIP_MAGIC):
+        actual = check_package(path)
+        if actual != _family(suffix):
+            raise InputError(_misnamed(path, actual))
         return _open_calamine(path, suffix[1:])
-    if suffix in OTHER_SPREADSHEET_SUFFIXES:
-        return _open_calamine(path, suffix[1:])
+    if suffix == ".xls":
+        raise InputError(
+            f"{path} is not an Excel 97-2003 workbook although it is named .xls (it may be a web page, XML or "
+            "text file saved under that name); open it in Excel or LibreOffice and save it as .xlsx")
+    if _looks_like_text(path):
+        raise InputError(
+            f"{path} is a text (perhaps CSV) file, not a workbook, although it is named {suffix}; "
+            "rename a CSV file to .csv, or save it from Excel as .xlsx")
     raise InputError(
-        f"{path}: pedro reads .xlsx, .xlsm, .xls, .ods and .csv files, not '{suffix or 'no extension'}'; "
-        "save the sheet in one of those formats")
+        f"{path} is not a {suffix} workbook (its contents are not a spreadsheet, or it is damaged); "
+        "open it in Excel or LibreOffice and save it as .xlsx")
 
+
+def _family(suffix: str) -> str:
+    return {".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsb": "xlsb", ".ods": "ods", ".xls": "xls"}[suffix]
+
+
+def _misnamed(path: Path, actual: str) -> str:
+    if actual == "zip":
+        return (f"{path} is a zip file without a workbook in it (not an Excel or OpenDocument spreadsheet); "
+                "give the workbook itself, saved from Excel as .xlsx")
+    right = {"xlsx": ".xlsx", "xlsb": ".xlsb", "ods": ".ods"}[actual]
+    return f"{path} is an {right} workbook named {path.suffix}; rename it to {path.stem}{right} and run again"
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as handle:
+        sample = handle.read(4096)
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:  # a multi-byte character cut at the end of the sample is still text
+        return exc.start >= len(sample) - 3
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Zip-based workbooks: the package check
+# ---------------------------------------------------------------------------
+
+def check_package(path: Path) -> str:
+    """Refuse a zip that is damaged, a zip bomb, or carries an XML entity bomb;
+    return what it holds: "xlsx" (also .xlsm), "xlsb", "ods" or "zip"."""
+    entries = _declared_entry_count(path)
+    if entries > MAX_PARTS:
+        raise InputError(
+            f"{path} declares {entries:,} parts, more than any workbook needs (pedro's limit is {MAX_PARTS:,}); "
+            "it is damaged or built to exhaust memory, and pedro refuses it: check where it came from")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise InputError(
+            f"{path} is damaged: it is not a complete zip package ({_first_line(exc)}), perhaps truncated by "
+            "a copy or download; open it in Excel (which may repair it) and save it again, or get a fresh copy"
+        ) from None
+    with archive:
+        infos = archive.infolist()
+        _check_declared_sizes(path, infos)
+        for info in infos:
+            _check_part(path, archive, info)
+        names = {info.filename for info in infos}
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "xl/workbook.bin" in names:
+            return "xlsb"
+        if "mimetype" in names and archive.read("mimetype").strip() == _ODS_MIME:
+            return "ods"
+        return "zip"
+
+
+def _declared_entry_count(path: Path) -> int:
+    """The number of parts the zip's end record declares, read before
+    ``zipfile`` builds a record for each of them."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 65557))
+        tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return 0  # zipfile reports the damage
+    entries = struct.unpack("<H", tail[at + 10:at + 12])[0]
+    locator = tail.rfind(b"PK\x06\x07", 0, at)
+    if entries == 0xFFFF and locator >= 0 and locator + 20 <= len(tail):
+        offset = struct.unpack("<Q", tail[locator + 8:locator + 16])[0]
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            record = handle.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            entries = struct.unpack("<Q", record[32:40])[0]
+    return entries
+
+
+def _check_declared_sizes(path: Path, infos) -> None:
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNPACKED_BYTES:
+        raise InputError(
+            f"{path} declares {_size(total)} of content when unpacked, more than pedro's limit of "
+            f"{_size(MAX_UNPACKED_BYTES)} for a ratings workbook; it is either not a ratings sheet or a zip bomb, "
+            "and pedro refuses it without unpacking it: check where it came from")
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise InputError(
+                f"{path} has encrypted parts ({info.filename}); remove the password in Excel "
+                "(File > Info > Protect Workbook), save, then run again")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise InputError(
+                f"{path}: part {info.filename} uses a compression method workbooks do not use "
+                f"({info.compress_type}); open it in Excel or LibreOffice and save it again as .xlsx")
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_PART_RATIO * max(info.compress_size, 1):
+            raise InputError(
+                f"{path}: part {info.filename} declares {_size(info.file_size)} packed into "
+                f"{_size(info.compress_size)}, a ratio no real workbook has (a zip bomb); pedro refuses it "
+                "without unpacking it: check where the file came from")
+
+
+def _check_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Unpack one part through a bounded buffer: it must unpack to exactly its
+    declared size and checksum, and an XML part must have no DTD."""
+    try:
+        actual, crc, head = _inflate_bounded(archive, info)
+    except (zlib.error, OSError, EOFError, struct.error) as exc:
+        raise InputError(
+            f"{path} is damaged: part {info.filename} cannot be unpacked ({_first_line(exc)}); open it in Excel "
+            "(which may repair it) and save it again, or get a fresh copy") from None
+    if actual > info.file_size:
+        raise InputError(
+            f"{path}: part {info.filename} unpacks to more than the {_size(info.file_size)} it declares, which "
+            "only a damaged file or a zip bomb does; pedro stopped unpacking it and refuses the file: check where "
+            "it came from")
+    if actual != info.file_size or crc != info.CRC:
+        raise InputError(
+            f"{path} is damaged: part {info.filename} fails its checksum (truncated or corrupted); open it in "
+            "Excel (which may repair it) and save it again, or get a fresh copy")
+    if _is_xml_part(info.filename, head):
+        _check_xml(path, archive, info)
+
+
+def _inflate_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int, bytes]:
+    """(bytes unpacked, their CRC-32, the first bytes) for one part, reading the
+    raw stream so that a part longer than declared is noticed rather than cut
+    off, and never unpacking more than one byte beyond the declared size."""
+    handle = archive.fp
+    handle.seek(info.header_offset)
+    header = handle.read(30)
+    if len(header) < 30 or header[:4] != _ZIP_MAGIC:
+        raise OSError("bad local header")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    handle.seek(info.header_offset + 30 + name_length + extra_length)
+    remaining_in = info.compress_size
+    allowed = info.file_size + 1
+    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    produced, crc, head = 0, 0, b""
+    while produced < allowed:
+        if inflater is not None and inflater.unconsumed_tail:
+            pending = inflater.unconsumed_tail
+        elif remaining_in > 0:
+            pending = handle.read(min(_CHUNK, remaining_in))
+            if not pending:
+                raise EOFError("the part ends early")
+            remaining_in -= len(pending)
+        elif inflater is not None and not inflater.eof:
+            out = inflater.flush()  # all input is in: at most a window (32 KB) is left
+            produced += len(out)
+            crc = zlib.crc32(out, crc)
+            break
+        else:
+            break
+        if inflater is None:
+            out = pending[:allowed - produced]
+        else:
+            out = inflater.decompress(pending, min(_CHUNK, allowed - produced))
+        produced += len(out)
+        crc = zlib.crc32(out, crc)
+        if len(head) < 4096:
+            head += out[:4096 - len(head)]
+        if inflater is not None and inflater.eof:
+            break
+    return produced, crc, head
+
+
+def _is_xml_part(name: str, head: bytes) -> bool:
+    if name.lower().endswith((".xml", ".rels", ".vml")):
+        return True
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return stripped.startswith(b"<?xml") or stripped.startswith(b"\xff\xfe<") or stripped.startswith(b"\xfe\xff")
+
+
+class _RootReached(Exception):
+    pass
+
+
+def _check_xml(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """No DTD (so no entity can be declared, let alone expanded); small parts
+    are also parsed whole, so that malformed XML is reported here rather than
+    by whichever library meets it first.  Large parts (sheets, shared strings)
+    are parsed by calamine, which reports malformed XML itself."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser, ParseError
+
+    whole = info.file_size <= _SMALL_XML_PART
+
+    class Target:
+        def start(self, tag, attrib):
+            if not whole:
+                raise _RootReached
+
+        def close(self):
+            return None
+
+    parser = DefusedXMLParser(target=Target(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    try:
+        with archive.open(info) as stream:
+            while True:
+                chunk = stream.read(65536)
+                if not chunk:
+                    break
+                parser.feed(chunk)
+            parser.close()
+    except _RootReached:
+        return
+    except DefusedXmlException:
+        raise InputError(
+            f"{path}: part {info.filename} declares a document type or XML entities, which workbooks never need "
+            "and which are the means of an 'entity expansion' (billion laughs) attack; pedro refuses the file "
+            "without expanding them: open it in Excel and save it again if you trust it") from None
+    except (ParseError, zipfile.BadZipFile, ValueError, UnicodeError) as exc:
+        raise InputError(
+            f"{path} is damaged: part {info.filename} is not well-formed XML ({_first_line(exc)}); open it in "
+            "Excel (which may repair it) and save it again") from None
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{n} bytes"
+
+
+# ---------------------------------------------------------------------------
+# OLE2 files: old .xls, or an encrypted (password-protected) workbook
+# ---------------------------------------------------------------------------
+
+def _open_ole2(path: Path, suffix: str) -> Book:
+    if _is_encrypted_ole2(path):
+        raise InputError(
+            f"{path} is password-protected (encrypted), so pedro cannot read it; remove the password in Excel "
+            "(File > Info > Protect Workbook > Encrypt with Password, clear it), save, then run again")
+    if suffix != ".xls":
+        raise InputError(
+            f"{path} is an old-format Excel 97-2003 workbook named {suffix}; rename it to {path.stem}.xls "
+            "(pedro reads it) or save it from Excel as .xlsx, then run again")
+    return _open_calamine(path, "xls")
+
+
+def _is_encrypted_ole2(path: Path) -> bool:
+    """An encrypted .xlsx is an OLE2 file holding the streams EncryptionInfo and
+    EncryptedPackage; their names are in the directory, in UTF-16."""
+    marker = "EncryptedPackage".encode("utf-16-le")
+    with path.open("rb") as handle:
+        previous = b""
+        while True:
+            block = handle.read(_CHUNK)
+            if not block:
+                return False
+            if marker in previous[-len(marker):] + block:
+                return True
+            previous = block
+
+
+# ---------------------------------------------------------------------------
+# Reading values with calamine
+# ---------------------------------------------------------------------------
 
 def _open_calamine(path: Path, kind: str) -> Book:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, PasswordError
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
+        hidden = {meta.name for meta in workbook.sheets_metadata if str(meta.visible).rpartition(".")[2] != "Visible"}
+    except PasswordError:
+        raise InputError(
+            f"{path} is password-protected (encrypted), so pedro cannot read it; remove the password in Excel "
+            "(File > Info > Protect Workbook), save, then run again") from None
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise InputError(
             f"{path} cannot be read as a {kind} workbook ({_first_line(exc)}); open it in Excel or "
             "LibreOffice and save it again as .xlsx") from None
     if not names:
         raise InputError(f"{path} has no sheets; add the item sheet and save again")
+    parts = _sheet_parts(path) if kind in ("xlsx", "xlsm") else {}
 
     def loader(name):
         def load() -> Grid:
             try:
-                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                sheet = workbook.get_sheet_by_name(name)
+                rows = sheet.to_python(skip_empty_area=False)
+                ranges = getattr(sheet, "merged_cell_ranges", None) or []  # python-calamine 0.4 and later
+                merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in ranges]
             except Exception as exc:
                 raise InputError(f"{path}, sheet '{name}', cannot be read ({_first_line(exc)}); "
                                  "open it in Excel or LibreOffice and save it again as .xlsx") from None
-            return Grid(name, [[_plain(v) for v in row] for row in rows])
+            scan = (lambda formulas: _scan_sheet(path, parts[name], formulas)) if name in parts else None
+            grid = Grid(name, [[_plain(v) for v in row] for row in rows], merged, name in hidden, scan)
+            _refuse_control_characters(path, grid)
+            return grid
         return load
 
     return Book(path, kind, names, {name: _cached(loader(name)) for name in names})
@@ -131,24 +483,259 @@ def _plain(value):
     return value
 
 
-def _open_csv(path: Path) -> Book:
-    data = path.read_bytes()
-    if data.startswith(b"PK\x03\x04"):
-        raise InputError(f"{path} is an Excel workbook named {path.suffix}; rename it to .xlsx and run again")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
+# ---------------------------------------------------------------------------
+# What the values do not show: hidden rows and columns, formulas without a value
+# ---------------------------------------------------------------------------
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name -> the zip part of its XML, from the workbook and its relationships."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = fromstring(archive.read("xl/workbook.xml"))
+            relations = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            names = set(archive.namelist())
+    except Exception:  # the values were read; without the map pedro just cannot say more
+        return {}
+    targets = {}
+    for relation in relations.iter():
+        if relation.tag.endswith("Relationship") and relation.get("Id") and relation.get("Target"):
+            target = relation.get("Target").lstrip("/")
+            targets[relation.get("Id")] = target if target.startswith("xl/") else f"xl/{target}"
+    parts = {}
+    for sheet in workbook.iter():
+        if not sheet.tag.endswith("}sheet"):
             continue
+        rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+        target = targets.get(rid)
+        if sheet.get("name") is not None and target in names:
+            parts[sheet.get("name")] = target
+    return parts
+
+
+_MARKERS = re.compile(rb"hidden=|<(?:[\w.-]+:)?f[\s/>]")
+_HIDDEN_MARKER = re.compile(rb"hidden=")
+_ROOT = re.compile(rb"<([\w.-]+:)?worksheet[\s>]")
+_CELL_START = re.compile(rb"<c(\s[^>]*)?>")
+_CELL_REF_ATTRIBUTE = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?(\d+)["']""")
+_VALUE_TEXT = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
+_ROW_OR_COL = re.compile(rb"<(row|col)(\s[^>]*)?/?>")
+_HIDDEN = re.compile(rb"""\shidden\s*=\s*["'](?:1|true)["']""")
+_ATTRIBUTE = re.compile(rb"""\s([\w:.-]+)\s*=\s*["']([^"']*)["']""")
+_TAG_END = (b" ", b">", b"/", b"\t", b"\n", b"\r")
+
+
+class _Unusual(Exception):
+    """Markup the quick patterns do not cover; the sheet is parsed instead."""
+
+
+def _scan_sheet(path: Path, part: str, formulas: bool) -> SheetInfo:
+    """Hidden rows and columns, and formula cells with no saved value.  The
+    part has passed ``check_package`` (its size is bounded and it has no DTD).
+    A sheet without such markup is done in one search; SpreadsheetML as Excel,
+    LibreOffice and openpyxl write it is read with plain searches; anything
+    else (namespace prefixes, CDATA, comments) is parsed with expat."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(part)
+        if not (_MARKERS if formulas else _HIDDEN_MARKER).search(data):
+            return SheetInfo(checked=True)
+        try:
+            hidden_rows, hidden_columns, bare = _scan_plain(data, formulas)
+        except _Unusual:
+            marks = _SheetMarks()
+            marks.parser().Parse(data, True)
+            hidden_rows, hidden_columns, bare = marks.hidden_rows, marks.hidden_columns, marks.bare_formulas
+    except Exception:  # calamine read the values; the sheet's markup just cannot tell more
+        return SheetInfo()
+    return SheetInfo(frozenset(hidden_rows), frozenset(hidden_columns), frozenset(bare), checked=True)
+
+
+def _scan_plain(data: bytes, formulas: bool):
+    root = _ROOT.search(data, 0, 65536)
+    if root is None or root.group(1) or b"<![CDATA[" in data or b"<!--" in data:
+        raise _Unusual
+    hidden_rows, hidden_columns, bare = set(), set(), set()
+    at = data.find(b"hidden=")
+    while at >= 0:
+        tag = _ROW_OR_COL.match(data, data.rfind(b"<", 0, at))
+        if tag is not None and tag.end() > at and _HIDDEN.search(tag.group(2) or b""):
+            values = {k.decode(): v.decode() for k, v in _ATTRIBUTE.findall(tag.group(2))}
+            try:
+                if tag.group(1) == b"row":
+                    hidden_rows.add(int(values["r"]))
+                else:
+                    low, high = int(values["min"]), int(values["max"])
+                    hidden_columns.update(range(max(low, 1) - 1, min(high, 16384)))
+            except (KeyError, ValueError):
+                raise _Unusual from None
+        at = data.find(b"hidden=", at + 7)
+    at = data.find(b"<f") if formulas else -1
+    while at >= 0:
+        if data[at + 2:at + 3] in _TAG_END:
+            # In SpreadsheetML <f> is the first child of <c>: the tag just before it is the cell's.
+            cell = _CELL_START.match(data, data.rfind(b"<", 0, at))
+            ref = _CELL_REF_ATTRIBUTE.search(cell.group(1) or b"") if cell else None
+            end = data.find(b"</c>", at)
+            if ref is None or end < 0:
+                raise _Unusual
+            value = data.find(b"<v", at, end)
+            text = _VALUE_TEXT.match(data, value) if value >= 0 else None
+            if text is None or not text.group(1).strip():
+                bare.add((int(ref.group(2)), _column_index(ref.group(1).decode())))
+        at = data.find(b"<f", at + 2)
+    return hidden_rows, hidden_columns, bare
+
+
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+class _SheetMarks:
+    """Collects hidden rows/columns and formulas with no <v> in one expat pass.
+    The part has passed ``check_package`` (no DTD), and the parser refuses a
+    DTD anyway, so no entity can be declared or expanded."""
+
+    def __init__(self):
+        self.hidden_rows: set[int] = set()
+        self.hidden_columns: set[int] = set()
+        self.bare_formulas: set[tuple[int, int]] = set()
+        self._row = 0
+        self._column = -1
+        self._formula = False
+        self._value = False
+        self._in_value = False
+
+    def parser(self):
+        from xml.parsers import expat
+
+        parser = expat.ParserCreate()
+        parser.StartDoctypeDeclHandler = _refuse_dtd
+        parser.EntityDeclHandler = _refuse_dtd
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.data
+        parser.buffer_text = True
+        return parser
+
+    def start(self, tag, attrib):
+        local = tag.rpartition(":")[2]
+        if local == "c":
+            ref = _CELL_REF.match(attrib.get("r", ""))
+            if ref:
+                self._column, self._row = _column_index(ref.group(1)), int(ref.group(2))
+            else:
+                self._column += 1
+            self._formula = self._value = False
+        elif local == "f":
+            self._formula = True
+        elif local == "v":
+            self._in_value = True
+        elif local == "row":
+            number = attrib.get("r", "")
+            self._row = int(number) if number.isdigit() else self._row + 1
+            self._column = -1
+            if attrib.get("hidden") in ("1", "true"):
+                self.hidden_rows.add(self._row)
+        elif local == "col" and attrib.get("hidden") in ("1", "true"):
+            try:
+                low, high = int(attrib.get("min", "0")), int(attrib.get("max", "0"))
+            except ValueError:
+                return
+            self.hidden_columns.update(range(max(low, 1) - 1, min(high, 16384)))
+
+    def data(self, text):
+        if self._in_value and text.strip():
+            self._value = True
+
+    def end(self, tag):
+        local = tag.rpartition(":")[2]
+        if local == "v":
+            self._in_value = False
+        elif local == "c" and self._formula and not self._value:
+            self.bare_formulas.add((self._row, self._column))
+
+
+def _refuse_dtd(*_):
+    raise ValueError("a document type declaration in a sheet")
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+
+def _open_csv(path: Path, size: int) -> Book:
+    if size > MAX_CSV_BYTES:
+        raise InputError(
+            f"{path} is {_size(size)}, more than pedro's limit of {_size(MAX_CSV_BYTES)} for a ratings sheet; "
+            "split it or check that it is the right file")
+    data = path.read_bytes()
+    if data.startswith(_ZIP_MAGIC):
+        raise InputError(f"{path} is an Excel workbook named {path.suffix}; rename it to .xlsx and run again")
+    if data.startswith(_OLE2_MAGIC):
+        raise InputError(f"{path} is an old-format Excel workbook named {path.suffix}; rename it to .xls and "
+                         "run again")
+    text = _decode(data)
+    if text is None or "\x00" in text:
+        raise InputError(
+            f"{path} is not a text file (it holds binary data), so it cannot be a CSV sheet; give the CSV or "
+            "Excel file with the ratings")
     sample = text[:65536]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
-    rows = [[cell if cell != "" else None for cell in row]
-            for row in csv.reader(io.StringIO(text, newline=""), dialect)]
-    return Book(path, "csv", [path.stem], {path.stem: Grid(path.stem, rows)})
+    try:
+        rows = [[cell if cell != "" else None for cell in row]
+                for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    except csv.Error as exc:
+        raise InputError(
+            f"{path} cannot be read as CSV ({_first_line(exc)}); open it in Excel or LibreOffice and save it "
+            "again as .csv or .xlsx") from None
+    grid = Grid(path.stem, rows)
+    _refuse_control_characters(path, grid)
+    return Book(path, "csv", [path.stem], {path.stem: grid})
+
+
+# Characters XML 1.0 (so no workbook) can hold: pedro could not carry them into its output.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _refuse_control_characters(path: Path, grid: Grid) -> None:
+    texts = [value for row in grid.rows for value in row if type(value) is str]
+    if not _CONTROL.search("\n".join(texts)):
+        return
+    for r, row in enumerate(grid.rows):
+        for c, value in enumerate(row):
+            found = _CONTROL.search(value) if type(value) is str else None
+            if found:
+                from .layout import column_letter
+
+                raise InputError(
+                    f"{path}, sheet '{grid.sheet}', cell {column_letter(c)}{r + 1} holds an invisible control "
+                    f"character (U+{ord(found.group()):04X}) that no workbook can store; delete it from the cell "
+                    "and run again")
+
+
+def _decode(data: bytes) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _first_line(exc: Exception) -> str:
