@@ -32,6 +32,7 @@ CHANGE_COLUMNS = ["time", "user", "sheet", "cell", "study", "item", "old", "new"
 HASH_COLUMN = "hash"  # the change log's last column: see pedro.audit
 LOG_COLUMNS = CHANGE_COLUMNS + [HASH_COLUMN]
 SYNONYM_RULE = "answer-synonym"
+FOOTNOTE_RULE = "PD803"  # footnote-marker: see pedro.rules.layout
 
 
 @dataclass
@@ -198,11 +199,13 @@ def synonym_changes(rated: RatedSheet, rubric: Rubric, time: str, user: str):
 
     rewritten = rated.answers[rated.answers["rewrite"]]
     old = [answer_text(v) for v in rewritten["raw"]]
+    markers = rewritten["marker"].tolist() if "marker" in rewritten else [None] * len(rewritten)
     return pd.DataFrame({
         "time": time, "user": user, "sheet": rated.sheet, "cell": rewritten["cell"].tolist(),
         "study": rated.studies.loc[rewritten["study_index"], "study"].tolist(),
         "item": rewritten["item"].tolist(), "old": old, "new": rewritten["answer"].tolist(),
-        "rule": SYNONYM_RULE,
-        "reason": [f"'{o}' is written as {a} (rubric {rubric.name}, [answers.synonyms] {a})"
-                   for o, a in zip(old, rewritten["answer"])],
+        "rule": [FOOTNOTE_RULE if m else SYNONYM_RULE for m in markers],
+        "reason": [f"'{o}': footnote mark '{m}' removed, read as {a} (rubric {rubric.name}, [rules.footnotes])"
+                   if m else f"'{o}' is written as {a} (rubric {rubric.name}, [answers.synonyms] {a})"
+                   for o, a, m in zip(old, rewritten["answer"], markers)],
     }, columns=CHANGE_COLUMNS, dtype=object)

@@ -342,3 +342,14 @@ def test_progress_only_on_a_terminal_for_large_jobs(tmp_path):
     progress.done()
     assert "pedro: reading small.xlsx" in stream.getvalue() and "checking 1 trials" in stream.getvalue()
     assert stream.getvalue().endswith("\r")
+
+
+def test_footnote_mark_removal_is_logged_under_its_rule(tmp_path):
+    source = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": "YYYYNNYYYYY"}))
+    workbook = openpyxl.load_workbook(source)
+    workbook["Ratings"]["C2"] = "Ya"
+    workbook.save(source)
+    result = score_file(source)
+    row = result.changes.set_index("cell").loc["C2"]
+    assert (row["old"], row["new"], row["rule"]) == ("Ya", "Y", "PD803")
+    assert "footnote mark 'a' removed" in row["reason"]

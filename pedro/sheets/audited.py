@@ -26,6 +26,7 @@ from ..engine import (
     SUMMARY_SHEET,
     ScoreResult,
 )
+from ..errors import InputError
 from .output import atomic_save, check_output_path, put
 from .tables import append
 
@@ -114,7 +115,18 @@ def _open_original(result: ScoreResult):
     import openpyxl
 
     if result.book_kind in ("xlsx", "xlsm"):
-        workbook = openpyxl.load_workbook(result.input, keep_vba=result.book_kind == "xlsm", rich_text=True)
+        # calamine read it, but openpyxl is stricter about the package's structure.
+        try:
+            workbook = openpyxl.load_workbook(result.input, keep_vba=result.book_kind == "xlsm", rich_text=True)
+        except Exception as exc:  # openpyxl raises many kinds for damaged packages
+            raise InputError(
+                f"{result.input.name} could be read but not carried into the audited workbook ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'damaged package'}); open it in Excel or LibreOffice, "
+                "save it again as .xlsx, then run again") from None
+        if result.sheet.sheet not in workbook.sheetnames:
+            raise InputError(
+                f"{result.input.name}: sheet '{result.sheet.sheet}' could be read but openpyxl does not find it in "
+                "the workbook's structure; open it in Excel or LibreOffice, save it again as .xlsx, then run again")
         return workbook, workbook[result.sheet.sheet]
     # CSV, .xls, .ods: carry the values into a new workbook.
     from .reader import open_book
@@ -127,11 +139,7 @@ def _open_original(result: ScoreResult):
         sheet.title = _sheet_title(name)
         first = False
         for row in book.grid(name).rows:
-            sheet.append(list(row))
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
+            append(sheet, row)
     return workbook, workbook[_sheet_title(result.sheet.sheet)]
 
 
