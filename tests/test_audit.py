@@ -207,3 +207,22 @@ def test_rerun_keeps_the_chain_verifiable(audited, tmp_path):
 
 def test_canonical_values_survive_a_round_trip():
     assert canonical(3.0) == "3" and canonical(None) == "" and canonical(True) == "TRUE"
+
+
+def test_summary_sheet_is_a_traffic_light_with_band_counts_and_a_chart(audited):
+    workbook = openpyxl.load_workbook(audited)
+    summary = workbook["Summary"]
+    rows = list(summary.iter_rows(values_only=True))
+    counts = {r[0]: r[1] for r in rows[4:9]}
+    assert counts == {"poor": 1, "fair": 1, "good": 3, "excellent": 0, "no band (answers missing)": 0}
+    assert len(summary._charts) == 1
+    header = next(i for i, r in enumerate(rows) if r[0] == "Study")
+    assert rows[header][1:12] == tuple(str(n) for n in range(1, 12))
+    assert rows[header + 1][0] == "Smith 2001" and rows[header + 1][12] == 8
+    formats = {str(rng.sqref): [rule.operator for rule in rules] for rng, rules in
+               summary.conditional_formatting._cf_rules.items()}
+    (block, operators), = formats.items()
+    assert block == f"B{header + 2}:L{header + 6}" and operators.count("equal") == 3
+    scores_header = [c.value for c in workbook["Scores"][1]]
+    assert {"Band: cashin2020", "Band: three-level", "Band: high-low-6", "Band: high-low-5",
+            "On a band boundary in"} <= set(scores_header)

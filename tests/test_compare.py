@@ -150,6 +150,15 @@ def test_three_assessors(tmp_path):
     merged = read_consensus(out, by="Dee")
     assert merged.answers["Jones 2002"][3] == "N" and merged.answers["Lee 2003"][11] == "Y"
     assert {r.resolved_by for r in merged.resolutions} == {"Dee"}
+    consensus_path = tmp_path / "consensus3.xlsx"
+    done = runner.invoke(main, ["consensus", str(out), "-o", str(consensus_path), "--by", "Dee"])
+    assert done.exit_code == 0, done.output
+    scored = score_file(consensus_path)
+    assert dict(zip(scored.sheet.studies["study"], scored.scores["total"])) == {
+        "Smith 2001": 8, "Jones 2002": 5, "Lee 2003": 7}
+    log = list(openpyxl.load_workbook(consensus_path)["Change log"].iter_rows(min_row=2, values_only=True))
+    assert [(r[4], r[5], r[6], r[7]) for r in log] == [("Jones 2002", 3, "a: N; b: Y; c: N", "N"),
+                                                      ("Lee 2003", 11, "a: Y; b: Y; c: (blank)", "Y")]
 
 
 def test_unmatched_trials_are_listed_never_dropped(tmp_path):
