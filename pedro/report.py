@@ -6,34 +6,42 @@ from collections import Counter
 
 from .sheets.tables import plain as _plain
 
+FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "message")
 
-def _finding_dict(row) -> dict:
-    return {"rule": row["rule"], "name": row["name"], "severity": row["severity"],
-            "item": _plain(row["item"]), "cell": row["cell"] or None, "message": row["message"]}
+
+def _finding_dicts(findings) -> list[tuple[object, dict]]:
+    """(study_index, finding dict) for each finding, in order."""
+    columns = [findings[c].tolist() for c in ("study_index", *FINDING_FIELDS)]
+    result = []
+    for study_index, rule, name, severity, item, cell, message in zip(*columns):
+        result.append((_plain(study_index), {"rule": rule, "name": name, "severity": severity, "item": _plain(item),
+                                             "cell": cell or None, "message": message}))
+    return result
 
 
 def result_to_json(result) -> dict:
     """The ``--json`` report (see the README for the format)."""
-    sheet, scores, findings = result.sheet, result.scores, result.findings
-    answers = sheet.wide("answer")
-    trial_findings = findings[findings["study_index"].notna()]
+    sheet, scores = result.sheet, result.scores
+    numbers = list(result.rubric.item_numbers)
+    answers = sheet.wide("answer").reindex(columns=numbers)
     by_study: dict[int, list] = {}
-    for _, row in trial_findings.iterrows():
-        by_study.setdefault(int(row["study_index"]), []).append(_finding_dict(row))
+    sheet_level = []
+    for study_index, finding in _finding_dicts(result.findings):
+        if study_index is None:
+            sheet_level.append(finding)
+        else:
+            by_study.setdefault(int(study_index), []).append(finding)
+    keys = [str(n) for n in numbers]
     studies = []
-    for i, study in sheet.studies.iterrows():
+    for i, label, row, given, total, low, high, band in zip(
+            sheet.studies.index, sheet.studies["study"].tolist(), sheet.studies["row"].tolist(),
+            answers.itertuples(index=False), scores["total"].tolist(), scores["min_total"].tolist(),
+            scores["max_total"].tolist(), scores["band"].tolist()):
         studies.append({
-            "study": study["study"],
-            "row": int(study["row"]),
-            "answers": {str(n): (_plain(answers.at[i, n]) if n in answers.columns else None)
-                        for n in result.rubric.item_numbers},
-            "total": _plain(scores.at[i, "total"]),
-            "min_total": int(scores.at[i, "min_total"]),
-            "max_total": int(scores.at[i, "max_total"]),
-            "band": _plain(scores.at[i, "band"]),
+            "study": label, "row": int(row), "answers": {k: _plain(a) for k, a in zip(keys, given)},
+            "total": _plain(total), "min_total": int(low), "max_total": int(high), "band": _plain(band),
             "findings": by_study.get(i, []),
         })
-    sheet_level = [_finding_dict(row) for _, row in findings[findings["study_index"].isna()].iterrows()]
     return {
         "input": str(result.input),
         "sheet": sheet.sheet,

@@ -44,6 +44,13 @@ class CheckContext:
     bands: BandSet
     scores: object  # DataFrame from pedro.scoring.score_answers
 
+    def memo(self, key: str, compute):
+        """A value several rules share (parsed totals, item-8 counts), computed once."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     @cached_property
     def wide(self):
         """Canonical answers: one row per study, one column per item present."""

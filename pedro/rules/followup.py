@@ -24,6 +24,10 @@ def _count(value, not_reported=()):
 
 def _counts(ctx):
     """Per study: (allocated, analysed, problem) where problem names unreadable input."""
+    return ctx.memo("followup_counts", lambda: _read_counts(ctx))
+
+
+def _read_counts(ctx):
     studies = ctx.sheet.studies
     not_reported = {fold_text(v) for v in ctx.params("followup").get("not_reported", [])}
     result = {}

@@ -35,11 +35,15 @@ def parse_total(value) -> tuple[int | None, int | None]:
 
 
 def _reported_totals(ctx):
-    studies = ctx.sheet.studies
-    reported = studies["total"]
-    present = reported.map(lambda v: v is not None and str(v).strip() != "")
-    parsed = reported[present].map(parse_total)
-    return reported, present, parsed
+    """(reported values, present mask, parsed (points, out of) of the present
+    ones); parsed once per check run and shared by the total rules."""
+    def parse():
+        reported = ctx.sheet.studies["total"]
+        present = reported.map(lambda v: v is not None and str(v).strip() != "").astype(bool)
+        cache: dict = {}
+        parsed = reported[present].map(lambda v: cache.setdefault((type(v).__name__, v), parse_total(v)))
+        return reported, present, parsed
+    return ctx.memo("reported_totals", parse)
 
 
 def check_total_unreadable(ctx, rule):
@@ -60,12 +64,13 @@ def check_total_mismatch(ctx, rule):
         return no_findings()
     reported, _, parsed = _reported_totals(ctx)
     scores = ctx.scores
-    item_one_yes = ctx.answer(1).eq("Y").astype(int)
+    item_one_yes = ctx.answer(1).eq("Y")
+    lows = scores["min_total"].reindex(parsed.index).tolist()
+    highs = scores["max_total"].reindex(parsed.index).tolist()
     rows, hints, computed = [], [], []
-    for i, (points, out_of) in parsed.items():
+    for i, (points, out_of), low, high in zip(parsed.index, parsed.tolist(), lows, highs):
         if points is None or points > ctx.rubric.max_total or out_of not in (None, ctx.rubric.max_total):
             continue
-        low, high = int(scores.at[i, "min_total"]), int(scores.at[i, "max_total"])
         if low <= points <= high:  # known total matches, or an unknown total could
             continue
         if low == high:
@@ -92,15 +97,20 @@ def check_band_mismatch(ctx, rule):
         return no_findings()
     studies, scores = ctx.sheet.studies, ctx.scores
     labels = {fold_band(label) for label in ctx.bands.labels}
+    folded: dict = {}
+    attainable_of: dict = {}
     rows, computed, hints = [], [], []
-    for i, value in studies["band"].items():
+    for i, value, low, high in zip(studies.index, studies["band"].tolist(), scores["min_total"].tolist(),
+                                   scores["max_total"].tolist()):
         if value is None or not str(value).strip():
             continue
-        reported = fold_band(value)
-        low, high = int(scores.at[i, "min_total"]), int(scores.at[i, "max_total"])
+        reported = folded.setdefault(value, fold_band(value))
         # With answers missing the total is a range: only a band no attainable total has is wrong.
-        attainable = list(dict.fromkeys(ctx.bands.band_of(t) for t in range(low, high + 1)))
-        if reported not in labels or reported in {fold_band(b) for b in attainable}:
+        if (low, high) not in attainable_of:
+            bands = list(dict.fromkeys(ctx.bands.band_of(t) for t in range(low, high + 1)))
+            attainable_of[(low, high)] = (bands, {fold_band(b) for b in bands})
+        attainable, attainable_folded = attainable_of[(low, high)]
+        if reported not in labels or reported in attainable_folded:
             continue
         rows.append(i)
         computed.append(attainable[0] if len(attainable) == 1 else " or ".join(attainable))
