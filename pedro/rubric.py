@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -98,11 +99,11 @@ class Rubric:
                 return item
         raise KeyError(number)
 
-    @property
+    @cached_property  # asked per cell by some rules; the rubric never changes
     def scored_items(self) -> tuple[int, ...]:
         return tuple(item.number for item in self.items if item.scored)
 
-    @property
+    @cached_property
     def item_numbers(self) -> tuple[int, ...]:
         return tuple(item.number for item in self.items)
 

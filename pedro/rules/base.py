@@ -100,18 +100,16 @@ class CheckContext:
         items, cells, values = column(item), column(cells), column(values)
         fields = {k: column(v) for k, v in fields.items()}
         studies = self.sheet.studies.loc[study_index]
+        labels, rows = studies["study"].tolist(), studies["row"].tolist()
         messages = []
         for i in range(n):
             context = {k: v[i] for k, v in fields.items()}
-            context.update(cell=cells[i], value=_show(values[i]), item=items[i],
-                           study=studies["study"].iat[i])
+            context.update(cell=cells[i], value=_show(values[i]), item=items[i], study=labels[i])
             messages.append(rule.message.format(**context))
         return pd.DataFrame({
             "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
-            "cell": cells, "study": studies["study"].tolist(), "study_index": study_index,
-            "row": studies["row"].tolist(), "item": items, "value": [_show(v) if v is not None else None
-                                                                      for v in values],
-            "message": messages,
+            "cell": cells, "study": labels, "study_index": study_index, "row": rows, "item": items,
+            "value": [_show(v) if v is not None else None for v in values], "message": messages,
         }, dtype=object)
 
     def sheet_finding(self, rule: Rule, cell: str = "", value=None, item=None, **fields):

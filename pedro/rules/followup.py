@@ -58,13 +58,14 @@ def _contradictions(ctx, rule, want):
     params = ctx.params("followup")
     item, threshold = params["item"], Fraction(str(params["threshold"]))
     answer = ctx.answer(item)
+    answer_of = dict(zip(answer.index, answer.tolist()))
     rows, shares, counts = [], [], []
     for i, (allocated, analysed, problem) in _counts(ctx).items():
         if problem or allocated is None or analysed is None:
             continue
         satisfied = analysed * threshold.denominator > allocated * threshold.numerator
-        if (want == "below" and answer.at[i] == "Y" and not satisfied) or (
-                want == "above" and answer.at[i] in ("N", "?") and satisfied):
+        if (want == "below" and answer_of[i] == "Y" and not satisfied) or (
+                want == "above" and answer_of[i] in ("N", "?") and satisfied):
             rows.append(i)
             shares.append(f"{100 * analysed / allocated:.1f}%")
             counts.append(f"{analysed}/{allocated}")
@@ -88,8 +89,9 @@ def check_followup_numbers_missing(ctx, rule):
         return no_findings()
     item = ctx.params("followup")["item"]
     answer = ctx.answer(item)
+    answer_of = dict(zip(answer.index, answer.tolist()))
     rows = [i for i, (a, b, problem) in _counts(ctx).items()
-            if not problem and answer.at[i] == "Y" and (a is None or b is None)]
+            if not problem and answer_of[i] == "Y" and (a is None or b is None)]
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item)
 
 

@@ -456,7 +456,10 @@ def _open_calamine(path: Path, kind: str) -> Book:
                 raise InputError(f"{path}, sheet '{name}', cannot be read ({_first_line(exc)}); "
                                  "open it in Excel or LibreOffice and save it again as .xlsx") from None
             scan = (lambda formulas: _scan_sheet(path, parts[name], formulas)) if name in parts else None
-            grid = Grid(name, [[_plain(v) for v in row] for row in rows], merged, name in hidden, scan)
+            # Calamine gives '' for empty cells and floats for all numbers.  Inline rather than a
+            # call per cell: this runs over every cell of the sheet.
+            grid = Grid(name, [[None if v == "" else (int(v) if type(v) is float and v.is_integer() else v)
+                                for v in row] for row in rows], merged, name in hidden, scan)
             _refuse_control_characters(path, grid)
             return grid
         return load
@@ -472,15 +475,6 @@ def _cached(load):
             result.append(load())
         return result[0]
     return get
-
-
-def _plain(value):
-    """Calamine gives '' for empty cells and floats for all numbers."""
-    if value == "" or value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 # ---------------------------------------------------------------------------
