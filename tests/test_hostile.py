@@ -105,9 +105,14 @@ def workbook_parts(source: Path) -> list[tuple[str, bytes, int, int, int]]:
 
 def measured(path: Path, *args) -> tuple[subprocess.CompletedProcess, float, float]:
     """Run `pedro score` in a fresh process: (result, seconds, peak RSS in MB)."""
-    code = ("import atexit, resource, sys\n"
-            "atexit.register(lambda: sys.stderr.write("
-            "f'\\nPEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked copy of this (large) test
+    # process, so it would report pytest's own size; VmHWM belongs to the new program alone.
+    code = ("import atexit, sys\n"
+            "def peak():\n"
+            "    with open('/proc/self/status') as status:\n"
+            "        kb = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
+            "    sys.stderr.write(f'\\nPEAK_RSS_KB {kb}\\n')\n"
+            "atexit.register(peak)\n"
             "from pedro.cli import main\n"
             "main()\n")
     start = time.monotonic()
