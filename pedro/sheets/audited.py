@@ -184,7 +184,7 @@ def _mark_item_sheet(sheet, result: ScoreResult):
     for cell_ref, study_index, item, answer, raw in zip(answers["cell"], answers["study_index"], answers["item"],
                                                         answers["answer"], answers["raw"]):
         cell = sheet[cell_ref]
-        if cell.data_type != "f":
+        if cell.data_type != "f" or raw is None:  # a formula with no saved value stays (PD804 says so)
             continue
         value = answer if answer is not None else answer_text(raw)
         formula_rows.append({
