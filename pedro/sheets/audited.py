@@ -181,10 +181,11 @@ def _mark_item_sheet(sheet, result: ScoreResult):
     changes = result.changes
     formula_rows = []
     answers = result.sheet.answers
-    for cell_ref, study_index, item, answer, raw in zip(answers["cell"], answers["study_index"], answers["item"],
-                                                        answers["answer"], answers["raw"]):
+    valued = answers[answers["raw"].notna()]  # looking up a blank cell would create it
+    for cell_ref, study_index, item, answer, raw in zip(valued["cell"], valued["study_index"], valued["item"],
+                                                        valued["answer"], valued["raw"]):
         cell = sheet[cell_ref]
-        if cell.data_type != "f" or raw is None:  # a formula with no saved value stays (PD804 says so)
+        if cell.data_type != "f":  # a formula with no saved value (raw blank) stays: PD804 says so
             continue
         value = answer if answer is not None else answer_text(raw)
         formula_rows.append({
