@@ -154,8 +154,7 @@ def audit(audited, band_names, as_json):
 
     report = verify_workbook(audited, list(band_names) or None)
     if as_json:
-        click.echo(json.dumps({k: v for k, v in report.items() if k != "discrepancies"} | {
-            "discrepancies": report["discrepancies"]}, indent=2, ensure_ascii=False, default=str))
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     else:
         click.echo(report_text(report))
     sys.exit(0 if report["ok"] else 1)
