@@ -22,6 +22,7 @@ from .rubric import Rubric, load_rubric
 from .sheets.audited import hashed_log, write_change_log, write_provenance
 from .sheets.disagreements import AGREED_SHEET, CONSENSUS_HEADERS, DISAGREEMENTS_MARK, DISAGREEMENTS_SHEET
 from .sheets.disagreements import PROVENANCE_SHEET as DISAGREEMENT_PROVENANCE
+from .sheets.layout import column_letter
 from .sheets.output import atomic_save, check_output_path
 from .sheets.reader import open_book
 from .sheets.tables import append
@@ -112,7 +113,7 @@ def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
     col = {h: header.index(h) for h in ("Study", "Item", *CONSENSUS_HEADERS)}
     answer_cols = {h[: -len(": answer")]: c for c, h in enumerate(header) if h.endswith(": answer")}
     resolutions, unresolved, invalid = [], [], []
-    consensus_letter = _letter(col["Consensus"])
+    consensus_letter = column_letter(col["Consensus"])
     for r, row in enumerate(rows[1:], start=2):
         def cell(name, row=row):
             index = col[name]
@@ -135,11 +136,6 @@ def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
     return resolutions, unresolved, invalid
 
 
-def _letter(index: int) -> str:
-    from .sheets.layout import column_letter
-
-    return column_letter(index)
-
 
 def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
     import openpyxl
@@ -160,7 +156,7 @@ def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
     sheet.freeze_panes = "B2"
     sheet.column_dimensions["A"].width = 28
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    item_column = {item: _letter(offset) for offset, item in enumerate(rubric.item_numbers, start=1)}
+    item_column = {item: column_letter(offset) for offset, item in enumerate(rubric.item_numbers, start=1)}
     changes = pd.DataFrame([
         [now, r.resolved_by, CONSENSUS_SHEET, f"{item_column[r.item]}{row_of[r.study]}", r.study, r.item,
          "; ".join(f"{name}: {answer if answer is not None else '(blank)'}" for name, answer in r.answers.items()),

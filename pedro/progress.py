@@ -43,7 +43,3 @@ def for_job(paths, quiet: bool, stream=None) -> Progress:
     sizes = [p.stat().st_size for p in paths if p.is_file()]
     large = len(sizes) > 1 or any(size >= LARGE_INPUT_BYTES for size in sizes)
     return Progress(stream, enabled=is_terminal and large and not quiet)
-
-
-def silent(stage: str, detail: str = "") -> None:
-    """The progress callback that reports nothing."""

@@ -68,6 +68,11 @@ class BandSet:
         band = self.band_of(low)
         return band if self.band_of(high) == band else None
 
+    def on_boundary(self, total: int) -> bool:
+        """Whether one point more or less would change the band of ``total``."""
+        return any(0 <= t <= self.bands[-1].max and self.band_of(t) != self.band_of(total)
+                   for t in (total - 1, total + 1))
+
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(band.label for band in self.bands)

@@ -20,6 +20,7 @@ from .audit import audit_key, canonical, verify_chain, verify_digest
 from .engine import CHANGE_LOG_SHEET, LOG_COLUMNS, PROVENANCE_SHEET, SCORES_SHEET, is_audited, score_file
 from .errors import InputError
 from .normalise import answer_text
+from .sheets.layout import column_letter
 from .sheets.reader import open_book
 
 
@@ -93,7 +94,7 @@ def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> di
             by_row[int(r[column["Row"]])] = r
             scores_line[int(r[column["Row"]])] = line
         except (TypeError, ValueError):
-            discrepancies.append(f"{SCORES_SHEET}!{_letter(column['Row'])}{line}: the row number "
+            discrepancies.append(f"{SCORES_SHEET}!{column_letter(column['Row'])}{line}: the row number "
                                  f"'{canonical(r[column['Row']])}' was edited")
     rubric = result.rubric
     edited, mismatches = [], []
@@ -132,7 +133,7 @@ def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> di
                 continue
             found = recorded_row[column[field]]
             if canonical(found) != canonical(value):
-                cell = f"{_letter(column[field])}{scores_row}"
+                cell = f"{column_letter(column[field])}{scores_row}"
                 mismatches.append({"study": study["study"], "field": field, "cell": f"{SCORES_SHEET}!{cell}",
                                    "expected": canonical(value) or None, "found": canonical(found) or None})
                 discrepancies.append(f"{study['study']}: {SCORES_SHEET}!{cell} ({field}) expected "
@@ -158,17 +159,10 @@ def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> di
     }
 
 
-def _letter(index: int) -> str:
-    from .sheets.layout import column_letter
-
-    return column_letter(index)
-
 
 def band_sensitivity(result, band_names: list[str] | None = None):
     """Counts per band under each band set, how trials move from the recorded
     band set to each other one, and the trials on a band boundary."""
-    from .sheets.audited import on_boundary
-
     rubric, scores = result.rubric, result.scores
     names = band_names or list(rubric.band_sets)
     band_sets = [rubric.band_set(n) for n in names]
@@ -198,7 +192,7 @@ def band_sensitivity(result, band_names: list[str] | None = None):
             total = int(total)
         except (TypeError, ValueError):
             continue
-        sets = [b.name for b in band_sets if on_boundary(b, total)]
+        sets = [b.name for b in band_sets if b.on_boundary(total)]
         if sets:
             boundary.append({"study": study["study"], "total": total, "band_sets": sets})
     return report, changes, boundary

@@ -89,7 +89,7 @@ class CheckContext:
 
         study_index = list(study_index)
         if not study_index:
-            return _empty()
+            return no_findings()
         n = len(study_index)
 
         def column(value):
@@ -131,11 +131,8 @@ def _show(value) -> str:
     return str(value)
 
 
-def _empty():
+def no_findings():
+    """The empty findings table."""
     import pandas as pd
 
     return pd.DataFrame(columns=FINDING_COLUMNS, dtype=object)
-
-
-def no_findings():
-    return _empty()

@@ -27,6 +27,7 @@ from ..engine import (
     ScoreResult,
 )
 from ..errors import InputError
+from .layout import column_letter
 from .output import atomic_save, check_output_path, put
 from .tables import append
 
@@ -231,15 +232,9 @@ def _table(sheet, header: list[str], rows, widths: dict[int, int] | None = None)
         count += 1
     sheet.freeze_panes = "A2"
     if count:
-        sheet.auto_filter.ref = f"A1:{_letter(len(header) - 1)}{count + 1}"
+        sheet.auto_filter.ref = f"A1:{column_letter(len(header) - 1)}{count + 1}"
     for index, width in (widths or {}).items():
-        sheet.column_dimensions[_letter(index)].width = width
-
-
-def _letter(index: int) -> str:
-    from .layout import column_letter
-
-    return column_letter(index)
+        sheet.column_dimensions[column_letter(index)].width = width
 
 
 def scores_table(result: ScoreResult, recorded) -> list[list]:
@@ -262,7 +257,7 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     by_range = {}
     for low, high in set(zip(scores["min_total"].tolist(), scores["max_total"].tolist())):
         by_range[(low, high)] = [*(b.band_of_range(low, high) for b in band_sets),
-                                 ", ".join(b.name for b in band_sets if low == high and on_boundary(b, low)) or None]
+                                 ", ".join(b.name for b in band_sets if low == high and b.on_boundary(low)) or None]
     finding_counts = counts.itertuples(index=False) if counts is not None else ((0, 0, 0) for _ in studies.index)
     rows = [header]
     for study, row, answers, low, high, band, found in zip(
@@ -271,12 +266,6 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
         rows.append([study, int(row), *answers, None if low != high else low, low, high, band,
                      *by_range[(low, high)], *(int(n) for n in found)])
     return rows
-
-
-def on_boundary(bands, total: int) -> bool:
-    """Whether one point more or less would change the trial's band."""
-    return any(0 <= t <= bands.bands[-1].max and bands.band_of(t) != bands.band_of(total)
-               for t in (total - 1, total + 1))
 
 
 def _write_findings(sheet, result: ScoreResult) -> None:
@@ -317,7 +306,7 @@ def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last
 
     if last_row < first_row:
         return
-    first, last = _letter(first_column - 1), _letter(first_column + n_items - 2)
+    first, last = column_letter(first_column - 1), column_letter(first_column + n_items - 2)
     block = f"{first}{first_row}:{last}{last_row}"
     for answer, colour in ANSWER_COLOURS.items():
         sheet.conditional_formatting.add(block, CellIsRule(operator="equal", formula=[f'"{answer}"'],
@@ -367,5 +356,5 @@ def _write_summary(sheet, result: ScoreResult, recorded) -> None:
     _colour_answers(sheet, 2, len(rubric.items), start + 1, start + len(texts))
     sheet.column_dimensions["A"].width = 28
     for n in range(len(rubric.items)):
-        sheet.column_dimensions[_letter(n + 1)].width = 4
+        sheet.column_dimensions[column_letter(n + 1)].width = 4
     sheet.freeze_panes = f"B{start + 1}"

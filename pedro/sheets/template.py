@@ -39,6 +39,7 @@ def write_template(output: Path, rubric: Rubric, labels: list[str]) -> Path:
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     output = check_output_path(Path(output))
@@ -70,15 +71,15 @@ def write_template(output: Path, rubric: Rubric, labels: list[str]) -> Path:
     counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     sheet.add_data_validation(counts)
     for column in item_columns.values():
-        answers.add(f"{_letter(column)}2:{_letter(column)}{last_row}")
+        answers.add(f"{get_column_letter(column)}2:{get_column_letter(column)}{last_row}")
     for column in (3, 4):
-        counts.add(f"{_letter(column)}2:{_letter(column)}{last_row}")
+        counts.add(f"{get_column_letter(column)}2:{get_column_letter(column)}{last_row}")
     sheet.freeze_panes = "B2"
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 24
     for column in item_columns.values():
-        sheet.column_dimensions[_letter(column)].width = 14
-        sheet.column_dimensions[_letter(column + 1)].width = 30
+        sheet.column_dimensions[get_column_letter(column)].width = 14
+        sheet.column_dimensions[get_column_letter(column + 1)].width = 30
     sheet.row_dimensions[1].height = 45
     _write_about(workbook.create_sheet(ABOUT_SHEET), rubric)
     return atomic_save(workbook, output)
@@ -109,9 +110,3 @@ def _write_about(sheet, rubric: Rubric) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in (("A", 30), ("B", 60), ("C", 80), ("D", 40)):
         sheet.column_dimensions[letter].width = width
-
-
-def _letter(index: int) -> str:
-    from .layout import column_letter
-
-    return column_letter(index - 1)
