@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from . import jsonout
 from .errors import InputError, OutputError, PedroError
 
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".xls", ".ods")
@@ -66,5 +66,5 @@ def score_many(paths: list[Path], output: Path | None, bands=None, sheet=None, r
             echo(summary_text(result, written))
     progress.done()
     if as_json:
-        echo(json.dumps({"files": reports}, indent=2, ensure_ascii=False))
+        echo(jsonout.dumps({"files": reports}))
     return status

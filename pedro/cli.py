@@ -10,14 +10,13 @@ commands so that ``pedro --help`` starts fast.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, jsonout
 from .errors import PedroError
 
 EXIT_COULD_NOT_RUN = 2
@@ -89,7 +88,7 @@ def _score_one(path, output, bands, sheet, rubric, as_json, dry_run, quiet) -> i
     if as_json:
         report = result_to_json(result)
         report["output"] = str(written) if written else None
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(report))
     else:
         click.echo(summary_text(result, written))
     return result.exit_status
@@ -117,7 +116,7 @@ def compare(inputs, output, names, bands, sheet, rubric, as_json, dry_run):
     if as_json:
         report = comparison_to_json(comparison)
         report["output"] = str(written) if written else None
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        click.echo(jsonout.dumps(report))
     else:
         click.echo(summary_text(comparison, written))
 
@@ -154,7 +153,7 @@ def audit(audited, band_names, as_json):
 
     report = verify_workbook(audited, list(band_names) or None)
     if as_json:
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        click.echo(jsonout.dumps(report))
     else:
         click.echo(report_text(report))
     sys.exit(0 if report["ok"] else 1)
