@@ -22,6 +22,7 @@ from pedro.cli import main
 from pedro.engine import score_file
 from pedro.errors import OutputError
 from pedro.sheets.audited import write_audited
+from pedro.sheets.ooxml import Package
 
 from conftest import item_sheet, write_xlsx
 
@@ -89,9 +90,15 @@ def _old_output(tmp_path: Path) -> tuple[Path, bytes]:
     return out, out.read_bytes()
 
 
+def _fail_saves(monkeypatch, error):
+    """Make both workbook writers (the package writer and openpyxl) fail part-way."""
+    monkeypatch.setattr(openpyxl.Workbook, "save", _failing_save(error))
+    monkeypatch.setattr(Package, "save", _failing_save(error))
+
+
 def _failing_save(error):
     """A save that writes part of a workbook and then fails like the real world does."""
-    def save(self, filename):
+    def save(self, filename, *args, **kwargs):
         Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
         raise error
     return save
@@ -105,7 +112,7 @@ def _failing_save(error):
 def test_failed_save_leaves_the_old_output_and_no_temporary_file(tmp_path, source, monkeypatch, error, exit_code,
                                                                  phrase):
     out, before = _old_output(tmp_path)
-    monkeypatch.setattr(openpyxl.Workbook, "save", _failing_save(error))
+    _fail_saves(monkeypatch, error)
     result = run("score", source, "-o", out)
     assert result.exit_code == exit_code, result.output
     assert phrase in result.output and "Traceback" not in result.output
@@ -114,7 +121,7 @@ def test_failed_save_leaves_the_old_output_and_no_temporary_file(tmp_path, sourc
 
 
 def test_failed_first_save_leaves_no_output_at_all(tmp_path, source, monkeypatch):
-    monkeypatch.setattr(openpyxl.Workbook, "save", _failing_save(OSError(errno.ENOSPC, "No space left on device")))
+    _fail_saves(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
     with pytest.raises(OutputError, match="No space left on device"):
         write_audited(score_file(source), tmp_path / "new.xlsx")
     assert not (tmp_path / "new.xlsx").exists() and leftovers(tmp_path) == []

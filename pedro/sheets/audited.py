@@ -1,17 +1,26 @@
 """Write the audited workbook: the input, untouched in substance, plus
-Scores, Findings, Change log and Provenance sheets.
+Summary, Scores, Findings, Change log and Provenance sheets.
 
-An .xlsx/.xlsm input is carried over with openpyxl (values, formulas and
-formatting; macros kept, never run).  A CSV, .xls or .ods input becomes a new
-workbook whose first sheet holds its values.  In the item sheet, rewritten
-answers take their canonical form and every cell with a finding is filled by
-severity and carries a comment naming the rules.  A re-run on an audited
-workbook clears pedro's own marks first and appends to its change log.
+What goes into the workbook is decided here, once: the cells of the item
+sheet to rewrite or mark (``ItemMarks``) and pedro's sheets as ``Table``
+records.  Two writers carry it out.  ``pedro.sheets.ooxml`` edits the .xlsx
+package directly: the input's parts are copied as they are, only the marked
+rows of the item sheet are rewritten, and pedro's sheets are streamed in; it
+is the writer at the scale of the PEDro database (issue 6).  openpyxl is the
+fallback for the packages that writer declines (it says why, ``Unsupported``).
+A CSV, .xls or .ods input becomes a new workbook whose sheets hold its values.
+
+In the item sheet, rewritten answers take their canonical form, an answer
+computed by a formula is replaced by its value (logged), and every cell with a
+finding is filled by severity and carries a comment naming the rules.  A re-run
+on an audited workbook clears pedro's own marks first and appends to its
+change log.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import (
@@ -28,12 +37,18 @@ from ..engine import (
 )
 from ..errors import InputError
 from .layout import column_letter
-from .output import atomic_save, check_output_path, put
-from .tables import append
+from .output import atomic_save, atomic_write, check_output_path, put
+from .tables import (
+    ANSWER_COLOURS,
+    HEADER_COLOUR,
+    MISSING_COLOUR,
+    SEVERITY_COLOURS,
+    BarChart,
+    Table,
+    append,
+)
 
 COMMENT_AUTHOR = "pedro"
-SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C", "advisory": "DDEBF7"}
-HEADER_COLOUR = "D9E1F2"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -45,29 +60,166 @@ def default_output(input_path: Path) -> Path:
 def write_audited(result: ScoreResult, output: Path | None = None, progress=None) -> Path:
     """Write the audited workbook for ``result`` and return its path."""
     from ..audit import audit_key
+    from .ooxml import Unsupported
 
     progress = progress or (lambda stage, detail="": None)
     output = check_output_path(Path(output) if output else default_output(result.input), result.input)
     key = audit_key()
+    try:
+        return _write_package(result, output, key, progress)
+    except Unsupported as reason:
+        progress("carrying the workbook over with openpyxl", str(reason))
+    return _write_with_openpyxl(result, output, key, progress)
+
+
+def pedro_tables(result: ScoreResult, changes, output_name: str, key) -> dict:
+    """pedro's sheets as ``Table`` records, by their standard names."""
+    recorded = recorded_answers(result)
+    scores_rows = scores_table(result, recorded)
+    log_rows = hashed_log(result.previous_changes, changes, key)
+    provenance = dict(result.provenance, output=output_name)
+    provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key))
+    items = len(result.rubric.items)
+    return {
+        SUMMARY_SHEET: summary_table(result, recorded),
+        SCORES_SHEET: Table(scores_rows, widths={0: 28}, answer_blocks=[(3, items, 2, len(scores_rows))]),
+        FINDINGS_SHEET: findings_table(result),
+        CHANGE_LOG_SHEET: change_log_table(log_rows),
+        PROVENANCE_SHEET: provenance_table(provenance, key),
+    }
+
+
+@dataclass
+class ItemMarks:
+    """What pedro does to the item sheet: values to write, fills, comments."""
+
+    values: dict  # {cell: new value}
+    severities: dict  # {cell: the most serious severity of its findings}
+    comments: dict  # {cell: comment text}
+
+
+def item_marks(result: ScoreResult, changes) -> ItemMarks:
+    findings = result.findings
+    on_sheet = findings[(findings["sheet"] == result.sheet.sheet) & findings["cell"].str.match(r"^[A-Z]+\d+$")]
+    by_cell: dict[str, list] = {}
+    for cell_ref, severity, rule, name, message in zip(on_sheet["cell"], on_sheet["severity"], on_sheet["rule"],
+                                                       on_sheet["name"], on_sheet["message"]):
+        by_cell.setdefault(cell_ref, []).append((severity, f"{severity} {rule} {name}: {message}"))
+    rank = {"error": 0, "warning": 1, "advisory": 2}
+    return ItemMarks(
+        values=dict(zip(changes["cell"], changes["new"])),
+        severities={c: min((s for s, _ in entries), key=rank.__getitem__) for c, entries in by_cell.items()},
+        comments={c: "\n".join(text for _, text in entries) for c, entries in by_cell.items()})
+
+
+def comment_height(text: str) -> int:
+    return min(60 + 40 * (text.count("\n") + 1), 400)
+
+
+def with_formula_changes(result: ScoreResult, formulas: dict) -> object:
+    """This run's changes, plus a row for each answer computed by a formula
+    (``formulas``: {cell: the formula as text}), which the audited workbook
+    keeps as the value it gave: a writer cannot keep a formula's cached value
+    and the formula would read back as blank.  A formula with no saved value
+    (raw blank) stays: PD804 says so."""
+    import pandas as pd
+
+    from ..normalise import answer_text
+
+    changes = result.changes
+    if not formulas:
+        return changes
+    answers = result.sheet.answers
+    valued = answers[answers["raw"].notna() & answers["cell"].isin(formulas.keys())]
+    rows = []
+    for cell_ref, study_index, item, answer, raw in zip(valued["cell"], valued["study_index"], valued["item"],
+                                                        valued["answer"], valued["raw"]):
+        rows.append({
+            "time": result.time, "user": result.user, "sheet": result.sheet.sheet, "cell": cell_ref,
+            "study": result.sheet.studies.at[study_index, "study"], "item": int(item), "old": formulas[cell_ref],
+            "new": answer if answer is not None else answer_text(raw), "rule": "formula-value",
+            "reason": "the answer came from a formula; the audited workbook keeps the value it gave "
+                      "(a formula's cached value cannot be kept)"})
+    if not rows:
+        return changes
+    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS, dtype=object)
+    return pd.concat([changes[~changes["cell"].isin(frame["cell"])], frame], ignore_index=True)
+
+
+def _write_package(result: ScoreResult, output: Path, key, progress) -> Path:
+    """The audited workbook by editing the package (see ``pedro.sheets.ooxml``)."""
+    from . import ooxml
+
+    progress("reading the workbook to carry over", result.input.name)
+    if result.book_kind in ("xlsx", "xlsm"):
+        package = ooxml.Package.read(result.input)
+        item_name = result.sheet.sheet
+    else:
+        package = _package_of_values(result)
+        item_name = _sheet_title(result.sheet.sheet)
+    entries = package.sheets()
+    item = next((e for e in entries if e.name == item_name), None)
+    if item is None:
+        raise ooxml.Unsupported(f"sheet '{item_name}' is not in the workbook's structure")
+    names = _pedro_sheet_names([e.name for e in entries], _is_audited(result))
+    ooxml.drop_sheets(package, [e for e in entries if e.name in names.values() and e is not item])
+    styles_part = ooxml.styles_part(package)
+    styles = ooxml.Styles(package.text(styles_part))
+    progress("writing", output.name)
+    sheet = ooxml.ItemSheet(package, item.part, styles)
+    changes = with_formula_changes(result, sheet.formulas_among(set(result.sheet.answers["cell"])))
+    marks = item_marks(result, changes)
+    fills = {severity: styles.fill(colour) for severity, colour in SEVERITY_COLOURS.items()}
+    sheet.mark(values=marks.values, fills={c: fills[s] for c, s in marks.severities.items()},
+               comments={c: (text, comment_height(text)) for c, text in marks.comments.items()},
+               author=COMMENT_AUTHOR, clear_colours=set(SEVERITY_COLOURS.values()))
+    streamed = {}
+    for name, table in pedro_tables(result, changes, output.name, key).items():
+        streamed.update(ooxml.add_table_sheet(package, names[name], table, styles))
+    package.put(styles_part, b"")  # written last: the sheets add the formats they use as they stream
+    streamed[styles_part] = lambda: [styles.to_xml()]
+    progress("saving", output.name)
+    return atomic_write(output, lambda temporary: package.save(temporary, streamed))
+
+
+def _package_of_values(result: ScoreResult):
+    """A new package holding the values of a CSV, .xls or .ods input, one sheet each."""
+    from . import ooxml
+    from .reader import open_book
+
+    book = open_book(result.input)
+    package = ooxml.Package.blank()
+    for name in book.sheet_names:
+        table = Table(book.grid(name).rows, header_row=None, autofilter=False, freeze=None)
+        ooxml.add_values_sheet(package, _sheet_title(name), table)
+    return package
+
+
+def _is_audited(result: ScoreResult) -> bool:
+    if result.previous_provenance:
+        return True
+    if PROVENANCE_SHEET not in result.sheet_names:
+        return False
+    from ..engine import is_audited
+    from .reader import open_book
+
+    return is_audited(open_book(result.input))
+
+
+def _write_with_openpyxl(result: ScoreResult, output: Path, key, progress) -> Path:
     progress("loading the workbook to carry over", result.input.name)
     workbook, sheet = _open_original(result)
     progress("writing", output.name)
+    audited = bool(result.previous_provenance) or (
+        PROVENANCE_SHEET in workbook.sheetnames
+        and str(workbook[PROVENANCE_SHEET]["A1"].value).strip().lower() == PROVENANCE_MARK)
+    names = _pedro_sheet_names(workbook.sheetnames, audited)
     changes = _mark_item_sheet(sheet, result)
-    names = _pedro_sheet_names(workbook, result)
     for name in PEDRO_SHEETS:
         if names[name] in workbook.sheetnames:
             del workbook[names[name]]
-    recorded = recorded_answers(result)
-    scores_rows = scores_table(result, recorded)
-    _write_summary(workbook.create_sheet(names[SUMMARY_SHEET]), result, recorded)
-    _table(workbook.create_sheet(names[SCORES_SHEET]), scores_rows[0], scores_rows[1:], {0: 28})
-    _colour_answers(workbook[names[SCORES_SHEET]], 3, len(result.rubric.items), 2, len(scores_rows))
-    _write_findings(workbook.create_sheet(names[FINDINGS_SHEET]), result)
-    log_rows = hashed_log(result.previous_changes, changes, key)
-    write_change_log(workbook.create_sheet(names[CHANGE_LOG_SHEET]), log_rows)
-    provenance = dict(result.provenance, output=output.name)
-    provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key))
-    write_provenance(workbook.create_sheet(names[PROVENANCE_SHEET]), provenance, key)
+    for name, table in pedro_tables(result, changes, output.name, key).items():
+        render(workbook.create_sheet(names[name]), table)
     progress("saving", output.name)
     return atomic_save(workbook, output)
 
@@ -148,28 +300,22 @@ def _sheet_title(name: str) -> str:
     return _BAD_SHEET_CHARS.sub("_", name)[:31] or "Sheet"
 
 
-def _pedro_sheet_names(workbook, result: ScoreResult) -> dict[str, str]:
-    """pedro's sheet names; in a workbook not written by pedro, a user's sheet
-    of the same name is kept and ours gets ' (pedro)'."""
-    audited = bool(result.previous_provenance) or (
-        PROVENANCE_SHEET in workbook.sheetnames
-        and str(workbook[PROVENANCE_SHEET]["A1"].value).strip().lower() == PROVENANCE_MARK)
+def _pedro_sheet_names(sheet_names: list[str], audited: bool) -> dict[str, str]:
+    """pedro's sheet names.  A user's sheet of the same name is kept and ours
+    gets ' (pedro)', then and on every later run: a re-run replaces the
+    ' (pedro)' sheet, never the user's."""
     names = {}
     for key in PEDRO_SHEETS:
-        names[key] = key if audited or key not in workbook.sheetnames else f"{key} (pedro)"[:31]
+        renamed = f"{key} (pedro)"[:31]
+        names[key] = renamed if renamed in sheet_names or (key in sheet_names and not audited) else key
     return names
 
 
 def _mark_item_sheet(sheet, result: ScoreResult):
-    """Rewrite answers and mark cells with findings in the item sheet; return
-    this run's change rows.  An answer computed by a formula is replaced by its
-    value, and logged: openpyxl cannot keep a formula's cached value, so the
-    formula would otherwise read back as blank."""
-    import pandas as pd
+    """Rewrite answers and mark cells with findings in the item sheet (an
+    openpyxl worksheet); return this run's change rows."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
-
-    from ..normalise import answer_text
 
     pedro_fills = set(SEVERITY_COLOURS.values())
     for row in sheet.iter_rows():
@@ -179,62 +325,76 @@ def _mark_item_sheet(sheet, result: ScoreResult):
                 colour = (cell.fill.fgColor.rgb or "")[-6:] if cell.fill is not None else ""
                 if colour in pedro_fills:
                     cell.fill = PatternFill(fill_type=None)
-    changes = result.changes
-    formula_rows = []
     answers = result.sheet.answers
     valued = answers[answers["raw"].notna()]  # looking up a blank cell would create it
-    for cell_ref, study_index, item, answer, raw in zip(valued["cell"], valued["study_index"], valued["item"],
-                                                        valued["answer"], valued["raw"]):
-        cell = sheet[cell_ref]
-        if cell.data_type != "f":  # a formula with no saved value (raw blank) stays: PD804 says so
-            continue
-        value = answer if answer is not None else answer_text(raw)
-        formula_rows.append({
-            "time": result.time, "user": result.user, "sheet": result.sheet.sheet, "cell": cell_ref,
-            "study": result.sheet.studies.at[study_index, "study"], "item": int(item), "old": str(cell.value),
-            "new": value, "rule": "formula-value",
-            "reason": "the answer came from a formula; the audited workbook keeps the value it gave "
-                      "(openpyxl cannot keep a formula's cached value)"})
-        put(cell, value)
-    if formula_rows:
-        formula_frame = pd.DataFrame(formula_rows, columns=CHANGE_COLUMNS, dtype=object)
-        changes = pd.concat([changes[~changes["cell"].isin(formula_frame["cell"])], formula_frame],
-                            ignore_index=True)
-    for cell_ref, new in zip(changes["cell"], changes["new"]):
+    formulas = {ref: str(sheet[ref].value) for ref in valued["cell"] if sheet[ref].data_type == "f"}
+    changes = with_formula_changes(result, formulas)
+    marks = item_marks(result, changes)
+    for cell_ref, new in marks.values.items():
         put(sheet[cell_ref], new)
-    findings = result.findings
-    on_sheet = findings[(findings["sheet"] == result.sheet.sheet) & findings["cell"].str.match(r"^[A-Z]+\d+$")]
-    by_cell: dict[str, list] = {}
-    for cell_ref, severity, rule, name, message in zip(on_sheet["cell"], on_sheet["severity"], on_sheet["rule"],
-                                                       on_sheet["name"], on_sheet["message"]):
-        by_cell.setdefault(cell_ref, []).append((severity, f"{severity} {rule} {name}: {message}"))
-    rank = {"error": 0, "warning": 1, "advisory": 2}
     fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in SEVERITY_COLOURS.items()}
-    for cell_ref, entries in by_cell.items():
+    for cell_ref, severity in marks.severities.items():
         cell = sheet[cell_ref]
-        cell.fill = fills[min((severity for severity, _ in entries), key=rank.__getitem__)]
-        comment = Comment("\n".join(text for _, text in entries), COMMENT_AUTHOR)
-        comment.width, comment.height = 360, min(60 + 40 * len(entries), 400)
+        cell.fill = fills[severity]
+        text = marks.comments[cell_ref]
+        comment = Comment(text, COMMENT_AUTHOR)
+        comment.width, comment.height = 360, comment_height(text)
         cell.comment = comment
     return changes
 
 
-def _table(sheet, header: list[str], rows, widths: dict[int, int] | None = None) -> None:
+def render(sheet, table: Table) -> None:
+    """Write a ``Table`` into an openpyxl worksheet."""
     from openpyxl.styles import Font, PatternFill
 
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
-    count = 0
-    for values in rows:
+    for values in table.rows:
         append(sheet, values)
-        count += 1
-    sheet.freeze_panes = "A2"
-    if count:
-        sheet.auto_filter.ref = f"A1:{column_letter(len(header) - 1)}{count + 1}"
-    for index, width in (widths or {}).items():
-        sheet.column_dimensions[column_letter(index)].width = width
+    def cells_of(row: int):  # the row's own cells; sheet[row] would run to the widest row
+        return sheet[row][:len(table.rows[row - 1])]
+
+    bold = Font(bold=True)
+    if table.header_row:
+        fill = PatternFill("solid", fgColor=HEADER_COLOUR)
+        for cell in cells_of(table.header_row):
+            cell.font, cell.fill = bold, fill
+    for row in table.bold_rows:
+        for cell in cells_of(row):
+            cell.font = bold
+    if table.title_row:
+        for cell in cells_of(table.title_row):
+            cell.font = Font(bold=True, size=13)
+    if table.severity_column is not None:
+        fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in SEVERITY_COLOURS.items()}
+        column = table.severity_column + 1
+        for row in sheet.iter_rows(min_row=(table.header_row or 0) + 1, min_col=column, max_col=column):
+            if row[0].value in fills:
+                row[0].fill = fills[row[0].value]
+    if table.freeze:
+        sheet.freeze_panes = table.freeze
+    width = max((len(r) for r in table.rows), default=0)
+    if table.autofilter and table.header_row and len(table.rows) > table.header_row:
+        sheet.auto_filter.ref = f"A{table.header_row}:{column_letter(width - 1)}{len(table.rows)}"
+    for index, column_width in table.widths.items():
+        sheet.column_dimensions[column_letter(index)].width = column_width
+    for block in table.answer_blocks:
+        _colour_answers(sheet, *block)
+    if table.chart is not None:
+        _add_chart(sheet, table.chart)
+
+
+def _add_chart(sheet, chart: BarChart) -> None:
+    from openpyxl.chart import BarChart as OpenpyxlBarChart
+    from openpyxl.chart import Reference
+
+    bars = OpenpyxlBarChart()
+    bars.type, bars.style, bars.legend = "col", 10, None
+    bars.title, bars.y_axis.title = chart.title, chart.y_title
+    bars.add_data(Reference(sheet, min_col=chart.data_column, min_row=chart.title_row, max_row=chart.last_row),
+                  titles_from_data=True)
+    bars.set_categories(Reference(sheet, min_col=chart.category_column, min_row=chart.first_row,
+                                  max_row=chart.last_row))
+    bars.height, bars.width = chart.height_cm, chart.width_cm
+    sheet.add_chart(bars, f"{column_letter(chart.anchor_column - 1)}{chart.anchor_row}")
 
 
 def scores_table(result: ScoreResult, recorded) -> list[list]:
@@ -268,33 +428,36 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     return rows
 
 
-def _write_findings(sheet, result: ScoreResult) -> None:
-    from openpyxl.styles import PatternFill
+def _header(columns) -> list[str]:
+    return [c.capitalize() for c in columns]
 
+
+def findings_table(result: ScoreResult) -> Table:
     columns = ["rule", "name", "severity", "sheet", "cell", "study", "item", "value", "message"]
-    _table(sheet, [c.capitalize() for c in columns], result.findings[columns].itertuples(index=False),
-           {1: 30, 5: 24, 8: 100})
-    for row in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
-        colour = SEVERITY_COLOURS.get(row[0].value)
-        if colour:
-            row[0].fill = PatternFill("solid", fgColor=colour)
+    findings = result.findings
+    rows = [_header(columns), *(list(r) for r in zip(*(findings[c].tolist() for c in columns)))]
+    return Table(rows, widths={1: 30, 5: 24, 8: 100}, severity_column=2)
 
 
-def write_change_log(sheet, log_rows) -> None:
-    _table(sheet, [c.capitalize() for c in LOG_COLUMNS], log_rows, {0: 22, 4: 24, 9: 60, 10: 30})
+def change_log_table(log_rows) -> Table:
+    return Table([_header(LOG_COLUMNS), *log_rows], widths={0: 22, 4: 24, 9: 60, 10: 30})
 
 
-def write_provenance(sheet, provenance: dict, key) -> None:
+def provenance_table(provenance: dict, key) -> Table:
     """Key-value rows, sealed by a digest over all of them (last row)."""
     from ..audit import table_digest
 
     rows = list(provenance.items())
     rows.append(("provenance_digest", table_digest(rows, key)))
-    _table(sheet, [PROVENANCE_MARK, "value"], rows, {0: 24, 1: 80})
+    return Table([[PROVENANCE_MARK, "value"], *(list(r) for r in rows)], widths={0: 24, 1: 80})
 
 
-ANSWER_COLOURS = {"Y": "C6EFCE", "N": "FFC7CE", "?": "FFEB9C"}
-MISSING_COLOUR = "D9D9D9"
+def write_change_log(sheet, log_rows) -> None:
+    render(sheet, change_log_table(log_rows))
+
+
+def write_provenance(sheet, provenance: dict, key) -> None:
+    render(sheet, provenance_table(provenance, key))
 
 
 def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last_row: int) -> None:
@@ -315,46 +478,31 @@ def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last
                                                         fill=PatternFill("solid", fgColor=MISSING_COLOUR)))
 
 
-def _write_summary(sheet, result: ScoreResult, recorded) -> None:
+def summary_table(result: ScoreResult, recorded) -> Table:
     """Band counts with an Excel bar chart, and a traffic light of every trial."""
     from collections import Counter
 
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
-
     rubric, scores = result.rubric, result.scores
-    sheet.append([f"PEDro scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([f"Band set {result.bands.name}: {result.bands.describe()}. {result.bands.caveat}"])
-    sheet.append([])
-    sheet.append(["Band", "Trials"])
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
     counts = Counter(b for b in scores["band"] if b is not None)
-    for label in result.bands.labels:
-        sheet.append([label, counts.get(label, 0)])
-    unbanded = int(scores["band"].isna().sum())
-    sheet.append(["no band (answers missing)", unbanded])
+    rows = [[f"PEDro scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
+            [f"Band set {result.bands.name}: {result.bands.describe()}. {result.bands.caveat}"],
+            [],
+            ["Band", "Trials"],
+            *([label, counts.get(label, 0)] for label in result.bands.labels),
+            ["no band (answers missing)", int(scores["band"].isna().sum())],
+            []]
     last_band_row = 5 + len(result.bands.labels)
-    chart = BarChart()
-    chart.type, chart.style, chart.legend = "col", 10, None
-    chart.title, chart.y_axis.title = f"Trials per band ({result.bands.name})", "trials"
-    chart.add_data(Reference(sheet, min_col=2, min_row=4, max_row=last_band_row), titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=5, max_row=last_band_row))
-    chart.height, chart.width = 7, 12
-    sheet.add_chart(chart, "E4")
-    sheet.append([])
     start = last_band_row + 2
-    sheet.append(["Study", *(str(n) for n in rubric.item_numbers), "Total", "Band"])
-    for cell in sheet[start]:
-        cell.font = Font(bold=True)
+    rows.append(["Study", *(str(n) for n in rubric.item_numbers), "Total", "Band"])
     texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
-        columns=list(rubric.item_numbers))
-    for label, answers, total, band in zip(result.sheet.studies["study"], texts.itertuples(index=False),
-                                           scores["total"], scores["band"]):
-        append(sheet, [label, *answers, total, band])
-    _colour_answers(sheet, 2, len(rubric.items), start + 1, start + len(texts))
-    sheet.column_dimensions["A"].width = 28
-    for n in range(len(rubric.items)):
-        sheet.column_dimensions[column_letter(n + 1)].width = 4
-    sheet.freeze_panes = f"B{start + 1}"
+        columns=list(rubric.item_numbers)).astype(object)
+    texts = texts.where(texts.notna(), None)
+    for label, answers, total, band in zip(result.sheet.studies["study"].tolist(), texts.itertuples(index=False),
+                                           scores["total"].tolist(), scores["band"].tolist()):
+        rows.append([label, *answers, total, band])
+    items = len(rubric.items)
+    chart = BarChart(title=f"Trials per band ({result.bands.name})", y_title="trials", category_column=1,
+                     data_column=2, title_row=4, first_row=5, last_row=last_band_row, anchor_column=5, anchor_row=4)
+    return Table(rows, header_row=None, autofilter=False, freeze=f"B{start + 1}", title_row=1, bold_rows=(4, start),
+                 widths={0: 28, **{n + 1: 4 for n in range(items)}}, chart=chart,
+                 answer_blocks=[(2, items, start + 1, start + len(texts))])

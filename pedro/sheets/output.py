@@ -74,7 +74,7 @@ def check_output_path(output: Path, input_path: Path | None = None) -> Path:
 
 def atomic_save(workbook, output: Path) -> Path:
     """Save an openpyxl workbook to ``output`` through a temporary file and a rename."""
-    return _atomic_write(output, workbook.save)
+    return atomic_write(output, workbook.save)
 
 
 def atomic_write_csv(rows, output: Path) -> Path:
@@ -85,10 +85,10 @@ def atomic_write_csv(rows, output: Path) -> Path:
         csv.writer(buffer).writerows([[csv_safe(value) for value in row] for row in rows])
         with open(temporary, "w", encoding="utf-8-sig", newline="") as handle:
             handle.write(buffer.getvalue())
-    return _atomic_write(output, write)
+    return atomic_write(output, write)
 
 
-def _atomic_write(output: Path, write) -> Path:
+def atomic_write(output: Path, write) -> Path:
     """Run ``write(temporary path)``, flush the file to disk, rename it onto
     ``output``.  On any failure or interruption the temporary file is removed
     and ``output`` is as it was."""

@@ -1,0 +1,215 @@
+"""The audited workbook written at the package level (``pedro.sheets.ooxml``)
+is the workbook openpyxl writes: same sheets, values, fills, comments,
+conditional formats and chart, read back by openpyxl; and it opens in
+LibreOffice.  Where the package writer declines a workbook, openpyxl writes
+it and says why."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.comments import Comment
+
+from pedro.engine import score_file
+from pedro.sheets import audited as audited_module
+from pedro.sheets.audited import write_audited
+from pedro.sheets.ooxml import Unsupported
+from pedro.verify import verify_workbook
+
+from conftest import ALS_EXAMPLE, item_sheet, write_csv, write_xlsx
+
+TRIALS = {"Smith 2010": "YYYNYNNYYYY", "Jones 2012": "YYNYNNYYNYY", "Lee 2015": "YN?YNN.YYYN"}
+
+
+def _both(result, tmp_path: Path) -> tuple[Path, Path]:
+    """The audited workbook from the package writer and from openpyxl, same file name."""
+    (tmp_path / "package").mkdir(exist_ok=True)
+    (tmp_path / "openpyxl").mkdir(exist_ok=True)
+    stages = []
+    fast = write_audited(result, tmp_path / "package" / "out.xlsx", progress=lambda stage, detail="": stages.append(
+        (stage, detail)))
+    assert not any("openpyxl" in stage for stage, _ in stages), stages  # the package writer did it
+    slow = audited_module._write_with_openpyxl(result, tmp_path / "openpyxl" / "out.xlsx", None, lambda *a: None)
+    return fast, slow
+
+
+def _look(path: Path) -> dict:
+    """Everything a reader sees, per sheet: values, fills, comments, fonts, formats, chart, panes, widths."""
+    workbook = openpyxl.load_workbook(path)
+    seen = {"sheets": workbook.sheetnames}
+    for sheet in workbook.worksheets:
+        cells = {}
+        for row in sheet.iter_rows():
+            for cell in row:
+                fill = cell.fill.fgColor.rgb[-6:] if cell.fill is not None and cell.fill.fill_type == "solid" else None
+                comment = (cell.comment.author, cell.comment.text) if cell.comment is not None else None
+                look = (cell.value, fill, comment, bool(cell.font.b), cell.quotePrefix)
+                if look != (None, None, None, False, False):
+                    cells[cell.coordinate] = look
+        formats = {str(rng.sqref): sorted((rule.type, rule.operator, tuple(rule.formula or ()),
+                                           rule.dxf.fill.fgColor.rgb[-6:] if rule.dxf and rule.dxf.fill else None)
+                                          for rule in rules)
+                   for rng, rules in sheet.conditional_formatting._cf_rules.items()}
+        widths = {k: d.width for k, d in sheet.column_dimensions.items() if d.customWidth}
+        seen[sheet.title] = {"cells": cells, "formats": formats, "charts": len(sheet._charts),
+                             "freeze": sheet.freeze_panes, "filter": sheet.auto_filter.ref, "widths": widths}
+    return seen
+
+
+def _same(fast: Path, slow: Path) -> dict:
+    a, b = _look(fast), _look(slow)
+    assert a["sheets"] == b["sheets"]
+    for name in a["sheets"]:
+        assert a[name]["cells"] == b[name]["cells"], name
+        for key in ("formats", "charts", "freeze", "filter", "widths"):
+            assert a[name][key] == b[name][key], (name, key)
+    return a
+
+
+@pytest.fixture
+def messy(tmp_path) -> Path:
+    """Synonyms, a footnote mark, a blank answer, text that looks like a formula,
+    an assessor's own comment and fill, and a sheet of notes."""
+    rows = item_sheet(TRIALS, ["Notes"], {"Smith 2010": ["=not a formula"], "Lee 2015": ["-5 dropouts"]})
+    rows[1][2] = "yes"
+    rows[2][3] = "Y*"
+    rows[3][0] = "=HYPERLINK(\"x\")"
+    path = write_xlsx(tmp_path / "in.xlsx", rows, extra_sheets={"Notes": [["my own notes", 7]]})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Ratings"]
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):  # text, as an assessor typed it
+                cell.data_type, cell.quotePrefix = "s", True
+    sheet["A2"].comment = Comment("check this trial's report again", "Ann")
+    sheet["F3"].fill = openpyxl.styles.PatternFill("solid", fgColor="FF00FF")
+    sheet["F3"].font = openpyxl.styles.Font(italic=True)
+    workbook.save(path)
+    return path
+
+
+def test_example_is_the_same_from_both_writers(tmp_path):
+    fast, slow = _both(score_file(ALS_EXAMPLE), tmp_path)
+    seen = _same(fast, slow)
+    assert seen["Summary"]["charts"] == 1 and seen["Summary"]["formats"]
+    assert verify_workbook(fast)["ok"]
+
+
+def test_messy_sheet_is_the_same_from_both_writers(messy, tmp_path):
+    result = score_file(messy)
+    fast, slow = _both(result, tmp_path)
+    seen = _same(fast, slow)
+    assert seen["sheets"] == ["Ratings", "Notes", "Summary", "Scores", "Findings", "Change log", "Provenance"]
+    ratings = seen["Ratings"]["cells"]
+    assert ratings["C2"][0] == "Y" and ratings["D3"][0] == "Y"  # rewritten, and logged
+    assert ratings["A2"][2] == ("Ann", "check this trial's report again")  # the assessor's comment stays
+    assert ratings["H4"][1] is not None and ratings["H4"][2][0] == "pedro"  # a blank answer is marked
+    assert ratings["A4"][0] == "=HYPERLINK(\"x\")" and ratings["A4"][4]  # still text, quote-prefixed
+    workbook = openpyxl.load_workbook(fast)
+    assert workbook["Ratings"]["F3"].font.i  # marking a cell keeps its font
+    assert workbook["Notes"]["A1"].value == "my own notes"
+    assert verify_workbook(fast)["ok"]
+
+
+def test_rerun_on_an_audited_workbook_is_the_same_from_both_writers(messy, tmp_path):
+    first = write_audited(score_file(messy), tmp_path / "first.xlsx")
+    workbook = openpyxl.load_workbook(first)
+    workbook["Ratings"]["E2"] = "no"  # a later correction
+    workbook.save(first)
+    fast, slow = _both(score_file(first), tmp_path)
+    seen = _same(fast, slow)
+    assert seen["sheets"].count("Summary") == 1 and "Summary (pedro)" not in seen["sheets"]
+    # pedro's own comments are replaced, not piled up; the assessor's stays
+    authors = [c[2][0] for c in seen["Ratings"]["cells"].values() if c[2]]
+    assert authors.count("Ann") == 1
+    with zipfile.ZipFile(fast) as archive:
+        names = archive.namelist()
+    assert len(names) == len(set(names))
+    assert sum(n.startswith("xl/charts/") for n in names) == 1  # the old chart went with the old Summary
+    report = verify_workbook(fast)
+    assert report["ok"], report["discrepancies"]
+
+
+def test_csv_input_is_the_same_from_both_writers(tmp_path):
+    rows = item_sheet(TRIALS)
+    rows[1][2] = "yes"
+    path = write_csv(tmp_path / "in.csv", rows)
+    fast, slow = _both(score_file(path), tmp_path)
+    _same(fast, slow)
+
+
+def _shared_formula_answers(tmp_path: Path) -> Path:
+    """Item 1 of two trials computed by one shared formula, as Excel writes them."""
+    path = write_xlsx(tmp_path / "shared.xlsx", item_sheet({"A": "YYYYNNYYYYY", "B": "YYYYNNYYYYY"}))
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    for ref, formula in (("B2", '<f t="shared" ref="B2:B3" si="0">"Y"</f>'), ("B3", '<f t="shared" si="0"/>')):
+        start = xml.index(f'<c r="{ref}"')
+        end = xml.index("</c>", start) + 4
+        xml = xml[:start] + f'<c r="{ref}" t="str">{formula}<v>Y</v></c>' + xml[end:]
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
+
+
+def test_a_shared_formula_answer_falls_back_to_openpyxl_and_says_why(tmp_path):
+    result = score_file(_shared_formula_answers(tmp_path))
+    with pytest.raises(Unsupported, match="B2 holds a formula other cells share"):
+        audited_module._write_package(result, tmp_path / "direct.xlsx", None, lambda *a: None)
+    stages = []
+    out = write_audited(result, tmp_path / "out.xlsx", progress=lambda stage, detail="": stages.append(
+        (stage, detail)))
+    assert ("carrying the workbook over with openpyxl", "cell B2 holds a formula other cells share") in stages
+    workbook = openpyxl.load_workbook(out)
+    assert workbook["Ratings"]["B2"].value == "Y" and workbook["Ratings"]["B3"].value == "Y"
+    log = [(r[3], r[8]) for r in workbook["Change log"].iter_rows(min_row=2, values_only=True)]
+    assert log == [("B2", "formula-value"), ("B3", "formula-value")]
+
+
+def test_a_form_control_drawing_falls_back_to_openpyxl(tmp_path):
+    path = write_xlsx(tmp_path / "in.xlsx", item_sheet(TRIALS))
+    result = score_file(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    parts["xl/drawings/vmlDrawing1.vml"] = (
+        b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:x="urn:schemas-microsoft-com:office:excel">'
+        b'<v:shape id="_x0000_s1025"><x:ClientData ObjectType="Checkbox"/></v:shape></xml>')
+    parts["xl/worksheets/_rels/sheet1.xml.rels"] = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+        b'Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing" '
+        b'Target="../drawings/vmlDrawing1.vml"/></Relationships>')
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = xml.replace(
+        "</worksheet>", '<legacyDrawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships" r:id="rId9"/></worksheet>').encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    with pytest.raises(Unsupported, match="legacy drawing holds more than comments"):
+        audited_module._write_package(score_file(path), tmp_path / "direct.xlsx", None, lambda *a: None)
+    assert write_audited(result, tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_reads_every_sheet_of_the_package_writers_workbook(messy, tmp_path):
+    out = write_audited(score_file(messy), tmp_path / "out.xlsx")
+    converted = tmp_path / "lo"
+    done = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                           "--convert-to", "xlsx", "--outdir", str(converted), str(out)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and (converted / "out.xlsx").exists(), done.stderr
+    again = openpyxl.load_workbook(converted / "out.xlsx")
+    assert again.sheetnames == openpyxl.load_workbook(out).sheetnames
+    original = _look(out)
+    for name in again.sheetnames:
+        values = {c.coordinate: c.value for row in again[name].iter_rows() for c in row if c.value is not None}
+        assert values == {ref: look[0] for ref, look in original[name]["cells"].items() if look[0] is not None}, name
+    assert again["Ratings"]["A2"].comment is not None and again["Ratings"]["H4"].comment is not None
