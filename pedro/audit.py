@@ -34,6 +34,11 @@ def audit_key() -> bytes | None:
 
 def canonical(value) -> str:
     """One cell value as text that survives a round trip through a workbook."""
+    kind = type(value)
+    if kind is str:  # the common cases first: millions of cells at the scale of the PEDro database
+        return value
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -52,8 +57,11 @@ def canonical(value) -> str:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: json.dumps makes one a call
+
+
 def _serialise(values) -> bytes:
-    return json.dumps([canonical(v) for v in values], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode([canonical(v) for v in values]).encode("utf-8")
 
 
 def digest(payload: bytes, key: bytes | None = None, mode: str | None = None) -> str:
@@ -75,9 +83,14 @@ class MissingKey(Exception):
 def table_digest(rows, key: bytes | None = None, mode: str | None = None) -> str:
     """A digest over a table of values (row by row, in order)."""
     hasher = hashlib.sha256()
+    batch = []
     for row in rows:
-        hasher.update(_serialise(row))
-        hasher.update(b"\n")
+        batch.append(_serialise(row))
+        if len(batch) == 10_000:
+            hasher.update(b"\n".join(batch) + b"\n")
+            batch = []
+    if batch:
+        hasher.update(b"\n".join(batch) + b"\n")
     return digest(hasher.digest(), key, mode)
 
 
