@@ -213,3 +213,24 @@ def test_libreoffice_reads_every_sheet_of_the_package_writers_workbook(messy, tm
         values = {c.coordinate: c.value for row in again[name].iter_rows() for c in row if c.value is not None}
         assert values == {ref: look[0] for ref, look in original[name]["cells"].items() if look[0] is not None}, name
     assert again["Ratings"]["A2"].comment is not None and again["Ratings"]["H4"].comment is not None
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_a_libreoffice_written_workbook_is_the_same_from_both_writers(messy, tmp_path):
+    """LibreOffice writes shared strings, its own styles and row spans: another writer's package."""
+    converted = tmp_path / "lo-in"
+    done = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                           "--convert-to", "xlsx", "--outdir", str(converted), str(messy)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    source = converted / "in.xlsx"
+    with zipfile.ZipFile(source) as archive:
+        assert "xl/sharedStrings.xml" in archive.namelist()
+    result = score_file(source)
+    assert len(result.changes) == 2
+    fast, slow = _both(result, tmp_path)
+    seen = _same(fast, slow)
+    ratings = seen["Ratings"]["cells"]
+    assert ratings["C2"][0] == "Y" and ratings["H4"][2][0] == "pedro"
+    report = verify_workbook(fast)
+    assert report["ok"], report["discrepancies"]
