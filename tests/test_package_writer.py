@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
 
 from pedro.engine import score_file
@@ -86,6 +88,7 @@ def messy(tmp_path) -> Path:
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith("="):  # text, as an assessor typed it
                 cell.data_type, cell.quotePrefix = "s", True
+    sheet["N3"] = CellRichText([TextBlock(InlineFont(b=True, family=2), "rich"), " text"])  # <family> is not <f>
     sheet["A2"].comment = Comment("check this trial's report again", "Ann")
     sheet["F3"].fill = openpyxl.styles.PatternFill("solid", fgColor="FF00FF")
     sheet["F3"].font = openpyxl.styles.Font(italic=True)
@@ -112,6 +115,8 @@ def test_messy_sheet_is_the_same_from_both_writers(messy, tmp_path):
     assert ratings["A4"][0] == "=HYPERLINK(\"x\")" and ratings["A4"][4]  # still text, quote-prefixed
     workbook = openpyxl.load_workbook(fast)
     assert workbook["Ratings"]["F3"].font.i  # marking a cell keeps its font
+    assert workbook["Ratings"]["N3"].value == "rich text"
+    assert not any(row[3] == "N3" for row in workbook["Change log"].iter_rows(values_only=True))
     assert workbook["Notes"]["A1"].value == "my own notes"
     assert verify_workbook(fast)["ok"]
 

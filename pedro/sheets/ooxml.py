@@ -535,22 +535,24 @@ def sheet_data_span(xml: str) -> tuple[int, int]:
     return open_tag.end(), end
 
 
+_FORMULA = re.compile(r"<f(?=[\s/>])([^>]*?)(?:/>|>(.*?)</f>)", re.S)  # <f>, not <family> of a rich text run
+_CELL_START = re.compile(r"<c\s")
+
+
 def formula_cells(xml: str, span: tuple[int, int]) -> dict[str, str]:
-    """{reference: the formula's attributes and text} of every formula cell:
-    found from each <f, not by walking every cell."""
+    """{reference: the <f> element} of every formula cell: found from each
+    formula, not by walking every cell."""
     found = {}
     start, end = span
-    position = xml.find("<f", start, end)
-    while position != -1:
-        cell_start = xml.rfind("<c ", start, position)
-        cell_end = xml.find("</c>", position, end)
-        if cell_start != -1 and cell_end != -1:
-            attrs = _attrs(xml[cell_start:xml.find(">", cell_start) + 1])
-            if "r" not in attrs:
-                raise Unsupported("a cell without a reference")
-            formula = re.match(r"<f\b([^>]*?)(?:/>|>(.*?)</f>)", xml[position:cell_end + 4], re.S)
-            found[attrs["r"]] = formula.group(0) if formula else ""
-        position = xml.find("<f", cell_end if cell_end != -1 else position + 2, end)
+    for formula in _FORMULA.finditer(xml, start, end):
+        cell_start = max((m.start() for m in _CELL_START.finditer(xml, max(start, formula.start() - 400),
+                                                                  formula.start())), default=-1)
+        if cell_start == -1:
+            cell_start = xml.rfind("<c", start, formula.start())
+        reference = _CELL_REF.search(xml, cell_start, xml.find(">", cell_start))
+        if cell_start == -1 or reference is None:
+            raise Unsupported("a formula cell without a reference")
+        found[xml[reference.start(1):reference.end() - 1]] = formula.group(0)
     return found
 
 
