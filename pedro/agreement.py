@@ -13,6 +13,15 @@ Ratings
     Without ``categories`` the labels seen in the data are used. A label
     outside ``categories`` raises ``ValueError``.
 
+Counts
+    Every categorical statistic is a function of counts: a two-rater
+    statistic of the k x k table of the two raters' answers, a multi-rater
+    one of the subject x category table of how many raters gave each answer.
+    Each has a twin that takes those counts (``cohen_kappa_table``,
+    ``fleiss_kappa_counts``, ...), for callers that already hold them; the
+    functions over ratings count with numpy and call them, so the two always
+    agree.
+
 Missing ratings
     ``None``, float NaN (``numpy.nan``) and ``pandas.NA``/``NaT`` are missing.
     Every statistic except Krippendorff's alpha uses complete cases: a subject
@@ -31,7 +40,7 @@ Undefined statistics
     Malformed calls (raters of different lengths, text in an ICC) raise
     ``ValueError``.
 
-scipy, statsmodels and krippendorff are imported inside the functions that use
+pandas, scipy, statsmodels and krippendorff are imported inside the functions that use
 them, so importing this module (and starting the CLI) stays fast.
 """
 
@@ -49,16 +58,25 @@ __all__ = [
     "BlandAltman",
     "Statistic",
     "bias_index",
+    "bias_index_table",
     "bland_altman",
     "cohen_kappa",
+    "cohen_kappa_table",
     "fleiss_kappa",
+    "fleiss_kappa_counts",
     "gwet_ac1",
     "gwet_ac1_multirater",
+    "gwet_ac1_multirater_counts",
+    "gwet_ac1_table",
     "icc",
     "krippendorff_alpha",
+    "krippendorff_alpha_counts",
     "observed_agreement",
+    "observed_agreement_table",
     "pabak",
+    "pabak_table",
     "prevalence_index",
+    "prevalence_index_table",
 ]
 
 #: Two-sided 95 % standard normal quantile.
@@ -189,6 +207,8 @@ class BlandAltman:
 # --------------------------------------------------------------------------
 # Input handling shared by the statistics
 # --------------------------------------------------------------------------
+# Ratings become integer codes (pandas.factorize) and then counts (numpy), with
+# no Python loop over subjects.
 
 
 def _is_missing(x: Any) -> bool:
@@ -206,37 +226,128 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-def _complete_pairs(rater_a: Iterable[Any], rater_b: Iterable[Any]) -> tuple[list, list, int]:
-    """Ratings of the subjects both raters rated, and how many were dropped."""
-    a, b = [_plain(x) for x in rater_a], [_plain(x) for x in rater_b]
+def _label_array(ratings: Iterable[Any]) -> np.ndarray:
+    """One rater's ratings as a 1-D object array."""
+    if isinstance(ratings, np.ndarray) and ratings.ndim == 1:
+        return ratings.astype(object)
+    if getattr(ratings, "ndim", None) == 1 and hasattr(ratings, "to_numpy"):  # a pandas Series
+        return ratings.to_numpy(dtype=object)
+    values = list(ratings)
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _same_subjects(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two raters' ratings, checked to be of the same length."""
     if len(a) != len(b):
         raise ValueError(
             f"the two raters must rate the same subjects in the same order; "
             f"got {len(a)} ratings from rater A and {len(b)} from rater B"
         )
-    kept = [(x, y) for x, y in zip(a, b, strict=True) if not (_is_missing(x) or _is_missing(y))]
-    return [x for x, _ in kept], [y for _, y in kept], len(a) - len(kept)
+    return a, b
 
 
-def _rows(ratings: Any) -> list[list[Any]]:
-    """An n_subjects x n_raters table as a list of rows."""
+def _missing(values: np.ndarray) -> np.ndarray:
+    """Where ``values`` are missing: None, NaN, pandas.NA or NaT."""
+    import pandas as pd
+
+    return pd.isna(values)
+
+
+def _label_table(ratings: Any) -> np.ndarray:
+    """An n_subjects x n_raters table as a 2-D object array (0 x 0 when empty)."""
     table = np.asarray(ratings, dtype=object)
     if table.size == 0:
-        return []
+        return np.empty((0, 0), dtype=object)
     if table.ndim != 2:
         raise ValueError(
             "ratings must be a table with one row per subject and one column per rater; "
             f"got an array with {table.ndim} dimension(s)"
         )
-    return [[_plain(x) for x in row] for row in table]
+    return table
 
 
-def _complete_rows(ratings: Any) -> tuple[list[list[Any]], int, int]:
-    """Rows without a missing rating, the number dropped, and the number of raters."""
-    rows = _rows(ratings)
-    n_raters = len(rows[0]) if rows else 0
-    kept = [row for row in rows if not any(_is_missing(x) for x in row)]
-    return kept, len(rows) - len(kept), n_raters
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """An integer code per value, -1 where missing (None, NaN, pandas.NA, NaT), and
+    the distinct labels the codes stand for."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values)
+    return codes, [_plain(label) for label in uniques]
+
+
+def _seen(values: np.ndarray, codes: np.ndarray) -> list:
+    """The distinct ``values`` (with their ``codes``) as first met, as ``dict.fromkeys`` would keep them."""
+    _, first = np.unique(codes, return_index=True)
+    return [_plain(values[i]) for i in np.sort(first)]
+
+
+def _category_index(labels: list, cats: Sequence[Hashable]) -> np.ndarray:
+    """For each label, its position in ``cats`` (-1 when absent)."""
+    position = {label: i for i, label in enumerate(cats)}
+    return np.array([position.get(label, -1) for label in labels], dtype=np.intp)
+
+
+def _pair_table(
+    rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequence[Hashable] | None
+) -> tuple[np.ndarray | None, list, int, int]:
+    """(k x k table, categories, subjects both raters rated, subjects dropped).
+
+    Rows are rater A's answers, columns rater B's.  The table is None when fewer
+    than two subjects were rated by both (the labels are then left unchecked).
+    """
+    a, b = _same_subjects(_label_array(rater_a), _label_array(rater_b))
+    codes, labels = _codes(np.concatenate([a, b]))
+    code_a, code_b = codes[: len(a)], codes[len(a) :]
+    complete = (code_a >= 0) & (code_b >= 0)
+    n = int(np.count_nonzero(complete))
+    if n < 2:
+        return None, [], n, len(a) - n
+    code_a, code_b = code_a[complete], code_b[complete]
+    cats = _categories(_seen(np.concatenate([a[complete], b[complete]]), np.concatenate([code_a, code_b])), categories)
+    index = _category_index(labels, cats)
+    k = len(cats)
+    table = np.bincount(index[code_a] * k + index[code_b], minlength=k * k).reshape(k, k)
+    return table.astype(float), cats, n, len(a) - n
+
+
+def _subject_category_counts(codes: np.ndarray, labels: list, cats: Sequence[Hashable]) -> np.ndarray:
+    """n_subjects x n_categories: how many raters put each subject in each category,
+    from an n_subjects x n_raters table of codes (-1 where a rating is missing)."""
+    k, n = len(cats), len(codes)
+    position = _category_index(labels, cats)
+    slots = np.where(codes >= 0, position[codes], k) + (k + 1) * np.arange(n)[:, None]
+    counts = np.bincount(slots.ravel(), minlength=n * (k + 1)).reshape(n, k + 1)
+    return counts[:, :k].astype(float)
+
+
+def _rater_counts(
+    ratings: Any, categories: Sequence[Hashable] | None
+) -> tuple[np.ndarray | None, list, int, int, int]:
+    """(subject x category counts, categories, raters, subjects kept, subjects dropped)
+    of the subjects that every rater rated.
+
+    The counts are None with fewer than two raters or two such subjects (the
+    labels are then left unchecked).
+    """
+    table = _label_table(ratings)
+    n_subjects, n_raters = table.shape
+    codes, labels = _codes(table.ravel())
+    codes = codes.reshape(table.shape)
+    complete = (codes >= 0).all(axis=1)
+    codes = codes[complete]
+    n = len(codes)
+    if n < 2 or n_raters < 2:
+        return None, [], n_raters, n, n_subjects - n
+    cats = _categories(_seen(table[complete].ravel(), codes.ravel()), categories)
+    return _subject_category_counts(codes, labels, cats), cats, n_raters, n, n_subjects - n
+
+
+def _rater_problem(n_raters: int, n: int, n_excluded: int, method: str) -> Statistic:
+    """Why no multi-rater statistic: fewer than two raters, or two complete subjects."""
+    if n + n_excluded > 0 and n_raters < 2:
+        reason = f"needs at least 2 raters (columns); got {n_raters}"
+        return Statistic(None, reason=reason, method=method, n=n, n_excluded=n_excluded)
+    return _too_few(n, n_excluded, method)
 
 
 def _categories(observed: Iterable[Hashable], categories: Sequence[Hashable] | None) -> list:
@@ -257,23 +368,30 @@ def _categories(observed: Iterable[Hashable], categories: Sequence[Hashable] | N
     return allowed
 
 
-def _cross_table(a: Sequence, b: Sequence, cats: Sequence) -> np.ndarray:
-    """Counts: rows are rater A's answers, columns rater B's."""
-    index = {label: i for i, label in enumerate(cats)}
-    table = np.zeros((len(cats), len(cats)))
-    for x, y in zip(a, b, strict=True):
-        table[index[x], index[y]] += 1
-    return table
+def _square_table(table: Any, categories: Sequence[Hashable]) -> tuple[np.ndarray, list]:
+    """A two-rater table as floats, checked against its categories."""
+    cats = list(categories)
+    counts = np.ascontiguousarray(table, dtype=float)
+    if counts.shape != (len(cats), len(cats)):
+        raise ValueError(
+            f"the table must be {len(cats)} x {len(cats)}, one row and one column per category "
+            f"{cats!r}; got shape {counts.shape}"
+        )
+    return counts, cats
 
 
-def _counts_by_subject(rows: Sequence[Sequence], cats: Sequence) -> np.ndarray:
-    """n_subjects x n_categories: how many raters put each subject in each category."""
-    index = {label: i for i, label in enumerate(cats)}
-    counts = np.zeros((len(rows), len(cats)))
-    for i, row in enumerate(rows):
-        for label in row:
-            counts[i, index[label]] += 1
-    return counts
+def _category_counts(counts: Any, categories: Sequence[Hashable]) -> tuple[np.ndarray, list]:
+    """A subject x category table of counts as floats, checked against its categories."""
+    cats = list(categories)
+    table = np.ascontiguousarray(counts, dtype=float)
+    if table.size == 0:  # no subjects
+        table = table.reshape(0, len(cats))
+    if table.ndim != 2 or table.shape[1] != len(cats):
+        raise ValueError(
+            f"counts must have one row per subject and one column per category {cats!r}; "
+            f"got shape {table.shape}"
+        )
+    return table, cats
 
 
 def _normal_ci(value: float, se: float) -> tuple[float, float]:
@@ -342,12 +460,36 @@ def observed_agreement(rater_a: Iterable[Any], rater_b: Iterable[Any]) -> Statis
     >>> r.value, r.n
     (0.75, 4)
     """
-    a, b, dropped = _complete_pairs(rater_a, rater_b)
-    n = len(a)
-    if n < 2:
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, None)
+    if table is None:
         return _too_few(n, dropped, _PO_METHOD)
-    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    return Statistic(po, se=math.sqrt(po * (1 - po) / n), method=_PO_METHOD, n=n, n_excluded=dropped)
+    return observed_agreement_table(table, cats, n_excluded=dropped)
+
+
+def observed_agreement_table(table: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+    """:func:`observed_agreement` from the two raters' table of counts.
+
+    Parameters
+    ----------
+    table : k x k array of counts
+        Subjects rated i by rater A (rows) and j by rater B (columns), in the
+        order of ``categories``; only subjects both raters rated.
+    categories : sequence of k labels
+        The answers the rows and columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+
+    Examples
+    --------
+    >>> observed_agreement_table([[1, 1], [0, 2]], ["Y", "N"]).value
+    0.75
+    """
+    counts, _ = _square_table(table, categories)
+    n = int(counts.sum())
+    if n < 2:
+        return _too_few(n, n_excluded, _PO_METHOD)
+    po = float(np.trace(counts)) / n
+    return Statistic(po, se=math.sqrt(po * (1 - po) / n), method=_PO_METHOD, n=n, n_excluded=n_excluded)
 
 
 _KAPPA_METHOD = (
@@ -421,26 +563,50 @@ def cohen_kappa(
     >>> round(r.value, 3), round(r.se, 3)
     (0.4, 0.127)
     """
-    a, b, dropped = _complete_pairs(rater_a, rater_b)
-    n = len(a)
-    if n < 2:
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, categories)
+    if table is None:
         return _too_few(n, dropped, _KAPPA_METHOD)
-    cats = _categories(a + b, categories)
-    p = _cross_table(a, b, cats) / n
+    return cohen_kappa_table(table, cats, n_excluded=dropped)
+
+
+def cohen_kappa_table(table: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+    """:func:`cohen_kappa` (with its SE and CI) from the two raters' table of counts.
+
+    Parameters
+    ----------
+    table : k x k array of counts
+        Subjects rated i by rater A (rows) and j by rater B (columns), in the
+        order of ``categories``; only subjects both raters rated.
+    categories : sequence of k labels
+        The answers the rows and columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+
+    Examples
+    --------
+    >>> round(cohen_kappa_table([[20, 5], [10, 15]], ["Y", "N"]).value, 3)
+    0.4
+    """
+    counts, cats = _square_table(table, categories)
+    n = int(counts.sum())
+    if n < 2:
+        return _too_few(n, n_excluded, _KAPPA_METHOD)
+    p = counts / n
     rows, cols = p.sum(axis=1), p.sum(axis=0)
     po = float(np.trace(p))
     pe = float(rows @ cols)
     if 1 - pe < _TOLERANCE:
+        only = _plain(cats[int(np.argmax(rows))])
         return Statistic(
             None,
             reason=(
-                f"both raters gave every subject the same answer ({a[0]!r}), so chance "
+                f"both raters gave every subject the same answer ({only!r}), so chance "
                 "agreement is 1 and kappa is 0/0; report observed agreement, PABAK "
                 "or Gwet's AC1 instead"
             ),
             method=_KAPPA_METHOD,
             n=n,
-            n_excluded=dropped,
+            n_excluded=n_excluded,
         )
     kappa = (po - pe) / (1 - pe)
     diagonal = float(np.sum(np.diag(p) * (1 - (rows + cols) * (1 - kappa)) ** 2))
@@ -448,7 +614,7 @@ def cohen_kappa(
     off_diagonal = (1 - kappa) ** 2 * float(off.sum() - np.trace(off))
     variance = (diagonal + off_diagonal - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
     se = math.sqrt(max(variance, 0.0))
-    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_KAPPA_METHOD, n=n, n_excluded=dropped)
+    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_KAPPA_METHOD, n=n, n_excluded=n_excluded)
 
 
 _PABAK_METHOD = (
@@ -508,43 +674,66 @@ def pabak(rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequence[H
     >>> r.value
     0.5
     """
-    a, b, dropped = _complete_pairs(rater_a, rater_b)
-    n = len(a)
-    if n < 2:
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, categories)
+    if table is None:
         return _too_few(n, dropped, _PABAK_METHOD)
-    cats = _categories(a + b, categories)
+    return pabak_table(table, cats, n_excluded=dropped)
+
+
+def pabak_table(table: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+    """:func:`pabak` from the two raters' table of counts; k is the number of categories.
+
+    Parameters
+    ----------
+    table : k x k array of counts
+        Subjects rated i by rater A (rows) and j by rater B (columns), in the
+        order of ``categories``; only subjects both raters rated.
+    categories : sequence of k labels
+        The answers the rows and columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+
+    Examples
+    --------
+    >>> pabak_table([[1, 1], [0, 2]], ["Y", "N"]).value
+    0.5
+    """
+    counts, cats = _square_table(table, categories)
+    n = int(counts.sum())
+    if n < 2:
+        return _too_few(n, n_excluded, _PABAK_METHOD)
     k = len(cats)
     if k < 2:
-        return _one_category(cats, n, dropped, _PABAK_METHOD, "PABAK")
-    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+        return _one_category(cats, n, n_excluded, _PABAK_METHOD, "PABAK")
+    po = float(np.trace(counts)) / n
     se = k / (k - 1) * math.sqrt(po * (1 - po) / n)
-    return Statistic((k * po - 1) / (k - 1), se=se, method=_PABAK_METHOD, n=n, n_excluded=dropped)
+    return Statistic((k * po - 1) / (k - 1), se=se, method=_PABAK_METHOD, n=n, n_excluded=n_excluded)
 
 
 def _two_by_two(
-    rater_a: Iterable[Any],
-    rater_b: Iterable[Any],
-    categories: Sequence[Hashable] | None,
+    table: Any,
+    categories: Sequence[Hashable],
     positive: Hashable | None,
+    n_excluded: int,
     method: str,
     what: str,
-) -> tuple[np.ndarray | None, Statistic | None, int, int]:
+) -> tuple[np.ndarray | None, Statistic | None, int]:
     """The 2 x 2 table with ``positive`` first, or the result explaining why not."""
-    a, b, dropped = _complete_pairs(rater_a, rater_b)
-    n = len(a)
+    counts, cats = _square_table(table, categories)
+    n = int(counts.sum())
     if n < 2:
-        return None, _too_few(n, dropped, method), n, dropped
-    cats = _categories(a + b, categories)
+        return None, _too_few(n, n_excluded, method), n
     if len(cats) != 2:
         reason = f"the {what} is defined for two categories only; got {len(cats)}: {cats!r}" + (
             "; pass categories=[...] listing both answers" if len(cats) < 2 else ""
         )
-        return None, Statistic(None, reason=reason, method=method, n=n, n_excluded=dropped), n, dropped
+        return None, Statistic(None, reason=reason, method=method, n=n, n_excluded=n_excluded), n
     if positive is not None:
         if positive not in cats:
             raise ValueError(f"positive={positive!r} is not one of the categories {cats!r}")
-        cats = [positive] + [c for c in cats if c != positive]
-    return _cross_table(a, b, cats), None, n, dropped
+        if cats[1] == positive:
+            counts = counts[::-1, ::-1]
+    return counts, None, n
 
 
 _PI_METHOD = "prevalence index PI = (a - d)/n for a 2x2 table (Byrt, Bishop & Carlin 1993)"
@@ -597,11 +786,39 @@ def prevalence_index(
     >>> prevalence_index(["N", "N", "N", "Y"], ["N", "N", "N", "N"], positive="Y").value
     -0.75
     """
-    table, problem, n, dropped = _two_by_two(rater_a, rater_b, categories, positive, _PI_METHOD, "prevalence index")
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, categories)
+    if table is None:
+        return _too_few(n, dropped, _PI_METHOD)
+    return prevalence_index_table(table, cats, positive=positive, n_excluded=dropped)
+
+
+def prevalence_index_table(
+    table: Any, categories: Sequence[Hashable], positive: Hashable | None = None, n_excluded: int = 0
+) -> Statistic:
+    """:func:`prevalence_index` from the two raters' 2 x 2 table of counts.
+
+    Parameters
+    ----------
+    table : k x k array of counts
+        Subjects rated i by rater A (rows) and j by rater B (columns), in the
+        order of ``categories``; only subjects both raters rated.
+    categories : sequence of k labels
+        The answers the rows and columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+    positive : label, optional
+        As in :func:`prevalence_index`.
+
+    Examples
+    --------
+    >>> prevalence_index_table([[0, 0], [1, 3]], ["Y", "N"], positive="Y").value
+    -0.75
+    """
+    table, problem, n = _two_by_two(table, categories, positive, n_excluded, _PI_METHOD, "prevalence index")
     if problem is not None:
         return problem
     pi = (table[0, 0] - table[1, 1]) / n
-    return Statistic(pi if positive is not None else abs(pi), method=_PI_METHOD, n=n, n_excluded=dropped)
+    return Statistic(pi if positive is not None else abs(pi), method=_PI_METHOD, n=n, n_excluded=n_excluded)
 
 
 _BI_METHOD = "bias index BI = (b - c)/n for a 2x2 table (Byrt, Bishop & Carlin 1993)"
@@ -651,11 +868,39 @@ def bias_index(
     >>> bias_index(["Y", "Y", "Y", "N"], ["Y", "N", "N", "N"], positive="Y").value
     0.5
     """
-    table, problem, n, dropped = _two_by_two(rater_a, rater_b, categories, positive, _BI_METHOD, "bias index")
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, categories)
+    if table is None:
+        return _too_few(n, dropped, _BI_METHOD)
+    return bias_index_table(table, cats, positive=positive, n_excluded=dropped)
+
+
+def bias_index_table(
+    table: Any, categories: Sequence[Hashable], positive: Hashable | None = None, n_excluded: int = 0
+) -> Statistic:
+    """:func:`bias_index` from the two raters' 2 x 2 table of counts.
+
+    Parameters
+    ----------
+    table : k x k array of counts
+        Subjects rated i by rater A (rows) and j by rater B (columns), in the
+        order of ``categories``; only subjects both raters rated.
+    categories : sequence of k labels
+        The answers the rows and columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+    positive : label, optional
+        As in :func:`bias_index`.
+
+    Examples
+    --------
+    >>> bias_index_table([[1, 2], [0, 1]], ["Y", "N"], positive="Y").value
+    0.5
+    """
+    table, problem, n = _two_by_two(table, categories, positive, n_excluded, _BI_METHOD, "bias index")
     if problem is not None:
         return problem
     bi = (table[0, 1] - table[1, 0]) / n
-    return Statistic(bi if positive is not None else abs(bi), method=_BI_METHOD, n=n, n_excluded=dropped)
+    return Statistic(bi if positive is not None else abs(bi), method=_BI_METHOD, n=n, n_excluded=n_excluded)
 
 
 _AC1_METHOD = (
@@ -719,15 +964,39 @@ def gwet_ac1(rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequenc
     >>> round(r.value, 3)
     0.529
     """
-    a, b, dropped = _complete_pairs(rater_a, rater_b)
-    n = len(a)
-    if n < 2:
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, categories)
+    if table is None:
         return _too_few(n, dropped, _AC1_METHOD)
-    cats = _categories(a + b, categories)
+    return gwet_ac1_table(table, cats, n_excluded=dropped)
+
+
+def gwet_ac1_table(table: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+    """:func:`gwet_ac1` (with its SE and CI) from the two raters' table of counts;
+    q is the number of categories (irrCAC's ``gwet.ac1.table``).
+
+    Parameters
+    ----------
+    table : k x k array of counts
+        Subjects rated i by rater A (rows) and j by rater B (columns), in the
+        order of ``categories``; only subjects both raters rated.
+    categories : sequence of k labels
+        The answers the rows and columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+
+    Examples
+    --------
+    >>> round(gwet_ac1_table([[1, 1], [0, 2]], ["Y", "N"]).value, 3)
+    0.529
+    """
+    counts, cats = _square_table(table, categories)
+    n = int(counts.sum())
+    if n < 2:
+        return _too_few(n, n_excluded, _AC1_METHOD)
     q = len(cats)
     if q < 2:
-        return _one_category(cats, n, dropped, _AC1_METHOD, "AC1's chance agreement")
-    p = _cross_table(a, b, cats) / n
+        return _one_category(cats, n, n_excluded, _AC1_METHOD, "AC1's chance agreement")
+    p = counts / n
     pi = (p.sum(axis=1) + p.sum(axis=0)) / 2
     pa = float(np.trace(p))
     pe = float(np.sum(pi * (1 - pi))) / (q - 1)
@@ -739,7 +1008,7 @@ def gwet_ac1(rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequenc
         pa * (1 - pa) - 4 * (1 - ac1) * (agreement_term - pa * pe) + 4 * (1 - ac1) ** 2 * (disagreement_term - pe**2)
     ) / (n * (1 - pe) ** 2)
     se = math.sqrt(max(variance, 0.0))
-    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_METHOD, n=n, n_excluded=dropped)
+    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_METHOD, n=n, n_excluded=n_excluded)
 
 
 # --------------------------------------------------------------------------
@@ -747,19 +1016,24 @@ def gwet_ac1(rater_a: Iterable[Any], rater_b: Iterable[Any], categories: Sequenc
 # --------------------------------------------------------------------------
 
 
-def _multirater_counts(
-    ratings: Any, categories: Sequence[Hashable] | None, method: str
-) -> tuple[np.ndarray | None, list, Statistic | None, int, int]:
-    """Subject x category counts of the complete rows, or the result explaining why not."""
-    rows, dropped, n_raters = _complete_rows(ratings)
-    n = len(rows)
-    if n + dropped > 0 and n_raters < 2:
-        reason = f"needs at least 2 raters (columns); got {n_raters}"
-        return None, [], Statistic(None, reason=reason, method=method, n=n, n_excluded=dropped), n, dropped
+def _rated_counts(
+    counts: Any, categories: Sequence[Hashable], n_excluded: int, method: str
+) -> tuple[np.ndarray, list, Statistic | None]:
+    """Subject x category counts as floats, or the result explaining why no statistic."""
+    table, cats = _category_counts(counts, categories)
+    n = len(table)
+    raters = table.sum(axis=1)
+    if n and np.any(raters != raters[0]):
+        raise ValueError(
+            "every subject must be rated by the same number of raters; "
+            f"got between {raters.min():g} and {raters.max():g}"
+        )
+    n_raters = int(raters[0]) if n else 0
+    if n and n_raters < 2:
+        return table, cats, _rater_problem(n_raters, n, n_excluded, method)
     if n < 2:
-        return None, [], _too_few(n, dropped, method), n, dropped
-    cats = _categories((label for row in rows for label in row), categories)
-    return _counts_by_subject(rows, cats), cats, None, n, dropped
+        return table, cats, _too_few(n, n_excluded, method)
+    return table, cats, None
 
 
 def _gwet_linearised_se(counts: np.ndarray, value: float, pe: float, pe_by_subject: np.ndarray) -> float:
@@ -822,12 +1096,38 @@ def gwet_ac1_multirater(ratings: Any, categories: Sequence[Hashable] | None = No
     >>> round(gwet_ac1_multirater(rows, categories=["Y", "N"]).value, 3)
     0.676
     """
-    counts, cats, problem, n, dropped = _multirater_counts(ratings, categories, _AC1_MULTI_METHOD)
+    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories)
+    if counts is None:
+        return _rater_problem(n_raters, n, dropped, _AC1_MULTI_METHOD)
+    return gwet_ac1_multirater_counts(counts, cats, n_excluded=dropped)
+
+
+def gwet_ac1_multirater_counts(counts: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+    """:func:`gwet_ac1_multirater` (with its SE and CI) from the subject x category
+    counts (irrCAC's ``gwet.ac1.dist``).
+
+    Parameters
+    ----------
+    counts : n_subjects x q array of counts
+        How many raters put each subject in each category, in the order of
+        ``categories``; every subject rated by the same number of raters.
+    categories : sequence of q labels
+        The answers the columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+
+    Examples
+    --------
+    >>> round(gwet_ac1_multirater_counts([[3, 0], [1, 2], [0, 3], [3, 0]], ["Y", "N"]).value, 3)
+    0.676
+    """
+    counts, cats, problem = _rated_counts(counts, categories, n_excluded, _AC1_MULTI_METHOD)
     if problem is not None:
         return problem
+    n = len(counts)
     q = len(cats)
     if q < 2:
-        return _one_category(cats, n, dropped, _AC1_MULTI_METHOD, "AC1's chance agreement")
+        return _one_category(cats, n, n_excluded, _AC1_MULTI_METHOD, "AC1's chance agreement")
     r = counts.sum(axis=1)
     pa = float(np.mean(np.sum(counts * (counts - 1), axis=1) / (r * (r - 1))))
     pi = np.mean(counts / r[:, None], axis=0)
@@ -835,7 +1135,7 @@ def gwet_ac1_multirater(ratings: Any, categories: Sequence[Hashable] | None = No
     ac1 = (pa - pe) / (1 - pe)
     pe_by_subject = (counts @ (1 - pi)) / r / (q - 1)
     se = _gwet_linearised_se(counts, ac1, pe, pe_by_subject)
-    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_MULTI_METHOD, n=n, n_excluded=dropped)
+    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_MULTI_METHOD, n=n, n_excluded=n_excluded)
 
 
 _FLEISS_METHOD = (
@@ -897,9 +1197,35 @@ def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None) -> 
     >>> round(fleiss_kappa(rows).value, 3)
     0.657
     """
-    counts, cats, problem, n, dropped = _multirater_counts(ratings, categories, _FLEISS_METHOD)
+    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories)
+    if counts is None:
+        return _rater_problem(n_raters, n, dropped, _FLEISS_METHOD)
+    return fleiss_kappa_counts(counts, cats, n_excluded=dropped)
+
+
+def fleiss_kappa_counts(counts: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+    """:func:`fleiss_kappa` (with its SE and CI) from the subject x category counts,
+    the table statsmodels' ``fleiss_kappa`` takes.
+
+    Parameters
+    ----------
+    counts : n_subjects x q array of counts
+        How many raters put each subject in each category, in the order of
+        ``categories``; every subject rated by the same number of raters.
+    categories : sequence of q labels
+        The answers the columns stand for.
+    n_excluded : int
+        Subjects dropped before counting (a missing rating), for the record.
+
+    Examples
+    --------
+    >>> round(fleiss_kappa_counts([[3, 0], [1, 2], [0, 3], [3, 0]], ["Y", "N"]).value, 3)
+    0.657
+    """
+    counts, cats, problem = _rated_counts(counts, categories, n_excluded, _FLEISS_METHOD)
     if problem is not None:
         return problem
+    n = len(counts)
     r = counts.sum(axis=1)
     shares = counts.sum(axis=0) / counts.sum()
     pe = float(np.sum(shares**2))
@@ -912,14 +1238,14 @@ def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None) -> 
             ),
             method=_FLEISS_METHOD,
             n=n,
-            n_excluded=dropped,
+            n_excluded=n_excluded,
         )
     from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
     kappa = float(statsmodels_fleiss_kappa(counts, method="fleiss"))
     pi = np.mean(counts / r[:, None], axis=0)  # equals ``shares`` once rows are complete
     se = _gwet_linearised_se(counts, kappa, pe, (counts @ pi) / r)
-    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_FLEISS_METHOD, n=n, n_excluded=dropped)
+    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_FLEISS_METHOD, n=n, n_excluded=n_excluded)
 
 
 _ALPHA_METHOD = (
@@ -978,9 +1304,41 @@ def krippendorff_alpha(ratings: Any, categories: Sequence[Hashable] | None = Non
     >>> round(r.value, 3), r.n, r.n_excluded
     (0.444, 3, 1)
     """
-    rows = _rows(ratings)
-    pairable = [row for row in rows if sum(not _is_missing(x) for x in row) >= 2]
-    n, excluded = len(pairable), len(rows) - len(pairable)
+    table = _label_table(ratings)
+    codes, labels = _codes(table.ravel())
+    codes = codes.reshape(table.shape)
+    rated_twice = (codes >= 0).sum(axis=1) >= 2
+    pairable = codes[rated_twice]
+    if len(pairable) == 0:
+        return krippendorff_alpha_counts(np.zeros((0, 0)), [], n_excluded=len(table))
+    cats = _categories(_seen(table[rated_twice][pairable >= 0], pairable[pairable >= 0]), categories)
+    counts = _subject_category_counts(pairable, labels, cats)
+    return krippendorff_alpha_counts(counts, cats, n_excluded=len(table) - len(pairable))
+
+
+def krippendorff_alpha_counts(counts: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+    """:func:`krippendorff_alpha` from the subject x category counts (the package's
+    ``value_counts``); subjects may have any number of ratings.
+
+    Parameters
+    ----------
+    counts : n_subjects x q array of counts
+        How many raters put each subject in each category, in the order of
+        ``categories``. Subjects with fewer than two ratings are excluded.
+    categories : sequence of q labels
+        The answers the columns stand for.
+    n_excluded : int
+        Subjects dropped before counting, for the record.
+
+    Examples
+    --------
+    >>> r = krippendorff_alpha_counts([[2, 0], [0, 2], [1, 0], [1, 1]], ["Y", "N"])
+    >>> round(r.value, 3), r.n, r.n_excluded
+    (0.444, 3, 1)
+    """
+    counts, cats = _category_counts(counts, categories)
+    pairable = counts[counts.sum(axis=1) >= 2]
+    n, excluded = len(pairable), n_excluded + len(counts) - len(pairable)
     if n == 0:
         return Statistic(
             None,
@@ -989,14 +1347,12 @@ def krippendorff_alpha(ratings: Any, categories: Sequence[Hashable] | None = Non
             n=n,
             n_excluded=excluded,
         )
-    observed = [x for row in pairable for x in row if not _is_missing(x)]
-    cats = _categories(observed, categories)
-    used = list(dict.fromkeys(observed))
+    used = np.flatnonzero(pairable.sum(axis=0))
     if len(used) < 2:
         return Statistic(
             None,
             reason=(
-                f"every rating is {used[0]!r}, so the expected disagreement is 0 and "
+                f"every rating is {_plain(cats[used[0]])!r}, so the expected disagreement is 0 and "
                 "alpha is 0/0; report the observed agreement instead"
             ),
             method=_ALPHA_METHOD,
@@ -1005,11 +1361,13 @@ def krippendorff_alpha(ratings: Any, categories: Sequence[Hashable] | None = Non
         )
     import krippendorff
 
-    code = {label: float(i) for i, label in enumerate(cats)}
-    reliability_data = np.array(
-        [[np.nan if _is_missing(x) else code[x] for x in row] for row in pairable]
-    ).T  # krippendorff wants raters x units
-    alpha = krippendorff.alpha(reliability_data=reliability_data, level_of_measurement="nominal")
+    # The value counts and domain (category positions) that krippendorff derives
+    # from raters x units reliability data, passed directly.
+    alpha = krippendorff.alpha(
+        value_counts=np.ascontiguousarray(pairable[:, used], dtype=np.int64),  # C order: same summation order
+        value_domain=used.astype(float),
+        level_of_measurement="nominal",
+    )
     return Statistic(alpha, method=_ALPHA_METHOD, n=n, n_excluded=excluded)
 
 
@@ -1020,7 +1378,19 @@ def krippendorff_alpha(ratings: Any, categories: Sequence[Hashable] | None = Non
 
 def _numeric_rows(ratings: Any) -> tuple[np.ndarray, int]:
     """Complete rows as a float matrix, and the number of rows dropped."""
-    rows = _rows(ratings)
+    try:
+        numbers = np.asarray(ratings)
+    except (TypeError, ValueError):  # ragged rows: the checked path says what is wrong
+        numbers = None
+    if numbers is not None and numbers.dtype.kind in "biuf":  # numbers only, NaN where missing
+        if numbers.size == 0:
+            return np.empty((0, 0)), 0
+        if numbers.ndim != 2:
+            _label_table(numbers)  # raises, naming the dimensions
+        y = numbers.astype(float)
+        complete = ~np.isnan(y).any(axis=1)
+        return np.ascontiguousarray(y[complete]), len(y) - int(np.count_nonzero(complete))
+    rows = [[_plain(x) for x in row] for row in _label_table(ratings)]
     kept = []
     for i, row in enumerate(rows):
         if any(_is_missing(x) for x in row):
@@ -1219,15 +1589,18 @@ def _icc_ci(
     form: str, bms: float, jms: float, ems: float, wms: float, n: int, k: int
 ) -> tuple[tuple[float, float] | None, str | None]:
     """The 95 % interval of ``form``, or None and why."""
-    from scipy.stats import f as f_dist
+    from scipy.special import fdtri  # what scipy.stats.f.ppf computes, without importing scipy.stats
+
+    def f_quantile(q: float, dfn: float, dfd: float) -> np.floating:  # numpy float: x/0 gives inf, not an error
+        return fdtri(dfn, dfd, q)
 
     alpha = 0.05
     with np.errstate(divide="ignore", invalid="ignore"):
         if form[4] in "13":
             error, df2 = (wms, n * (k - 1)) if form[4] == "1" else (ems, (n - 1) * (k - 1))
             f_obs = math.inf if error == 0 else bms / error
-            f_lower = f_obs / f_dist.ppf(1 - alpha / 2, n - 1, df2)
-            f_upper = f_obs * f_dist.ppf(1 - alpha / 2, df2, n - 1)
+            f_lower = f_obs / f_quantile(1 - alpha / 2, n - 1, df2)
+            f_upper = f_obs * f_quantile(1 - alpha / 2, df2, n - 1)
             bounds = _single_bounds(f_lower, f_upper, k) if form.endswith(",1)") else _average_bounds(f_lower, f_upper)
         else:
             rho = (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n)  # ICC(2,1)
@@ -1239,8 +1612,8 @@ def _icc_ci(
             nu = (a * jms + b * ems) ** 2 / nu_denominator if nu_denominator > 0 else math.nan
             if not (math.isfinite(nu) and nu > 0):
                 return None, "the Satterthwaite degrees of freedom are not positive, so no CI is given"
-            f_star = f_dist.ppf(1 - alpha / 2, n - 1, nu)
-            f_star2 = f_dist.ppf(1 - alpha / 2, nu, n - 1)
+            f_star = f_quantile(1 - alpha / 2, n - 1, nu)
+            f_star2 = f_quantile(1 - alpha / 2, nu, n - 1)
             c = k * jms + (k * n - k - n) * ems
             lower = n * (bms - f_star * ems) / (f_star * c + n * bms)
             upper = n * (f_star2 * bms - ems) / (c + n * f_star2 * bms)
@@ -1300,8 +1673,10 @@ def bland_altman(totals_a: Iterable[Any], totals_b: Iterable[Any]) -> BlandAltma
     >>> r.bias, round(r.sd, 3)
     (0.5, 0.577)
     """
-    a, b, dropped = _complete_pairs(totals_a, totals_b)
-    n = len(a)
+    a, b = _same_subjects(_label_array(totals_a), _label_array(totals_b))
+    complete = ~(_missing(a) | _missing(b))
+    a, b = a[complete], b[complete]
+    n, dropped = len(a), len(complete) - len(a)
     if n < 2:
         dropped_note = f" ({dropped} dropped for a missing total)" if dropped else ""
         return BlandAltman(

@@ -582,6 +582,86 @@ def test_multirater_statistics_never_give_nan_or_raise(rows: list[list]) -> None
 
 
 # --------------------------------------------------------------------------
+# The statistics from counts: the same results as from ratings
+# --------------------------------------------------------------------------
+
+
+def test_kappa_from_the_table_matches_sas_printout() -> None:
+    # The SAS table of test_kappa_se_and_ci_match_sas_printout, given as counts.
+    a, b = expand(ABSTRACTORS, ABSTRACTOR_LABELS)
+    from_ratings = ag.cohen_kappa(a, b, categories=ABSTRACTOR_LABELS)
+    assert ag.cohen_kappa_table(ABSTRACTORS, ABSTRACTOR_LABELS) == from_ratings
+    assert ag.gwet_ac1_table(ABSTRACTORS, ABSTRACTOR_LABELS) == ag.gwet_ac1(a, b, categories=ABSTRACTOR_LABELS)
+
+
+def test_fleiss_kappa_from_counts_is_fleiss_1971() -> None:
+    counts = ag.fleiss_kappa_counts(DISTRIB_6RATERS, DIAGNOSES)
+    assert counts == ag.fleiss_kappa(rows_from_distribution(DISTRIB_6RATERS, DIAGNOSES), categories=DIAGNOSES)
+
+
+def test_counts_are_checked() -> None:
+    with pytest.raises(ValueError, match="2 x 2"):
+        ag.cohen_kappa_table([[1, 2, 3]], ["Y", "N"])
+    with pytest.raises(ValueError, match="same number of raters"):
+        ag.fleiss_kappa_counts([[3, 0], [1, 1]], ["Y", "N"])
+    with pytest.raises(ValueError, match="one column per category"):
+        ag.krippendorff_alpha_counts([[1, 1, 0]], ["Y", "N"])
+
+
+TWINS = [
+    (ag.observed_agreement, ag.observed_agreement_table, {}),
+    (ag.cohen_kappa, ag.cohen_kappa_table, {}),
+    (ag.pabak, ag.pabak_table, {}),
+    (ag.gwet_ac1, ag.gwet_ac1_table, {}),
+    (ag.prevalence_index, ag.prevalence_index_table, {"positive": "Y"}),
+    (ag.bias_index, ag.bias_index_table, {"positive": "N"}),
+]
+
+
+@given(st.sampled_from([["Y", "N", "?"], ["N", "Y"]]).flatmap(
+    lambda cats: st.tuples(st.just(cats), st.lists(st.tuples(*[st.sampled_from([*cats, None])] * 2), max_size=40))))
+@settings(max_examples=200, deadline=None)
+def test_two_rater_statistics_equal_their_table_twins(drawn: tuple) -> None:
+    categories, pairs = drawn
+    complete = [(x, y) for x, y in pairs if x is not None and y is not None]
+    table = [[sum(1 for x, y in complete if (x, y) == (r, c)) for c in categories] for r in categories]
+    for function, twin, options in TWINS:
+        from_ratings = function([x for x, _ in pairs], [y for _, y in pairs],
+                                **({} if function is ag.observed_agreement else {"categories": categories}), **options)
+        if len(complete) < 2 and function is not ag.observed_agreement:
+            continue  # from ratings, fewer than two complete pairs is "too few" before anything else
+        from_table = twin(table, categories, n_excluded=len(pairs) - len(complete), **options)
+        assert from_table.to_dict() == from_ratings.to_dict()
+
+
+@given(st.lists(st.lists(LABEL, min_size=3, max_size=3), max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_multirater_statistics_equal_their_count_twins(rows: list[list]) -> None:
+    categories = ["Y", "N", "?"]
+    counts = [[row.count(c) for c in categories] for row in rows]
+    complete = [c for c, row in zip(counts, rows) if None not in row]
+    excluded = len(rows) - len(complete)
+    for function, twin in ((ag.fleiss_kappa, ag.fleiss_kappa_counts),
+                           (ag.gwet_ac1_multirater, ag.gwet_ac1_multirater_counts)):
+        from_ratings = function(rows, categories=categories)
+        if len(complete) >= 2:
+            assert twin(complete, categories, n_excluded=excluded).to_dict() == from_ratings.to_dict()
+    alpha = ag.krippendorff_alpha(rows, categories=categories)
+    assert ag.krippendorff_alpha_counts(counts, categories).to_dict() == alpha.to_dict()
+
+
+def test_numpy_and_pandas_inputs_give_the_same_results() -> None:
+    pd = pytest.importorskip("pandas")
+    a, b = expand(ABSTRACTORS, ABSTRACTOR_LABELS)
+    expected = ag.cohen_kappa(a, b)
+    assert ag.cohen_kappa(np.array(a), np.array(b)) == expected
+    assert ag.cohen_kappa(pd.Series(a), pd.Series(b, dtype="category")) == expected
+    frame = pd.DataFrame(SHROUT_FLEISS, dtype=float)
+    assert ag.icc(frame, "ICC(2,1)") == ag.icc(SHROUT_FLEISS, "ICC(2,1)")
+    assert ag.icc(np.asfortranarray(frame.to_numpy()), "ICC(2,1)") == ag.icc(SHROUT_FLEISS, "ICC(2,1)")
+
+
+# --------------------------------------------------------------------------
 # Module hygiene
 # --------------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ import json
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pedro.cli import main
-from pedro.compare import compare_files, match_key
+from pedro.compare import compare_files, match_key, match_keys
 from pedro.consensus import read_consensus
 from pedro.engine import score_file
 from pedro.errors import InputError
@@ -59,6 +61,17 @@ def test_match_key_ignores_case_spacing_punctuation():
     assert match_key("Smith, 2001") == match_key(" smith  2001 ") == match_key("SMITH (2001)")
     assert match_key("Smith 2001a") != match_key("Smith 2001")
     assert match_key(None) is None
+
+
+LABEL = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(),
+                  st.text(alphabet=st.characters(max_codepoint=127)),  # ASCII, NUL and control characters too
+                  st.sampled_from(["Smith, 2001", "ΟΔΟΣ 2001", "Ｓｍｉｔｈ　２００１", "Müller_2003", "", "  "]))
+
+
+@given(st.lists(LABEL, max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_match_keys_is_match_key_of_each_label(labels):
+    assert match_keys(labels) == [match_key(label) for label in labels]
 
 
 def test_two_assessors_end_to_end(tmp_path):

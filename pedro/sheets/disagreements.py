@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..compare import Comparison, answer_matrix, trial_differences
+from ..compare import MISSING, Comparison, trial_differences
 from .output import atomic_save, check_output_path
 from .tables import append
 
@@ -100,35 +100,38 @@ def _write_disagreement_rows(sheet, comparison: Comparison) -> None:
         sheet.column_dimensions[get_column_letter(5 + 2 * i)].width = 40
     for offset, width in ((0, 12), (1, 40), (2, 16)):
         sheet.column_dimensions[get_column_letter(consensus_col + offset)].width = width
-    last = max(sheet.max_row, 2)
+    rows = len(comparison.disagreements) + 1  # with the header; never ask openpyxl (max_row scans every cell)
     letter = get_column_letter(consensus_col)
     validation = DataValidation(type="list", formula1='"Y,N,?"', allow_blank=True, showErrorMessage=True,
                                 errorTitle="Consensus", error="Answer Y, N or ? (unclear).")
     sheet.add_data_validation(validation)
-    validation.add(f"{letter}2:{letter}{last}")
+    validation.add(f"{letter}2:{letter}{max(rows, 2)}")
     open_fill, answer_fill = PatternFill("solid", fgColor=OPEN_FILL), PatternFill("solid", fgColor=ANSWER_FILL)
-    for r in range(2, sheet.max_row + 1):
-        for offset in range(3):
-            sheet.cell(row=r, column=consensus_col + offset).fill = open_fill
-        for i in range(len(comparison.names)):
-            sheet.cell(row=r, column=4 + 2 * i).fill = answer_fill
-        for cell in sheet[r]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    open_columns = [consensus_col - 1 + offset for offset in range(3)]
+    answer_columns = [3 + 2 * i for i in range(len(comparison.names))]
+    for cells in sheet.iter_rows(min_row=2, max_row=rows, max_col=len(header)):
+        for column in open_columns:
+            cells[column].fill = open_fill
+        for column in answer_columns:
+            cells[column].fill = answer_fill
+        for cell in cells:
+            cell.alignment = wrap
     sheet.freeze_panes = "D2"
-    if sheet.max_row > 1:
-        sheet.auto_filter.ref = sheet.dimensions
+    if rows > 1:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{rows}"
 
 
 def _write_agreed(sheet, comparison: Comparison) -> None:
+    import numpy as np
+
     rubric = comparison.assessors[0].result.rubric
     _header(sheet, ["Study", *(item.heading for item in rubric.items)], {"A": 28})
-    agreed = []
-    for item in rubric.item_numbers:
-        answers = answer_matrix(comparison, item)
-        same = (answers == answers[:, [0]]).all(axis=1)
-        agreed.append([a or None if ok else None for a, ok in zip(answers[:, 0], same)])
-    for key, answers in zip(comparison.keys, zip(*agreed)):
-        append(sheet, [comparison.labels[key], *answers])
+    answers = comparison.answers
+    first = answers[:, 0, :]
+    agreed = np.where((answers == first[:, None, :]).all(axis=1), first, MISSING)  # trials x items
+    for key, trial_answers in zip(comparison.keys, comparison.answer_text(agreed).tolist()):
+        append(sheet, [comparison.labels[key], *trial_answers])
     sheet.freeze_panes = "B2"
 
 
@@ -188,20 +191,19 @@ def _write_differences(sheet, comparison: Comparison) -> None:
     from openpyxl.styles import PatternFill
 
     names = comparison.names
-    _header(sheet, ["Study", *(f"{n}: total" for n in names), *(f"{n}: band" for n in names), "Total differs",
-                    "Band differs"], {"A": 28})
+    header = ["Study", *(f"{n}: total" for n in names), *(f"{n}: band" for n in names), "Total differs",
+              "Band differs"]
+    _header(sheet, header, {"A": 28})
     highlight = PatternFill("solid", fgColor="FFC7CE")
-    line = 1
-    for row in trial_differences(comparison):
-        line += 1
+    for line, row in enumerate(trial_differences(comparison), start=2):
         totals = [row["totals"][n] for n in names]
         bands = [row["bands"][n] for n in names]
         total_differs = len(set(totals)) > 1
         band_differs = len(set(bands)) > 1
         append(sheet, [row["study"], *totals, *bands, "yes" if total_differs else "no",
                         "yes" if band_differs else "no"])
-        if band_differs:
-            for cell in sheet[line]:
+        if band_differs:  # iter_rows with bounds: sheet[line] asks max_column, a scan of every cell
+            for cell in next(sheet.iter_rows(min_row=line, max_row=line, max_col=len(header))):
                 cell.fill = highlight
     sheet.freeze_panes = "B2"
 
