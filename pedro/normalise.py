@@ -43,6 +43,7 @@ _SUPERSCRIPTS = set("¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏ�
 # Zero-width characters, the word joiner, the byte-order mark and variation selectors.
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f]")
 _TOTAL_TEXT = re.compile(r"^\s*\d{1,2}(?:\.0+)?\s*(?:/\s*\d{1,2})?$")
+_DIGIT = re.compile("[0-9]")
 
 STATUS_OK = "ok"
 STATUS_MISSING = "missing"
@@ -65,8 +66,26 @@ class RatedSheet:
         return self.layout.sheet
 
     def wide(self, column: str = "answer") -> "pd.DataFrame":  # noqa: F821
-        """One row per study, one column per item number, for vectorised rules."""
-        wide = self.answers.pivot(index="study_index", columns="item", values=column).astype(object)
+        """One row per study, one column per item number, for vectorised rules.
+        The table as ``normalise_sheet`` builds it is reshaped; any other is pivoted."""
+        import numpy as np
+        import pandas as pd
+
+        answers = self.answers
+        study, item = answers["study_index"].to_numpy(), answers["item"].to_numpy()
+        items = np.unique(item)
+        n = len(study) // len(items) if len(items) else 0
+        if n and n * len(items) == len(study) and (item == np.repeat(items, n)).all() and (
+                study == np.tile(np.arange(n), len(items))).all():
+            # The table as normalise_sheet builds it (item by item, every study in order): a reshape.
+            values = answers[column].to_numpy(dtype=object, copy=True)
+            try:  # NaN and NaT are the values unequal to themselves: a quicker test than pd.isna
+                values[values != values] = None  # None, not NaN, for a missing answer
+            except TypeError:  # pd.NA will not say whether it equals itself
+                values[pd.isna(values)] = None
+            return pd.DataFrame(values.reshape(len(items), n).T, index=pd.Index(np.arange(n), name="study_index"),
+                                columns=pd.Index(items, name="item"), dtype=object)
+        wide = answers.pivot(index="study_index", columns="item", values=column).astype(object)
         return wide.where(wide.notna(), None)  # None, not NaN, for a missing answer
 
 
@@ -149,77 +168,190 @@ def split_total_marker(text) -> tuple[str, str] | None:
 
 def is_summary_label(label) -> bool:
     """A row label such as 'Mean', 'Total:' or 'Mean (SD)': a summary, not a trial."""
+    # No summary label has a digit, and folding keeps every digit: trial labels ('Smith 2010b') are
+    # settled without folding.
+    if _DIGIT.search(str(label)):
+        return False
     return fold_text(label).rstrip(":. ") in SUMMARY_LABELS
 
 
 def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> RatedSheet:
+    """The sheet's trials as tables: ``studies`` and the tidy ``answers``.
+
+    Work is done column by column over arrays, and once per distinct value
+    where a value must be interpreted (``distinct_values``): a sheet of 60,000
+    trials holds 660,000 answers but only a handful of distinct ones."""
     import numpy as np
     import pandas as pd
 
-    body = grid.rows[layout.header_row:]
     item_numbers = sorted(layout.items)
     used = [layout.items[n].index for n in item_numbers] + [c.index for c in layout.roles.values()] + [
         c.index for c in layout.evidence.values()]
     study_col = layout.role("study")
-    keep_rows, skipped = [], []
-    for offset, row in enumerate(body):
-        if not any(_cell(row, c) is not None and str(_cell(row, c)).strip() for c in used):
-            continue
-        excel_row = layout.header_row + 1 + offset
-        label = _cell(row, study_col.index) if study_col else None
-        if label is not None and is_summary_label(label):
-            skipped.append((excel_row, f"row {excel_row} ('{label}') is a summary row, not a trial"))
-            continue
-        keep_rows.append((excel_row, row))
+    columns = grid.columns(used, start=layout.header_row)  # the rows under the header
+    # Most rows have a label, so the label column settles most rows and the other columns are
+    # looked at only for the rows still blank.
+    order = ([study_col.index] if study_col else []) + used
+    offsets = np.flatnonzero(_any_present(columns, order, max(grid.height - layout.header_row, 0)))
+    skipped = []
+    if study_col is not None:
+        keep = np.ones(len(offsets), dtype=bool)
+        for position, label in enumerate(columns[study_col.index][offsets].tolist()):
+            if label is not None and is_summary_label(label):
+                excel_row = layout.header_row + 1 + int(offsets[position])
+                skipped.append((excel_row, f"row {excel_row} ('{label}') is a summary row, not a trial"))
+                keep[position] = False
+        offsets = offsets[keep]
 
-    rows = np.array([r for r, _ in keep_rows], dtype=np.int64)
-    n = len(keep_rows)
+    n = len(offsets)
+    rows = (offsets + (layout.header_row + 1)).astype(np.int64)
+    # The trials' rows, as a slice when they follow one another (as they do but for summary rows at the end):
+    # a slice copies nothing, and the concatenations below copy once.
+    trials = slice(int(offsets[0]), int(offsets[-1]) + 1) if n and offsets[-1] - offsets[0] + 1 == n else offsets
     studies = pd.DataFrame({"row": rows})
     studies.index.name = "study_index"
-    labels = [_cell(row, study_col.index) if study_col else None for _, row in keep_rows]
+    labels = columns[study_col.index][offsets].tolist() if study_col else [None] * n
     # Object columns throughout: pandas would turn None among strings into NaN.
-    studies["study"] = pd.Series([None if (v is None or not str(v).strip()) else (
-        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in labels], dtype=object)
+    studies["study"] = pd.Series([(v if v.strip() else None) if type(v) is str else _label(v) for v in labels],
+                                 index=studies.index, dtype=object)
     for role in ROLES:
         if role == "study":
             continue
         column = layout.role(role)
-        studies[role] = pd.Series([_cell(row, column.index) for _, row in keep_rows] if column else [None] * n,
-                                  dtype=object)
+        studies[role] = pd.Series(columns[column.index][offsets] if column else _nones(n), index=studies.index,
+                                  dtype=object, copy=False)  # a new array already
 
-    # One pass over the distinct raw values: sheets repeat a handful of answers.
-    lookup: dict = {}
-    frames = []
-    for number in item_numbers:
-        column = layout.items[number]
-        raw = [_cell(row, column.index) for _, row in keep_rows]
-        evidence_col = layout.evidence.get(number)
-        frames.append(pd.DataFrame({
-            "study_index": np.arange(n, dtype=np.int64),
-            "item": number,
-            "row": rows,
-            "column": column.letter,
-            "raw": pd.Series(raw, dtype=object),
-            "evidence": pd.Series([_cell(row, evidence_col.index) for _, row in keep_rows]
-                                  if evidence_col else [None] * n, dtype=object),
-        }))
-    answers = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["study_index", "item", "row", "column", "raw", "evidence"])
-    keys = [(type(v).__name__, v) for v in answers["raw"]]
-    for key in set(keys):
-        lookup[key] = read_answer(key[1], rubric)
-    resolved = [lookup[k] for k in keys]
-    answers["answer"] = pd.Series([a for a, _, _ in resolved], dtype=object)
-    answers["status"] = [s for _, s, _ in resolved]
-    answers["marker"] = pd.Series([m for _, _, m in resolved], dtype=object)
-    answers["cell"] = answers["column"] + answers["row"].astype(str)
+    raw = _concatenate([columns[layout.items[number].index][trials] for number in item_numbers])
+    evidence = _concatenate([columns[layout.evidence[number].index][trials] if number in layout.evidence
+                             else _nones(n) for number in item_numbers])
+    answers = pd.DataFrame({
+        "study_index": np.tile(np.arange(n, dtype=np.int64), len(item_numbers)),
+        "item": np.repeat(np.array(item_numbers, dtype=np.int64), n),
+        "row": np.tile(rows, len(item_numbers)),
+        "raw": pd.Series(raw, dtype=object, copy=False),  # new arrays: no copy is needed
+        "evidence": pd.Series(evidence, dtype=object, copy=False),
+    })
+    # Each distinct raw value is read once, then spread back over its cells.
+    codes, distinct = distinct_values(raw)
+    read = [read_answer(value, rubric) for value in distinct]
+    answers["answer"] = pd.Series(_objects([a for a, _, _ in read])[codes], dtype=object, copy=False)
+    status = _objects([s for _, s, _ in read])[codes]
+    # dtype "str" is the type pandas gives a list of text (str in pandas 3, object before), without pandas
+    # looking at 660,000 values to find out; an empty column is typed by pandas as it always was.
+    answers["status"] = pd.Series(status, dtype="str", copy=False) if len(status) else []
+    answers["marker"] = pd.Series(_objects([m for _, _, m in read])[codes], dtype=object, copy=False)
+    # The cell of each answer ("E5", "E6", ..., "G5", ...), made as one text and split: the 660,000 strings of a
+    # large sheet are then made at C speed.  A cell reference has no line break.
+    row_texts = [str(r) for r in rows.tolist()]
+    letters = [layout.items[number].letter for number in item_numbers]
+    cells = ("\n".join([letter + ("\n" + letter).join(row_texts) for letter in letters]).split("\n")
+             if n and letters else [])
+    answers["cell"] = pd.Series(cells, dtype="str")
     # Rewritten: a recognised answer not already written exactly as its canonical form.
-    answers["rewrite"] = answers["answer"].notna() & (
-        answers["raw"].map(lambda v: v if isinstance(v, str) else None) != answers["answer"])
-    answers = answers.drop(columns="column")
-    answers["item"] = answers["item"].astype(np.int64)
+    answers["rewrite"] = np.array([a is not None and (not isinstance(v, str) or v != a)
+                                   for v, (a, _, _) in zip(distinct, read)], dtype=bool)[codes]
     return RatedSheet(source, layout, studies, answers, skipped, grid)
 
 
-def _cell(row: list, index: int):
-    return row[index] if index < len(row) else None
+def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
+    """``(codes, distinct)`` such that ``values[i]`` is ``distinct[codes[i]]``,
+    equal in value and in type, so that work done once per distinct value
+    (reading an answer, parsing a total) can be spread back over every cell
+    with ``codes``.  1, 1.0 and True are three distinct values here, as are
+    0.0 and -0.0; None is one."""
+    import numpy as np
+    import pandas as pd
+
+    array = _objects(values)
+    codes, uniques = pd.factorize(array)  # C speed; None and NaN get -1, and 1 == 1.0 == True share a code
+    distinct = uniques.tolist()
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        none = np.fromiter((v is None for v in array[missing].tolist()), dtype=bool, count=len(missing))
+        if none.any():
+            codes[missing[none]] = len(distinct)
+            distinct.append(None)
+        loose = missing[~none]  # NaN and its kin: each is its own value
+    else:
+        loose = missing
+    # A code pandas gave to text is exact (text equals only text), and so is one given to whole numbers
+    # alone or to booleans alone; any other mix is gone through value by value.
+    other = [k for k, v in enumerate(distinct[:len(uniques)]) if type(v) is not str]
+    if other:
+        positions = np.flatnonzero(np.isin(codes, other))
+        kinds = set(map(type, array[positions].tolist()))
+        if kinds not in ({int}, {bool}):
+            loose = np.concatenate([loose, positions])
+    if len(loose):
+        seen: dict = {}
+        for position, value in zip(loose.tolist(), array[loose].tolist()):
+            key = (type(value), value.hex() if type(value) is float else value)
+            code = seen.get(key)
+            if code is None:
+                code = seen[key] = len(distinct)
+                distinct.append(value)
+            codes[position] = code
+    return codes, distinct
+
+
+def _objects(values) -> "np.ndarray":  # noqa: F821
+    """A one-dimensional object array of the values, whatever they are."""
+    import numpy as np
+
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    if hasattr(values, "to_numpy"):  # a pandas Series: its own array, not a copy, when it holds objects
+        return values.to_numpy(dtype=object)
+    values = list(values)
+    return np.fromiter(values, dtype=object, count=len(values))  # tuples stay whole, unlike np.array
+
+
+def _nones(n: int) -> "np.ndarray":  # noqa: F821
+    import numpy as np
+
+    return np.full(n, None, dtype=object)
+
+
+def _concatenate(arrays: list) -> "np.ndarray":  # noqa: F821
+    import numpy as np
+
+    return np.concatenate(arrays) if arrays else _nones(0)
+
+
+def _label(value) -> str | None:
+    """A trial label as text, or None when the cell is blank."""
+    if value is None or not str(value).strip():
+        return None
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _any_present(columns: dict, order: list[int], n: int) -> "np.ndarray":  # noqa: F821
+    """Per row: whether any of the columns holds a value that is not blank."""
+    import numpy as np
+
+    blank = np.arange(n)
+    for c in order:
+        if not len(blank):
+            break
+        blank = blank[~present(columns[c][blank])]
+    result = np.ones(n, dtype=bool)
+    result[blank] = False
+    return result
+
+
+def map_distinct(values, function) -> "np.ndarray":  # noqa: F821
+    """``function(value)`` for every value, as an object array, computed once
+    per distinct value (see ``distinct_values``)."""
+    codes, distinct = distinct_values(values)
+    return _objects([function(value) for value in distinct])[codes]
+
+
+def present(values) -> "np.ndarray":  # noqa: F821
+    """Per value: not None and not blank text (spaces only).  One quick test
+    per value: columns of quotes and labels hardly repeat, so looking for
+    distinct values would cost more than it saves."""
+    import numpy as np
+
+    return np.array([value != "" and not value.isspace() if type(value) is str else
+                     value is not None and str(value).strip() != "" for value in _objects(values).tolist()],
+                    dtype=bool)

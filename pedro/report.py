@@ -4,26 +4,50 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .sheets.tables import plain as _plain
+from .engine import bulk_allocation
 
 FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "message")
 
 
+def _plain_values(column) -> list:
+    """A column's values for JSON: None where missing (None, NaN, NA), numpy
+    scalars as Python ones; column-wise, not value by value."""
+    import numpy as np
+    import pandas as pd
+
+    values = column.to_numpy(dtype=object)  # a number column gives Python's numbers, pd.NA where missing
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    values = values.tolist()
+    if column.dtype == object and any(issubclass(kind, np.generic) for kind in set(map(type, values))):
+        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values
+
+
 def _finding_dicts(findings) -> list[tuple[object, dict]]:
     """(study_index, finding dict) for each finding, in order."""
-    columns = [findings[c].tolist() for c in ("study_index", *FINDING_FIELDS)]
-    result = []
-    for study_index, rule, name, severity, item, cell, message in zip(*columns):
-        result.append((_plain(study_index), {"rule": rule, "name": name, "severity": severity, "item": _plain(item),
-                                             "cell": cell or None, "message": message}))
-    return result
+    study_indexes, items = _plain_values(findings["study_index"]), _plain_values(findings["item"])
+    rules, names, severities, cells, messages = (findings[c].tolist() for c in ("rule", "name", "severity", "cell",
+                                                                                  "message"))
+    return [(study_index, {"rule": rule, "name": name, "severity": severity, "item": item, "cell": cell or None,
+                           "message": message})
+            for study_index, rule, name, severity, item, cell, message
+            in zip(study_indexes, rules, names, severities, items, cells, messages)]
 
 
 def result_to_json(result) -> dict:
     """The ``--json`` report (see the README for the format)."""
+    with bulk_allocation():  # a dict per trial, per answer set and per finding
+        return _result_to_json(result)
+
+
+def _result_to_json(result) -> dict:
     sheet, scores = result.sheet, result.scores
     numbers = list(result.rubric.item_numbers)
-    answers = sheet.wide("answer").reindex(columns=numbers)
+    keys = [str(n) for n in numbers]
+    answers = [dict(zip(keys, given)) for given in _answer_rows(sheet.wide("answer"), numbers)]
     by_study: dict[int, list] = {}
     sheet_level = []
     for study_index, finding in _finding_dicts(result.findings):
@@ -31,17 +55,13 @@ def result_to_json(result) -> dict:
             sheet_level.append(finding)
         else:
             by_study.setdefault(int(study_index), []).append(finding)
-    keys = [str(n) for n in numbers]
-    studies = []
-    for i, label, row, given, total, low, high, band in zip(
-            sheet.studies.index, sheet.studies["study"].tolist(), sheet.studies["row"].tolist(),
-            answers.itertuples(index=False), scores["total"].tolist(), scores["min_total"].tolist(),
-            scores["max_total"].tolist(), scores["band"].tolist()):
-        studies.append({
-            "study": label, "row": int(row), "answers": {k: _plain(a) for k, a in zip(keys, given)},
-            "total": _plain(total), "min_total": int(low), "max_total": int(high), "band": _plain(band),
-            "findings": by_study.get(i, []),
-        })
+    studies = [
+        {"study": label, "row": row, "answers": given, "total": total, "min_total": low, "max_total": high,
+         "band": band, "findings": by_study.get(i, [])}
+        for i, label, row, given, total, low, high, band in zip(
+            sheet.studies.index, sheet.studies["study"].tolist(), sheet.studies["row"].tolist(), answers,
+            _plain_values(scores["total"]), scores["min_total"].tolist(), scores["max_total"].tolist(),
+            _plain_values(scores["band"]))]
     return {
         "input": str(result.input),
         "sheet": sheet.sheet,
@@ -53,17 +73,32 @@ def result_to_json(result) -> dict:
     }
 
 
+def _answer_rows(wide, numbers: list[int]) -> list[list]:
+    """Per study, its answers (None or the canonical text) to the rubric's items
+    in order, None for an item the sheet has no column for; taken from the
+    wide table as a whole, not value by value."""
+    import numpy as np
+
+    table = wide.to_numpy(dtype=object)
+    columns = list(wide.columns)
+    if columns != numbers:
+        blank = np.full(len(table), None, dtype=object)
+        table = np.column_stack([table[:, columns.index(n)] if n in columns else blank for n in numbers])
+    return table.tolist()
+
+
 def summary_dict(result) -> dict:
     scores = result.scores
-    band_counts = Counter(b for b in scores["band"] if b is not None)
+    band_counts = Counter(b for b in scores["band"].tolist() if b is not None)
+    counts = result.counts
     return {
         "studies": len(result.sheet.studies),
         "scored": int(scores["total"].notna().sum()),
         "bands": {label: band_counts.get(label, 0) for label in result.bands.labels},
         "unbanded": int(scores["band"].isna().sum()),
-        "errors": result.counts["error"],
-        "warnings": result.counts["warning"],
-        "advisories": result.counts["advisory"],
+        "errors": counts["error"],
+        "warnings": counts["warning"],
+        "advisories": counts["advisory"],
         "changes": len(result.changes),
         "exit_status": result.exit_status,
     }

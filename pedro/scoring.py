@@ -23,13 +23,14 @@ def score_answers(answers, rubric: Rubric, bands: BandSet):
     import numpy as np
     import pandas as pd
 
-    scored = answers[answers["item"].isin(rubric.scored_items)]
-    n_studies = int(answers["study_index"].max()) + 1 if len(answers) else 0
+    study = answers["study_index"].to_numpy(dtype=np.int64)
+    n_studies = int(study.max()) + 1 if len(answers) else 0
     index = pd.RangeIndex(n_studies, name="study_index")
-    yes = scored["answer"].eq("Y").groupby(scored["study_index"]).sum().reindex(index, fill_value=0)
-    known = scored["answer"].notna().groupby(scored["study_index"]).sum().reindex(index, fill_value=0)
-    low = yes.to_numpy(dtype=np.int64)
-    unknown = len(rubric.scored_items) - known.to_numpy(dtype=np.int64)
+    scored = answers["item"].isin(rubric.scored_items).to_numpy()
+    answer = answers["answer"].to_numpy()
+    low = np.bincount(study[scored & (answer == "Y")], minlength=n_studies).astype(np.int64)
+    known = np.bincount(study[scored & pd.notna(answer)], minlength=n_studies)
+    unknown = len(rubric.scored_items) - known.astype(np.int64)
     high = low + unknown
     return ranges_to_scores(low, high, bands, index)
 

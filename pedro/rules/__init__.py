@@ -43,16 +43,20 @@ RULES_BY_ID = {rule.id: rule for rule in RULES}
 
 def run_rules(context: CheckContext, rules=RULES):
     """All findings as one table, ordered by rule id, then row."""
+    import numpy as np
     import pandas as pd
 
     frames = [frame for rule in rules if not (frame := rule.check(context, rule)).empty]
     if not frames:
         return pd.DataFrame(columns=FINDING_COLUMNS, dtype=object)
     findings = pd.concat(frames, ignore_index=True)[FINDING_COLUMNS]
-    severity_rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    order = findings.assign(_rank=severity_rank, _row=findings["row"].fillna(0)).sort_values(
-        ["_row", "_rank", "rule"], kind="stable").index
-    return findings.loc[order].reset_index(drop=True)
+    # A stable sort on one integer key: (row, rank of the severity, rule id in order).
+    row = findings["row"].fillna(0).to_numpy(dtype=np.int64)
+    rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).fillna(len(SEVERITIES)).to_numpy(
+        dtype=np.int64)
+    rule_ids, rule_order = np.unique(findings["rule"].to_numpy(), return_inverse=True)
+    order = np.argsort((row * (len(SEVERITIES) + 1) + rank) * len(rule_ids) + rule_order.reshape(-1), kind="stable")
+    return findings.take(order).reset_index(drop=True)
 
 
 __all__ = ["RULES", "RULES_BY_ID", "Rule", "CheckContext", "run_rules", "FINDING_COLUMNS", "SEVERITIES"]

@@ -1,5 +1,6 @@
 """Rules on random allocation (item 2) and concealed allocation (item 3)."""
 
+from ..normalise import map_distinct, present
 from ..text import fold_spelling, fold_text
 from .base import Rule, no_findings
 
@@ -26,6 +27,8 @@ def quasi_random_phrase(method, phrases, random_sources=(), whole_methods=()) ->
 
 def check_quasi_random(ctx, rule):
     """Item 2 "Y" although the reported method of allocation is quasi-random."""
+    import pandas as pd
+
     if ctx.sheet.layout.role("method") is None:
         return no_findings()
     params = ctx.params("quasi_random")
@@ -34,13 +37,13 @@ def check_quasi_random(ctx, rule):
     sources = [fold_spelling(fold_text(p)) for p in params.get("random_sources", [])]
     whole = {fold_spelling(fold_text(p)) for p in params.get("whole_methods", [])}
     method = ctx.sheet.studies["method"]
-    yes = ctx.answer(item).eq("Y")
-    found = method[yes].map(lambda m: quasi_random_phrase(m, phrases, sources, whole))
-    found = found[found.notna()]
-    rows = list(found.index)
+    # Sheets repeat a handful of method descriptions: each is read once.
+    found = map_distinct(method, lambda m: quasi_random_phrase(m, phrases, sources, whole))
+    flagged = ctx.answer_is(item, "Y") & pd.notna(found)
+    rows = list(method.index[flagged])
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,
                               method=method.loc[rows].tolist(), method_cell=ctx.role_cells("method", rows),
-                              phrase=found.tolist())
+                              phrase=found[flagged].tolist())
 
 
 def check_random_without_method(ctx, rule):
@@ -49,7 +52,7 @@ def check_random_without_method(ctx, rule):
         return no_findings()
     item = ctx.params("quasi_random")["item"]
     method = ctx.sheet.studies["method"]
-    rows = list(method.index[ctx.answer(item).eq("Y") & method.map(_blank)])
+    rows = list(method.index[ctx.answer_is(item, "Y") & ~present(method)])
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,
                               method_cell=ctx.role_cells("method", rows))
 
@@ -66,8 +69,8 @@ def check_concealment_without_randomisation(ctx, rule):
     params = ctx.params("concealment")
     random_item, concealed_item = params["randomisation_item"], params["concealment_item"]
     random_answer = ctx.answer(random_item)
-    mask = ctx.answer(concealed_item).eq("Y") & random_answer.ne("Y")
-    rows = list(mask.index[mask])
+    mask = ctx.answer_is(concealed_item, "Y") & ~ctx.answer_is(random_item, "Y")
+    rows = list(random_answer.index[mask])
     return ctx.trial_findings(rule, rows, ctx.item_cells(concealed_item, rows), "Y", item=concealed_item,
                               random_item=random_item,
                               random_answer=[a if a is not None else "missing" for a in random_answer.loc[rows]])
@@ -77,7 +80,7 @@ def check_not_randomised(ctx, rule):
     """Item 2 answered "N" or "?": the trial is not shown to be randomised."""
     item = ctx.params("quasi_random")["item"]
     answer = ctx.answer(item)
-    rows = list(answer.index[answer.isin(["N", "?"])])
+    rows = list(answer.index[ctx.answer_is(item, "N", "?")])
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item)
 
 

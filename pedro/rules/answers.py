@@ -11,7 +11,7 @@ GENERAL_RULE = ("PEDro scale, general rule: each item is satisfied or not, and p
 
 def _by_status(ctx, status):
     answers = ctx.sheet.answers
-    return answers[answers["status"] == status]
+    return answers[answers["status"].to_numpy(dtype=object) == status]
 
 
 def check_unrecognised(ctx, rule):
@@ -40,10 +40,12 @@ def _why_unrecognised(value) -> str:
 def check_missing(ctx, rule):
     """A blank answer: the item has not been rated, so the total is not known."""
     blank = _by_status(ctx, "missing")
-    labels = [ctx.rubric.item(i).label.lower() for i in blank["item"]]
-    scored = [i in ctx.rubric.scored_items for i in blank["item"]]
-    effect = ["the total is not known until it is rated" if s else "item 1 is not scored, so the total is unaffected"
-              for s in scored]
+    label_of = {item.number: item.label.lower() for item in ctx.rubric.items}
+    effect_of = {item.number: "the total is not known until it is rated" if item.number in ctx.rubric.scored_items
+                 else "item 1 is not scored, so the total is unaffected" for item in ctx.rubric.items}
+    items = blank["item"].tolist()
+    labels = [label_of[i] for i in items]
+    effect = [effect_of[i] for i in items]
     return ctx.trial_findings(rule, blank["study_index"], blank["cell"], blank["raw"], item=blank["item"],
                               label=labels, effect=effect)
 
@@ -51,7 +53,7 @@ def check_missing(ctx, rule):
 def check_unclear(ctx, rule):
     """An answer of "?" (unclear): it scores 0, as PEDro requires, and stays visible."""
     answers = ctx.sheet.answers
-    unclear = answers[answers["answer"] == "?"]
+    unclear = answers[answers["answer"].to_numpy() == "?"]
     return ctx.trial_findings(rule, unclear["study_index"], unclear["cell"], unclear["raw"], item=unclear["item"])
 
 

@@ -9,9 +9,11 @@ Findings sheet, the CLI summary, the JSON report and the test oracle.
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from ..normalise import RatedSheet
 from ..rubric import BandSet, Rubric
@@ -67,19 +69,30 @@ class CheckContext:
             return self.wide[item]
         return pd.Series([None] * len(self.sheet.studies), index=self.wide.index, dtype=object)
 
+    def answer_is(self, item: int, *answers: str):
+        """Per study, as a boolean array: whether the answer to the item is one of ``answers``."""
+        import numpy as np
+
+        values = self.answer(item).to_numpy()
+        return np.logical_or.reduce([values == answer for answer in answers]) if answers else np.zeros(
+            len(values), dtype=bool)
+
     def params(self, group: str) -> dict:
         return self.rubric.params(group)
 
     def role_cells(self, role: str, study_index):
         """The cells of a role's column (e.g. "total") for the given studies."""
-        column = self.sheet.layout.role(role)
-        rows = self.sheet.studies.loc[study_index, "row"]
-        return [f"{column.letter}{r}" for r in rows] if column else [""] * len(rows)
+        return self._cells(self.sheet.layout.role(role), study_index)
 
     def item_cells(self, item: int, study_index):
-        column = self.sheet.layout.items.get(item)
-        rows = self.sheet.studies.loc[study_index, "row"]
-        return [f"{column.letter}{r}" for r in rows] if column else [""] * len(rows)
+        return self._cells(self.sheet.layout.items.get(item), study_index)
+
+    def _cells(self, column, study_index) -> list[str]:
+        rows = self.sheet.studies.loc[study_index, "row"].tolist()
+        if column is None:
+            return [""] * len(rows)
+        letter = column.letter
+        return [f"{letter}{r}" for r in rows]
 
     def trial_findings(self, rule: Rule, study_index, cells, values, item=None, **fields):
         """Finding rows for the given studies.  ``item``, ``values`` and each
@@ -87,29 +100,31 @@ class CheckContext:
         message template is filled with them and with ``cell`` and ``value``."""
         import pandas as pd
 
-        study_index = list(study_index)
+        study_index = _as_list(study_index)
         if not study_index:
             return no_findings()
         n = len(study_index)
 
         def column(value):
             if isinstance(value, (list, tuple)) or hasattr(value, "__array__"):
-                return list(value)
+                return _as_list(value)
             return [value] * n
 
         items, cells, values = column(item), column(cells), column(values)
-        fields = {k: column(v) for k, v in fields.items()}
+        names = list(fields)
+        extras = [column(fields[name]) for name in names]
         studies = self.sheet.studies.loc[study_index]
         labels, rows = studies["study"].tolist(), studies["row"].tolist()
-        messages = []
-        for i in range(n):
-            context = {k: v[i] for k, v in fields.items()}
-            context.update(cell=cells[i], value=_show(values[i]), item=items[i], study=labels[i])
-            messages.append(rule.message.format(**context))
+        shown = [_show(v) for v in values]
+        columns = dict(zip(names, extras))
+        columns.update(cell=cells, value=shown, item=items, study=labels)
+        template, fields = _positional(rule.message)
+        messages = list(map(template.format, *(columns[field] for field in fields))) if fields else [
+            template.format()] * n
         return pd.DataFrame({
             "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
             "cell": cells, "study": labels, "study_index": study_index, "row": rows, "item": items,
-            "value": [_show(v) if v is not None else None for v in values], "message": messages,
+            "value": [s if v is not None else None for v, s in zip(values, shown)], "message": messages,
         }, dtype=object)
 
     def sheet_finding(self, rule: Rule, cell: str = "", value=None, item=None, **fields):
@@ -121,6 +136,29 @@ class CheckContext:
             "cell": cell, "study": None, "study_index": None, "row": None, "item": item,
             "value": None if value is None else _show(value), "message": message,
         }], dtype=object)
+
+
+@cache
+def _positional(message: str) -> tuple[str, tuple[str, ...]]:
+    """A message template with numbered fields, and the names in their order:
+    "{cell}: item {item}" -> ("{0}: item {1}", ("cell", "item")), so that the
+    messages of a rule are made by ``map`` at C speed, one call per finding."""
+    parts, fields = [], []
+    for literal, field, spec, conversion in string.Formatter().parse(message):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if field is None:
+            continue
+        name = re.match(r"[^.\[]*", field).group()  # "{study.x}" and "{values[0]}" keep what follows the name
+        if name not in fields:
+            fields.append(name)
+        parts.append("{" + str(fields.index(name)) + field[len(name):] + (f"!{conversion}" if conversion else "") +
+                     (f":{spec}" if spec else "") + "}")
+    return "".join(parts), tuple(fields)
+
+
+def _as_list(values) -> list:
+    """The values as a list, as iterating them gives them (pandas gives Python scalars, numpy its own)."""
+    return values.to_list() if hasattr(values, "to_list") else list(values)
 
 
 def _show(value) -> str:

@@ -14,7 +14,7 @@ def check_blinding_claimed(ctx, rule):
     frames = []
     for item in ctx.params("blinding")["items"]:
         answer = ctx.answer(item)
-        rows = list(answer.index[answer.eq("Y")])
+        rows = list(answer.index[ctx.answer_is(item, "Y")])
         who = "subjects" if item == 5 else "therapists"
         frames.append(ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item, who=who))
     frames = [f for f in frames if not f.empty]

@@ -1,5 +1,6 @@
 """Rules on the evidence columns (a quote or page supporting an answer)."""
 
+from ..normalise import present
 from .base import Rule
 
 EVIDENCE_NOTE = ("PEDro general rule: points are only awarded when a criterion is clearly satisfied on a "
@@ -8,11 +9,12 @@ EVIDENCE_NOTE = ("PEDro general rule: points are only awarded when a criterion i
 
 def check_yes_without_evidence(ctx, rule):
     """A "Y" on an item whose evidence column is present but empty for that trial."""
+    import numpy as np
+
     answers = ctx.sheet.answers
     items = [i for i in ctx.params("evidence")["items"] if i in ctx.sheet.layout.evidence]
-    subset = answers[answers["item"].isin(items) & answers["answer"].eq("Y")]
-    blank = subset["evidence"].map(lambda v: v is None or not str(v).strip()).astype(bool)
-    subset = subset.loc[blank]
+    yes = np.flatnonzero(answers["item"].isin(items).to_numpy() & (answers["answer"].to_numpy() == "Y"))
+    subset = answers.iloc[yes[~present(answers["evidence"].to_numpy()[yes])]]
     evidence_cells = [f"{ctx.sheet.layout.evidence[i].letter}{r}" for i, r in zip(subset["item"], subset["row"])]
     return ctx.trial_findings(rule, subset["study_index"], subset["cell"], subset["raw"], item=subset["item"],
                               evidence_cell=evidence_cells)

@@ -2,6 +2,7 @@
 
 from fractions import Fraction
 
+from ..normalise import distinct_values
 from ..text import fold_text
 from .base import Rule, no_findings
 
@@ -23,25 +24,58 @@ def _count(value, not_reported=()):
 
 
 def _counts(ctx):
-    """Per study: (allocated, analysed, problem) where problem names unreadable input."""
+    """Per study, as arrays: (allocated, analysed, problem) where problem names
+    unreadable input; computed once per check run, each distinct value read once."""
     return ctx.memo("followup_counts", lambda: _read_counts(ctx))
 
 
 def _read_counts(ctx):
+    import numpy as np
+    import pandas as pd
+
     studies = ctx.sheet.studies
     not_reported = {fold_text(v) for v in ctx.params("followup").get("not_reported", [])}
-    result = {}
-    for i, allocated, analysed in zip(studies.index, studies["n_allocated"], studies["n_analysed"]):
+    allocated_raw, analysed_raw = studies["n_allocated"], studies["n_analysed"]
+    allocated, allocated_unreadable, allocated_error = _read_column(allocated_raw, not_reported)
+    analysed, analysed_unreadable, analysed_error = _read_column(analysed_raw, not_reported)
+    # A value that is not even a number or text (a date) fails as it always has, at the first row it reaches.
+    failed = pd.notna(allocated_error) | (~allocated_unreadable & pd.notna(analysed_error))
+    if failed.any():
+        first = int(np.flatnonzero(failed)[0])
+        raise allocated_error[first] if allocated_error[first] is not None else analysed_error[first]
+    problem = np.full(len(studies), None, dtype=object)
+    unreadable = allocated_unreadable | analysed_unreadable
+    for i in np.flatnonzero(unreadable).tolist():
+        problem[i] = (f"'{allocated_raw.iat[i]}' allocated and '{analysed_raw.iat[i]}' analysed are not both "
+                      "whole numbers")
+    impossible = ~unreadable & pd.notna(allocated) & pd.notna(analysed)
+    impossible[impossible] = (allocated[impossible] == 0) | (analysed[impossible] > allocated[impossible])
+    for i in np.flatnonzero(impossible).tolist():
+        problem[i] = f"{analysed[i]} analysed out of {allocated[i]} allocated is impossible"
+    return allocated, analysed, problem
+
+
+def _read_column(values, not_reported):
+    """(counts, unreadable, errors) per value: the count (None if blank or not
+    reported), whether the value is not a count, and any other error reading
+    it; each distinct value is read once."""
+    import numpy as np
+
+    codes, distinct = distinct_values(values)
+    counts, unreadable, errors = [], [], []
+    for value in distinct:
+        count, bad, error = None, False, None
         try:
-            a, b = _count(allocated, not_reported), _count(analysed, not_reported)
+            count = _count(value, not_reported)
         except ValueError:
-            result[i] = (None, None, f"'{allocated}' allocated and '{analysed}' analysed are not both whole numbers")
-            continue
-        if a is not None and b is not None and (a == 0 or b > a):
-            result[i] = (a, b, f"{b} analysed out of {a} allocated is impossible")
-            continue
-        result[i] = (a, b, None)
-    return result
+            bad = True
+        except Exception as exc:  # raised by _read_counts, where a row needs the value
+            error = exc
+        counts.append(count)
+        unreadable.append(bad)
+        errors.append(error)
+    return (np.array(counts, dtype=object)[codes], np.array(unreadable, dtype=bool)[codes],
+            np.array(errors, dtype=object)[codes])
 
 
 def _has_columns(ctx) -> bool:
@@ -55,20 +89,22 @@ def _contradictions(ctx, rule, want):
     numbers show more than 85%)."""
     if not _has_columns(ctx):
         return no_findings()
+    import pandas as pd
+
     params = ctx.params("followup")
     item, threshold = params["item"], Fraction(str(params["threshold"]))
     answer = ctx.answer(item)
-    answer_of = dict(zip(answer.index, answer.tolist()))
-    rows, shares, counts = [], [], []
-    for i, (allocated, analysed, problem) in _counts(ctx).items():
-        if problem or allocated is None or analysed is None:
-            continue
-        satisfied = analysed * threshold.denominator > allocated * threshold.numerator
-        if (want == "below" and answer_of[i] == "Y" and not satisfied) or (
-                want == "above" and answer_of[i] in ("N", "?") and satisfied):
-            rows.append(i)
-            shares.append(f"{100 * analysed / allocated:.1f}%")
-            counts.append(f"{analysed}/{allocated}")
+    allocated, analysed, problem = _counts(ctx)
+    usable = pd.notna(allocated) & pd.notna(analysed) & ~pd.notna(problem)
+    satisfied = usable.copy()
+    satisfied[usable] = analysed[usable] * threshold.denominator > allocated[usable] * threshold.numerator
+    if want == "below":
+        flagged = usable & ctx.answer_is(item, "Y") & ~satisfied
+    else:
+        flagged = satisfied & ctx.answer_is(item, "N", "?")
+    rows = list(answer.index[flagged])
+    shares = [f"{100 * b / a:.1f}%" for a, b in zip(allocated[flagged], analysed[flagged])]
+    counts = [f"{b}/{a}" for a, b in zip(allocated[flagged], analysed[flagged])]
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item,
                               share=shares, counts=counts, threshold=f"{float(threshold):.0%}")
 
@@ -87,11 +123,13 @@ def check_followup_numbers_missing(ctx, rule):
     """Item 8 "Y" with the sheet's number allocated or number analysed left empty."""
     if not _has_columns(ctx):
         return no_findings()
+    import pandas as pd
+
     item = ctx.params("followup")["item"]
     answer = ctx.answer(item)
-    answer_of = dict(zip(answer.index, answer.tolist()))
-    rows = [i for i, (a, b, problem) in _counts(ctx).items()
-            if not problem and answer_of[i] == "Y" and (a is None or b is None)]
+    allocated, analysed, problem = _counts(ctx)
+    missing = ~pd.notna(problem) & ctx.answer_is(item, "Y") & ~(pd.notna(allocated) & pd.notna(analysed))
+    rows = list(answer.index[missing])
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item)
 
 
@@ -99,10 +137,13 @@ def check_followup_numbers_invalid(ctx, rule):
     """Numbers allocated / analysed that are not counts, or more analysed than allocated."""
     if not _has_columns(ctx):
         return no_findings()
-    bad = {i: problem for i, (_, _, problem) in _counts(ctx).items() if problem}
-    rows = list(bad)
+    import pandas as pd
+
+    problem = _counts(ctx)[2]
+    bad = pd.notna(problem)
+    rows = list(ctx.sheet.studies.index[bad])
     return ctx.trial_findings(rule, rows, ctx.role_cells("n_allocated", rows),
-                              ctx.sheet.studies.loc[rows, "n_allocated"].tolist(), problem=list(bad.values()),
+                              ctx.sheet.studies.loc[rows, "n_allocated"].tolist(), problem=problem[bad].tolist(),
                               analysed_cell=ctx.role_cells("n_analysed", rows))
 
 

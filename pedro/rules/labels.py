@@ -9,9 +9,11 @@ LABEL_NOTE = ("Each trial is rated once per assessor; PEDro's two-rater process 
 
 def check_duplicate_labels(ctx, rule):
     """Two or more rows with the same trial label (ignoring case and spacing)."""
+    import pandas as pd
+
     studies = ctx.sheet.studies
     labelled = studies[studies["study"].notna()]
-    folded = labelled["study"].map(fold_text)
+    folded = pd.Series([fold_text(label) for label in labelled["study"].tolist()], index=labelled.index, dtype=object)
     duplicated = labelled[folded.duplicated(keep=False)]
     first_rows = {}
     for i, key in folded[duplicated.index].items():

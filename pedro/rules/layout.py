@@ -2,7 +2,9 @@
 marks, formulas without a saved value, and the structure the values alone do
 not show (headers over two rows, merged cells, hidden rows, columns or sheets)."""
 
+from ..normalise import map_distinct, split_total_marker
 from .base import Rule, no_findings
+from .totals import parse_total
 
 
 def check_header_conflicts(ctx, rule):
@@ -49,9 +51,6 @@ def check_footnote_markers(ctx, rule):
     """An answer or reported total with a footnote mark glued to it ('Ya', '7/10b'), read without the mark."""
     import pandas as pd
 
-    from ..normalise import split_total_marker
-    from .totals import parse_total
-
     answers = ctx.sheet.answers
     marked = answers[answers["marker"].notna()]
     frames = [ctx.trial_findings(
@@ -60,18 +59,26 @@ def check_footnote_markers(ctx, rule):
         effect=[f"the cell is written as {a} and the change is logged" for a in marked["answer"]])]
     if ctx.sheet.layout.role("total") is not None:
         totals = ctx.sheet.studies["total"]
-        rows, readings, marks = [], [], []
-        for i, value in totals.items():
-            split = split_total_marker(value)
-            points, out_of = parse_total(value)
-            if split is not None and points is not None:
-                rows.append(i)
-                readings.append(f"total {points}" + (f"/{out_of}" if out_of else ""))
-                marks.append(split[1])
+        marked_totals = map_distinct(totals, _total_marker)  # (reading, mark), or None
+        found = pd.notna(marked_totals)
+        rows = list(totals.index[found])
         frames.append(ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), totals.loc[rows].tolist(),
-                                         reading=readings, mark=marks, effect="the cell is left as it is"))
+                                         reading=[reading for reading, _ in marked_totals[found]],
+                                         mark=[mark for _, mark in marked_totals[found]],
+                                         effect="the cell is left as it is"))
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else no_findings()
+
+
+def _total_marker(value) -> tuple[str, str] | None:
+    """(how a reported total with a footnote mark is read, the mark), or None."""
+    split = split_total_marker(value)
+    if split is None:
+        return None
+    points, out_of = parse_total(value)
+    if points is None:
+        return None
+    return f"total {points}" + (f"/{out_of}" if out_of else ""), split[1]
 
 
 def check_formulas_without_value(ctx, rule):
@@ -134,12 +141,12 @@ def _hidden_notes(ctx, grid) -> list[tuple[str, str]]:
         return notes
     study = layout.role("study")
     label_letter = study.letter if study else "A"
-    for i, row in ctx.sheet.studies["row"].items():
-        if int(row) in info.hidden_rows:
-            label = ctx.sheet.studies.at[i, "study"]
-            notes.append((f"{label_letter}{row}", f"row {row} (trial '{label}') is hidden in the workbook; it was "
-                                                   "read and scored like the others: delete the row if the trial "
-                                                   "is excluded"))
+    studies = ctx.sheet.studies
+    hidden = studies[studies["row"].isin(info.hidden_rows)]
+    for row, label in zip(hidden["row"].tolist(), hidden["study"].tolist()):
+        notes.append((f"{label_letter}{row}", f"row {row} (trial '{label}') is hidden in the workbook; it was "
+                                               "read and scored like the others: delete the row if the trial "
+                                               "is excluded"))
     used = _used_columns(layout)
     for index in sorted(info.hidden_columns & set(used)):
         notes.append((f"{column_letter(index)}{layout.header_row}",
@@ -153,7 +160,7 @@ def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
     if not grid.merged:
         return []
     used = _used_columns(ctx.sheet.layout)
-    rows = set(int(r) - 1 for r in ctx.sheet.studies["row"])
+    rows = set((ctx.sheet.studies["row"] - 1).tolist())
     notes = []
     for r1, c1, r2, c2 in grid.merged:
         covered = [c for c in range(c1, c2 + 1) if c in used]
@@ -161,7 +168,7 @@ def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
             continue
         first = f"{column_letter(c1)}{r1 + 1}"
         area = f"{first}:{column_letter(c2)}{r2 + 1}"
-        value = grid.rows[r1][c1] if r1 < len(grid.rows) and c1 < len(grid.rows[r1]) else None
+        value = grid.value(r1, c1)
         shown = "" if value is None else value
         notes.append((first, f"cells {area} are merged: only {first} holds a value ('{shown}'); the other cells "
                              "are read as blank, never as a copy of it"))

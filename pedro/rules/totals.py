@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..normalise import split_total_marker
+from ..normalise import distinct_values, map_distinct, split_total_marker
 from ..text import fold_text
 from .base import Rule, no_findings
 
@@ -35,14 +35,24 @@ def parse_total(value) -> tuple[int | None, int | None]:
 
 
 def _reported_totals(ctx):
-    """(reported values, present mask, parsed (points, out of) of the present
-    ones); parsed once per check run and shared by the total rules."""
+    """(reported values, unreadable, readable, points) per study: ``readable``
+    marks a cell holding a total from 0 to the rubric's maximum (or 'n/max'),
+    ``unreadable`` one holding anything else (an empty cell is neither);
+    ``points`` is the total read.  Each distinct value is parsed once, and the
+    result shared by the total rules."""
     def parse():
+        import numpy as np
+
+        max_total = ctx.rubric.max_total
         reported = ctx.sheet.studies["total"]
-        present = reported.map(lambda v: v is not None and str(v).strip() != "").astype(bool)
-        cache: dict = {}
-        parsed = reported[present].map(lambda v: cache.setdefault((type(v).__name__, v), parse_total(v)))
-        return reported, present, parsed
+        codes, distinct = distinct_values(reported)
+        parsed = [(None, None) if value is None or str(value).strip() == "" else parse_total(value)
+                  for value in distinct]
+        written = np.array([value is not None and str(value).strip() != "" for value in distinct], dtype=bool)
+        readable = np.array([points is not None and points <= max_total and out_of in (None, max_total)
+                             for points, out_of in parsed], dtype=bool) & written
+        points = np.array([points for points, _ in parsed], dtype=object)
+        return reported, (written & ~readable)[codes], readable[codes], points[codes]
     return ctx.memo("reported_totals", parse)
 
 
@@ -50,38 +60,28 @@ def check_total_unreadable(ctx, rule):
     """A reported total that is not a whole number from 0 to 10 (or 'n/10')."""
     if ctx.sheet.layout.role("total") is None:
         return no_findings()
-    reported, _, parsed = _reported_totals(ctx)
-    max_total = ctx.rubric.max_total
-    bad = [i for i, (points, out_of) in parsed.items()
-           if points is None or points > max_total or out_of not in (None, max_total)]
+    reported, unreadable, _, _ = _reported_totals(ctx)
+    bad = list(reported.index[unreadable])
     return ctx.trial_findings(rule, bad, ctx.role_cells("total", bad), reported.loc[bad].tolist(),
-                              max_total=max_total)
+                              max_total=ctx.rubric.max_total)
 
 
 def check_total_mismatch(ctx, rule):
     """A reported total that differs from the number of "Y" on items 2-11."""
     if ctx.sheet.layout.role("total") is None:
         return no_findings()
-    reported, _, parsed = _reported_totals(ctx)
-    scores = ctx.scores
-    item_one_yes = ctx.answer(1).eq("Y")
-    lows = scores["min_total"].reindex(parsed.index).tolist()
-    highs = scores["max_total"].reindex(parsed.index).tolist()
-    rows, hints, computed = [], [], []
-    for i, (points, out_of), low, high in zip(parsed.index, parsed.tolist(), lows, highs):
-        if points is None or points > ctx.rubric.max_total or out_of not in (None, ctx.rubric.max_total):
-            continue
-        if low <= points <= high:  # known total matches, or an unknown total could
-            continue
-        if low == high:
-            computed.append(str(low))
-        else:
-            computed.append(f"between {low} and {high}, with {high - low} item(s) unknown")
-        if low == high and item_one_yes.at[i] and points == low + 1:
-            hints.append("; it equals the sum of items 1-11: item 1 (eligibility) is not scored")
-        else:
-            hints.append("")
-        rows.append(i)
+    reported, _, readable, points = _reported_totals(ctx)
+    low, high = ctx.scores["min_total"].to_numpy(), ctx.scores["max_total"].to_numpy()
+    # A known total must match; an unknown total (answers missing) only has to be attainable.
+    wrong = readable.copy()
+    wrong[wrong] = (points[wrong] < low[wrong]) | (points[wrong] > high[wrong])
+    rows = list(reported.index[wrong])
+    computed, hints = [], []
+    for first, shown, lo, hi in zip(ctx.answer_is(1, "Y")[wrong].tolist(), points[wrong].tolist(),
+                                    low[wrong].tolist(), high[wrong].tolist()):
+        computed.append(str(lo) if lo == hi else f"between {lo} and {hi}, with {hi - lo} item(s) unknown")
+        hints.append("; it equals the sum of items 1-11: item 1 (eligibility) is not scored"
+                     if lo == hi and first and shown == lo + 1 else "")
     return ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), reported.loc[rows].tolist(),
                               computed=computed, hint=hints)
 
@@ -95,31 +95,52 @@ def check_band_mismatch(ctx, rule):
     """A reported quality band that is not the band of the computed total."""
     if ctx.sheet.layout.role("band") is None:
         return no_findings()
+    import numpy as np
+    import pandas as pd
+
     studies, scores = ctx.sheet.studies, ctx.scores
     labels = {fold_band(label) for label in ctx.bands.labels}
-    folded: dict = {}
+    values = studies["band"].to_numpy()
+    # Each reported label is folded once (equal values read as the first of them); None and NaN get -1.
+    codes, uniques = pd.factorize(values)
+    folded = np.array([fold_band(v) if str(v).strip() else None for v in uniques.tolist()] + [None],
+                      dtype=object)[codes]
+    for position in np.flatnonzero(codes < 0).tolist():
+        if values[position] is not None:  # NaN reads as 'nan'
+            folded[position] = fold_band(values[position])
+    low, high = scores["min_total"].to_numpy(), scores["max_total"].to_numpy()
+    known = np.flatnonzero(pd.Series(folded, dtype=object).isin(labels).to_numpy())
+    # With answers missing the total is a range: only a band no attainable total has is wrong.  Decided once
+    # per (label, range): a sheet has a few of each.
+    label_codes = pd.factorize(folded[known])[0]
+    span = ctx.rubric.max_total + 1
+    combos, first, inverse = np.unique(label_codes * span * span + low[known] * span + high[known],
+                                       return_index=True, return_inverse=True)
     attainable_of: dict = {}
-    rows, computed, hints = [], [], []
-    for i, value, low, high in zip(studies.index, studies["band"].tolist(), scores["min_total"].tolist(),
-                                   scores["max_total"].tolist()):
-        if value is None or not str(value).strip():
-            continue
-        reported = folded.setdefault(value, fold_band(value))
-        # With answers missing the total is a range: only a band no attainable total has is wrong.
-        if (low, high) not in attainable_of:
-            bands = list(dict.fromkeys(ctx.bands.band_of(t) for t in range(low, high + 1)))
-            attainable_of[(low, high)] = (bands, {fold_band(b) for b in bands})
-        attainable, attainable_folded = attainable_of[(low, high)]
-        if reported not in labels or reported in attainable_folded:
-            continue
-        rows.append(i)
+    wrong_combo = []
+    for position in known[first].tolist():
+        attainable = attainable_of.setdefault((low[position], high[position]), _attainable(ctx, low[position],
+                                                                                         high[position]))
+        wrong_combo.append(folded[position] not in attainable[1])
+    rows = known[np.array(wrong_combo, dtype=bool)[inverse.reshape(-1)]].tolist() if len(known) else []
+    computed, hints, totals = [], [], []
+    for i in rows:
+        lo, hi, reported = int(low[i]), int(high[i]), folded[i]
+        attainable = attainable_of[(low[i], high[i])][0]
         computed.append(attainable[0] if len(attainable) == 1 else " or ".join(attainable))
         others = [name for name, bands in ctx.rubric.band_sets.items()
-                  if name != ctx.bands.name and low == high and fold_band(bands.band_of(low)) == reported]
+                  if name != ctx.bands.name and lo == hi and fold_band(bands.band_of(lo)) == reported]
         hints.append(f"; it matches band set {', '.join(others)} (pass --bands to use it)" if others else "")
-    totals = [_range_text(scores, i) for i in rows]
+        totals.append(str(lo) if lo == hi else f"{lo}-{hi}")
+    rows = list(studies.index[rows])
     return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), studies.loc[rows, "band"].tolist(),
                               computed=computed, total=totals, bands=ctx.bands.name, hint=hints)
+
+
+def _attainable(ctx, low: int, high: int) -> tuple[list[str], set[str]]:
+    """The bands of the totals from low to high, and their folded labels."""
+    bands = list(dict.fromkeys(ctx.bands.band_of(t) for t in range(low, high + 1)))
+    return bands, {fold_band(b) for b in bands}
 
 
 def check_band_unrecognised(ctx, rule):
@@ -128,14 +149,10 @@ def check_band_unrecognised(ctx, rule):
         return no_findings()
     labels = {fold_band(label) for label in ctx.bands.labels}
     band = ctx.sheet.studies["band"]
-    rows = [i for i, v in band.items() if v is not None and str(v).strip() and fold_band(v) not in labels]
+    unknown = map_distinct(band, lambda v: v is not None and str(v).strip() != "" and fold_band(v) not in labels)
+    rows = list(band.index[unknown.astype(bool)])
     return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), band.loc[rows].tolist(),
                               bands=ctx.bands.name, labels=", ".join(ctx.bands.labels))
-
-
-def _range_text(scores, i) -> str:
-    low, high = scores.at[i, "min_total"], scores.at[i, "max_total"]
-    return str(low) if low == high else f"{low}-{high}"
 
 
 TOTAL_UNREADABLE = Rule(

@@ -161,7 +161,8 @@ def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = No
     """The layout of one sheet, or SheetError saying what is missing."""
     matcher = matcher or HeaderMatcher(rubric)
     best = None
-    for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
+    top = grid.head(HEADER_SEARCH_ROWS)
+    for r, row in enumerate(top):
         matches = {c: m for c, value in enumerate(row) if (m := matcher.classify(value)) is not None}
         distinct_items = {m.item for m in matches.values() if m.role == "item" and m.strong}
         if best is None or len(distinct_items) > best[0]:
@@ -172,7 +173,7 @@ def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = No
             f"{HEADER_SEARCH_ROWS} rows; {_headers_found(grid, 0)}; label the item columns "
             "'1 Eligibility criteria' ... '11 Point estimates and variability' (or 1-11), or pass --sheet")
     _, r, matches = best
-    header = grid.rows[r]
+    header = top[r]
     layout = Layout(sheet=grid.sheet, header_row=r + 1, items={})
     weak: dict[int, list[Column]] = {}
     for c, match in matches.items():
@@ -191,7 +192,7 @@ def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = No
     for number, columns in weak.items():
         if number not in layout.items and len(columns) == 1:
             layout.items[number] = columns[0]
-    _headers_from_group_row(grid, r, layout, matcher, rubric)
+    _headers_from_group_row(grid, top, r, layout, matcher, rubric)
     _merged_header_notes(grid, r, layout)
     missing = [n for n in rubric.scored_items if n not in layout.items]
     if missing:
@@ -221,13 +222,14 @@ def _range_name(merged) -> str:
     return f"{_cell_name(r1, c1)}:{_cell_name(r2, c2)}"
 
 
-def _headers_from_group_row(grid: Grid, r: int, layout: Layout, matcher: HeaderMatcher, rubric: Rubric) -> None:
+def _headers_from_group_row(grid: Grid, top: list[list], r: int, layout: Layout, matcher: HeaderMatcher,
+                            rubric: Rubric) -> None:
     """Headers the header row leaves empty, taken from the row above it when
     that row is a group row (two or more headings) or the header cell is merged
     down into the header row: "Study" and "Total" above, items 1-11 below."""
     if r == 0:
         return
-    above, header = grid.rows[r - 1], grid.rows[r]
+    above, header = top[r - 1], top[r]
     headings = sum(1 for value in above if _present(value))
     merges = [m for m in grid.merged if m[0] <= r - 1 <= m[2]]
     used = {c.index for c in layout.items.values()} | {c.index for c in layout.roles.values()} | {
@@ -263,7 +265,7 @@ def _merged_header_notes(grid: Grid, r: int, layout: Layout) -> None:
         r1, c1, r2, c2 = merged
         if not (r1 <= r <= r2) or _cell_name(r1, c1) in noted or (r1 == r2 and c1 == c2):
             continue
-        value = grid.rows[r1][c1] if r1 < len(grid.rows) and c1 < len(grid.rows[r1]) else None
+        value = grid.value(r1, c1)
         what = _column_role(layout, c1)
         text = f"header '{_as_text(value)}' is merged over {_range_name(merged)}; " + (
             f"column {column_letter(c1)} is read as {what}" if what else f"column {column_letter(c1)} is not used")
@@ -303,7 +305,8 @@ def _first_text_column(grid: Grid, header_index: int, layout: Layout, rubric: Ru
     is not an answer: where people put the trial label when it has no header."""
     used = {c.index for c in layout.items.values()} | {c.index for c in layout.evidence.values()} | {
         c.index for c in layout.roles.values()}
-    body = grid.rows[header_index + 1: header_index + 201]
+    top = grid.head(header_index + 201)
+    body = top[header_index + 1:]
     for c in range(grid.width):
         if c in used:
             continue
@@ -311,7 +314,7 @@ def _first_text_column(grid: Grid, header_index: int, layout: Layout, rubric: Ru
         texts = [v for v in values if isinstance(v, str) and fold_text(v) not in rubric.synonyms
                  and not _NUMBER_LIKE.match(v)]
         if texts and len(texts) * 2 >= len(values):
-            header = grid.rows[header_index][c] if c < len(grid.rows[header_index]) else None
+            header = top[header_index][c] if c < len(top[header_index]) else None
             return Column(c, _as_text(header))
     return None
 
