@@ -88,7 +88,7 @@ def _score_one(path, output, bands, sheet, rubric, as_json, dry_run, quiet) -> i
     if as_json:
         report = result_to_json(result)
         report["output"] = str(written) if written else None
-        click.echo(jsonout.dumps(report))
+        jsonout.echo(report)
     else:
         click.echo(summary_text(result, written))
     return result.exit_status
@@ -116,7 +116,7 @@ def compare(inputs, output, names, bands, sheet, rubric, as_json, dry_run):
     if as_json:
         report = comparison_to_json(comparison)
         report["output"] = str(written) if written else None
-        click.echo(jsonout.dumps(report))
+        jsonout.echo(report)
     else:
         click.echo(summary_text(comparison, written))
 
@@ -153,7 +153,7 @@ def audit(audited, band_names, as_json):
 
     report = verify_workbook(audited, list(band_names) or None)
     if as_json:
-        click.echo(jsonout.dumps(report))
+        jsonout.echo(report)
     else:
         click.echo(report_text(report))
     sys.exit(0 if report["ok"] else 1)

@@ -10,9 +10,21 @@ NaN as null; anything else it does not know is written as its ``str``.
 from __future__ import annotations
 
 
-def dumps(report) -> str:
+def dumps_bytes(report) -> bytes:
     """``report`` as indented JSON (two spaces, UTF-8, keys in their order)."""
     import orjson
 
     return orjson.dumps(report, default=str,
-                        option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+                        option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def dumps(report) -> str:
+    return dumps_bytes(report).decode()
+
+
+def echo(report) -> None:
+    """Print ``report`` on stdout as UTF-8 JSON and a newline, without decoding
+    and encoding again tens of megabytes (0.2 s at 60,000 trials)."""
+    import click
+
+    click.echo(dumps_bytes(report) + b"\n", nl=False)
