@@ -148,10 +148,24 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
         previous_changes=previous_changes, previous_provenance=previous_provenance, time=time, user=user)
 
 
+def renamed_sheet(key: str) -> str:
+    """What pedro calls its sheet ``key`` in a workbook where a user's sheet has that name."""
+    return f"{key} (pedro)"[:31]
+
+
+def pedro_sheet(sheet_names, key: str) -> str | None:
+    """The name of pedro's sheet ``key`` (one of PEDRO_SHEETS) in an audited
+    workbook: ``renamed_sheet(key)`` when a user's sheet took the plain name."""
+    if renamed_sheet(key) in sheet_names:
+        return renamed_sheet(key)
+    return key if key in sheet_names else None
+
+
 def is_audited(book: Book) -> bool:
-    if PROVENANCE_SHEET not in book.sheet_names:
+    name = pedro_sheet(book.sheet_names, PROVENANCE_SHEET)
+    if name is None:
         return False
-    rows = book.grid(PROVENANCE_SHEET).rows
+    rows = book.grid(name).rows
     return bool(rows) and bool(rows[0]) and str(rows[0][0]).strip().lower() == PROVENANCE_MARK
 
 
@@ -169,7 +183,8 @@ def choose_sheet(book: Book, rubric: Rubric, wanted: str | None):
         if recorded in book.sheet_names:
             return recorded, detect_layout(book.grid(recorded), rubric), \
                 f"sheet '{recorded}' (recorded in the Provenance sheet)"
-    candidates = [n for n in book.sheet_names if not (audited and n in PEDRO_SHEETS)]
+    ours = {pedro_sheet(book.sheet_names, key) for key in PEDRO_SHEETS} if audited else set()
+    candidates = [n for n in book.sheet_names if n not in ours]
     matcher = HeaderMatcher(rubric)
     found, errors = [], []
     for name in candidates:
@@ -199,11 +214,12 @@ def read_previous_audit(book: Book):
     provenance: dict[str, str] = {}
     if not is_audited(book):
         return changes, provenance
-    for row in book.grid(PROVENANCE_SHEET).rows[1:]:
+    for row in book.grid(pedro_sheet(book.sheet_names, PROVENANCE_SHEET)).rows[1:]:
         if len(row) >= 2 and row[0] is not None:
             provenance[str(row[0])] = "" if row[1] is None else str(row[1])
-    if CHANGE_LOG_SHEET in book.sheet_names:
-        rows = book.grid(CHANGE_LOG_SHEET).rows
+    log_sheet = pedro_sheet(book.sheet_names, CHANGE_LOG_SHEET)
+    if log_sheet is not None:
+        rows = book.grid(log_sheet).rows
         width = len(LOG_COLUMNS)
         body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:] if any(v is not None for v in r)]
         changes = pd.DataFrame(body, columns=LOG_COLUMNS, dtype=object) if body else changes

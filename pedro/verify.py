@@ -17,7 +17,15 @@ from collections import Counter
 from pathlib import Path
 
 from .audit import audit_key, canonical, verify_chain, verify_digest
-from .engine import CHANGE_LOG_SHEET, LOG_COLUMNS, PROVENANCE_SHEET, SCORES_SHEET, is_audited, score_file
+from .engine import (
+    CHANGE_LOG_SHEET,
+    LOG_COLUMNS,
+    PROVENANCE_SHEET,
+    SCORES_SHEET,
+    is_audited,
+    pedro_sheet,
+    score_file,
+)
 from .errors import InputError
 from .normalise import answer_text
 from .sheets.layout import column_letter
@@ -37,14 +45,15 @@ def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> di
     if not is_audited(book):
         raise InputError(f"{book.path.name} is not an audited workbook: it has no Provenance sheet written by "
                          "pedro score; run `pedro score` on the item sheet first")
+    names = {key: pedro_sheet(book.sheet_names, key) for key in (SCORES_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)}
     for needed in (SCORES_SHEET, CHANGE_LOG_SHEET):
-        if needed not in book.sheet_names:
+        if names[needed] is None:
             raise InputError(f"{book.path.name} is not a complete audited workbook: its '{needed}' sheet is "
                              "missing; score the original item sheet again")
     discrepancies: list[str] = []
 
     # Provenance: its rows, sealed by the last one.
-    provenance_rows = _rows(book.grid(PROVENANCE_SHEET), 2)[1:]
+    provenance_rows = _rows(book.grid(names[PROVENANCE_SHEET]), 2)[1:]
     provenance = {canonical(k): canonical(v) for k, v in provenance_rows}
     sealed = [r for r in provenance_rows if canonical(r[0]) != "provenance_digest"]
     provenance_ok, why = verify_digest(sealed, provenance.get("provenance_digest", ""), key)
@@ -52,7 +61,7 @@ def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> di
         discrepancies.append(f"Provenance sheet: {why or 'its rows were changed after scoring (digest differs)'}")
 
     # Change log chain.
-    log = _rows(book.grid(CHANGE_LOG_SHEET), len(LOG_COLUMNS))[1:]
+    log = _rows(book.grid(names[CHANGE_LOG_SHEET]), len(LOG_COLUMNS))[1:]
     chain = verify_chain([r[:-1] for r in log], [r[-1] for r in log], key)
     recorded_rows = provenance.get("change_log_rows")
     if chain["ok"] and recorded_rows not in (None, "") and str(len(log)) != recorded_rows:
@@ -66,7 +75,7 @@ def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> di
         discrepancies.append(f"Change log: {chain['reason']}")
 
     # Scores sheet as written.
-    scores_grid = _rows(book.grid(SCORES_SHEET))
+    scores_grid = _rows(book.grid(names[SCORES_SHEET]))
     header = [canonical(h) for h in scores_grid[0]] if scores_grid else []
     scores_rows = [(r + [None] * len(header))[:len(header)] for r in scores_grid]
     scores_ok, why = verify_digest(scores_rows, provenance.get("scores_digest", ""), key)

@@ -239,3 +239,27 @@ def test_a_libreoffice_written_workbook_is_the_same_from_both_writers(messy, tmp
     assert ratings["C2"][0] == "Y" and ratings["H4"][2][0] == "pedro"
     report = verify_workbook(fast)
     assert report["ok"], report["discrepancies"]
+
+
+def test_users_sheets_named_like_pedros_are_kept_on_every_run(tmp_path):
+    """A user's own Scores and Provenance sheets stay; pedro's are 'Scores (pedro)' and
+    'Provenance (pedro)', found again, replaced and verified on a re-run."""
+    mine = {"Scores": [["my own scores", 7]], "Provenance": [["where the trials came from"]]}
+    rows = item_sheet(TRIALS)
+    rows[1][2] = "yes"
+    path = write_xlsx(tmp_path / "in.xlsx", rows, extra_sheets=mine)
+    first = write_audited(score_file(path), tmp_path / "first.xlsx")
+    workbook = openpyxl.load_workbook(first)
+    workbook["Ratings"]["E2"] = "no"  # a later correction: one more change-log row
+    workbook.save(first)
+    again_result = score_file(first)
+    assert again_result.sheet.sheet == "Ratings" and len(again_result.previous_changes) == 1
+    fast, slow = _both(again_result, tmp_path)
+    seen = _same(fast, slow)
+    assert seen["sheets"] == ["Ratings", "Scores", "Provenance", "Summary", "Scores (pedro)", "Findings",
+                              "Change log", "Provenance (pedro)"]
+    assert seen["Scores"]["cells"]["A1"][0] == "my own scores"
+    assert seen["Provenance"]["cells"]["A1"][0] == "where the trials came from"
+    report = verify_workbook(fast)
+    assert report["ok"], report["discrepancies"]
+    assert report["chain"]["rows"] == 2

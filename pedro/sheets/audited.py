@@ -34,6 +34,7 @@ from ..engine import (
     SCORES_SHEET,
     SUMMARY_SHEET,
     ScoreResult,
+    renamed_sheet,
 )
 from ..errors import InputError
 from .layout import column_letter
@@ -198,7 +199,7 @@ def _package_of_values(result: ScoreResult):
 def _is_audited(result: ScoreResult) -> bool:
     if result.previous_provenance:
         return True
-    if PROVENANCE_SHEET not in result.sheet_names:
+    if PROVENANCE_SHEET not in result.sheet_names and renamed_sheet(PROVENANCE_SHEET) not in result.sheet_names:
         return False
     from ..engine import is_audited
     from .reader import open_book
@@ -210,10 +211,7 @@ def _write_with_openpyxl(result: ScoreResult, output: Path, key, progress) -> Pa
     progress("loading the workbook to carry over", result.input.name)
     workbook, sheet = _open_original(result)
     progress("writing", output.name)
-    audited = bool(result.previous_provenance) or (
-        PROVENANCE_SHEET in workbook.sheetnames
-        and str(workbook[PROVENANCE_SHEET]["A1"].value).strip().lower() == PROVENANCE_MARK)
-    names = _pedro_sheet_names(workbook.sheetnames, audited)
+    names = _pedro_sheet_names(workbook.sheetnames, _is_audited(result))
     changes = _mark_item_sheet(sheet, result)
     for name in PEDRO_SHEETS:
         if names[name] in workbook.sheetnames:
@@ -306,7 +304,7 @@ def _pedro_sheet_names(sheet_names: list[str], audited: bool) -> dict[str, str]:
     ' (pedro)' sheet, never the user's."""
     names = {}
     for key in PEDRO_SHEETS:
-        renamed = f"{key} (pedro)"[:31]
+        renamed = renamed_sheet(key)
         names[key] = renamed if renamed in sheet_names or (key in sheet_names and not audited) else key
     return names
 
