@@ -13,14 +13,12 @@ difference in the answers, "N" against "?" included, is listed for consensus.
 
 from __future__ import annotations
 
-import gc
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .engine import ScoreResult, score_file
+from .engine import ScoreResult, bulk_allocation, score_file
 from .errors import InputError
 from .text import fold_text
 
@@ -304,26 +302,7 @@ def total_statistics(comparison: Comparison) -> dict:
             "bland_altman": bland_altman, "band_changes": band_changes}
 
 
-@contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector while a list of many small dicts is built
-    (a decorator too).
-
-    A burst of new dicts sets off full collections that walk every object alive,
-    the two sheets' tables included: at 60,000 trials, 0.3 s of the 0.5 s that the
-    JSON report's lists take.  The dicts hold strings and numbers, so they cannot
-    form cycles; the collector is left as it was found.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@_collector_paused()
+@bulk_allocation()  # the lists of small dicts: see engine.bulk_allocation
 def list_disagreements(comparison: Comparison, evidence: bool = True) -> list[dict]:
     """Every (trial, item) on which the assessors' answers differ, in trial order, then item
     order: study, item, each assessor's answer and (with ``evidence``) evidence."""
@@ -346,7 +325,7 @@ def list_disagreements(comparison: Comparison, evidence: bool = True) -> list[di
     return found
 
 
-@_collector_paused()
+@bulk_allocation()  # the lists of small dicts: see engine.bulk_allocation
 def trial_differences(comparison: Comparison) -> list[dict]:
     """Trials whose total or band differs between assessors."""
     import numpy as np
