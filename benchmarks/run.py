@@ -493,6 +493,9 @@ def write_results(path: Path, results: list[SizeResult], context: dict, complete
             if ratio is not None:
                 lines.append(f"| {budget.title} | {ratio.text()}x | {cpu.text()}x | {limit_text(budget)}x | {text} |")
         lines.append("")
+    floor = HERE / "floor.md"  # the measured floor of a budget that is not met, and why (written by hand)
+    if floor.exists():
+        lines += [floor.read_text(encoding="utf-8").strip(), ""]
     lines += ["## Contenders", "", "A and B are the two assessors' sheets written by `benchmarks/generate.py`; OUT is "
               "a fresh file in the scratch folder, deleted after each run.", ""]
     for contender in CONTENDERS:
