@@ -374,6 +374,7 @@ class Package:
     order: list[str]
     content_types: dict = field(default_factory=dict)  # {"defaults": {ext: type}, "overrides": {part: type}}
     workbook_part: str = "xl/workbook.xml"
+    large_parts: set = field(default_factory=set)  # streamed parts that may pass 2 GiB
 
     @classmethod
     def read(cls, path) -> Package:
@@ -482,7 +483,8 @@ class Package:
                     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                     info.compress_type = zipfile.ZIP_DEFLATED
                     info._compresslevel = level  # ZipFile.open takes the level from here (CPython 3.7+)
-                    with archive.open(info, "w", force_zip64=True) as handle:
+                    # Zip64 headers only where a part may pass 2 GiB: some readers of .xlsx refuse them.
+                    with archive.open(info, "w", force_zip64=name in self.large_parts) as handle:
                         buffer = []
                         size = 0
                         chunks = streamed[name]
@@ -1024,6 +1026,8 @@ def add_table_sheet(package: Package, name: str, table, styles: Styles) -> dict:
         drawing_rid = "rId1"
         package.set_rels(part, [Relationship(drawing_rid, REL_DRAWING, _relative(part, drawing))])
     _add_sheet_entry(package, name, part)
+    if len(table.rows) * max((len(r) for r in table.rows), default=0) > 10_000_000:  # about 100 bytes a cell
+        package.large_parts.add(part)
     return {part: worksheet_chunks(table, styles, drawing_rid)}
 
 
