@@ -129,23 +129,26 @@ def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> di
                              f"recorded {entry['recorded']!r}, found {entry['found']!r}")
 
     band_header = f"Band ({result.bands.name})"
-    scores = result.scores
-    for i, study in result.sheet.studies.iterrows():
-        recorded_row = by_row.get(int(study["row"]))
+    studies = result.sheet.studies
+    scores = result.scores.loc[studies.index]
+    for label, study_row, low, high, band in zip(studies["study"].tolist(), studies["row"].tolist(),
+                                                  scores["min_total"].tolist(), scores["max_total"].tolist(),
+                                                  scores["band"].tolist()):
+        recorded_row = by_row.get(int(study_row))
         if recorded_row is None:
             continue
-        scores_row = scores_line[int(study["row"])]
-        low, high = int(scores.at[i, "min_total"]), int(scores.at[i, "max_total"])
-        expected = {"Total": low if low == high else None, "Min": low, "Max": high, band_header: scores.at[i, "band"]}
+        scores_row = scores_line[int(study_row)]
+        low, high = int(low), int(high)
+        expected = {"Total": low if low == high else None, "Min": low, "Max": high, band_header: band}
         for field, value in expected.items():
             if field not in column:
                 continue
             found = recorded_row[column[field]]
             if canonical(found) != canonical(value):
                 cell = f"{column_letter(column[field])}{scores_row}"
-                mismatches.append({"study": study["study"], "field": field, "cell": f"{SCORES_SHEET}!{cell}",
+                mismatches.append({"study": label, "field": field, "cell": f"{SCORES_SHEET}!{cell}",
                                    "expected": canonical(value) or None, "found": canonical(found) or None})
-                discrepancies.append(f"{study['study']}: {SCORES_SHEET}!{cell} ({field}) expected "
+                discrepancies.append(f"{label}: {SCORES_SHEET}!{cell} ({field}) expected "
                                      f"{canonical(value) or 'blank'}, found {canonical(found) or 'blank'}")
 
     bands_report, band_changes, boundary = band_sensitivity(result, band_names)
@@ -195,15 +198,15 @@ def band_sensitivity(result, band_names: list[str] | None = None):
                         "changed": sum(n for (a, c), n in moves.items() if a.lower() != c.lower()),
                         "moves": [{"from_band": a, "to_band": c, "trials": n} for (a, c), n in sorted(moves.items())]})
     boundary = []
-    for i, study in result.sheet.studies.iterrows():
-        total = scores.at[i, "total"]
+    studies = result.sheet.studies
+    for label, total in zip(studies["study"].tolist(), scores["total"].loc[studies.index].tolist()):
         try:
             total = int(total)
         except (TypeError, ValueError):
             continue
         sets = [b.name for b in band_sets if b.on_boundary(total)]
         if sets:
-            boundary.append({"study": study["study"], "total": total, "band_sets": sets})
+            boundary.append({"study": label, "total": total, "band_sets": sets})
     return report, changes, boundary
 
 
