@@ -521,3 +521,17 @@ def test_control_characters_are_refused_naming_the_cell(tmp_path, kind):
         rows[2][0] = "Jones_x0001_ 2012"  # how a workbook stores U+0001
         path = write_xlsx(tmp_path / "in.xlsx", rows)
     refused(run("score", path), "cell A3 holds an invisible control character (U+0001)", folder=tmp_path)
+
+
+def test_a_part_in_an_unknown_encoding_is_refused_in_one_sentence(tmp_path):
+    path = write_xlsx(tmp_path / "in.xlsx", item_sheet({"A": "YYYYNNYYYYY"}))
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    parts["xl/styles.xml"] = b'<?xml version="1.0" encoding="bogus-8"?>' + parts["xl/styles.xml"].split(b"?>", 1)[-1]
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    result = CliRunner().invoke(main, ["score", str(path), "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "part xl/styles.xml is not well-formed XML (unknown encoding: bogus-8)" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output

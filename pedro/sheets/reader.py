@@ -496,7 +496,8 @@ def _check_xml(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> N
             f"{path}: part {info.filename} declares a document type or XML entities, which workbooks never need "
             "and which are the means of an 'entity expansion' (billion laughs) attack; pedro refuses the file "
             "without expanding them: open it in Excel and save it again if you trust it") from None
-    except (expat.ExpatError, zipfile.BadZipFile, ValueError, UnicodeError) as exc:
+    except (expat.ExpatError, zipfile.BadZipFile, ValueError, UnicodeError,
+            LookupError) as exc:  # LookupError: an encoding Python does not know
         raise InputError(
             f"{path} is damaged: part {info.filename} is not well-formed XML ({_first_line(exc)}); open it in "
             "Excel (which may repair it) and save it again") from None
