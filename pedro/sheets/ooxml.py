@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from .layout import column_letter
+from .reader import column_index
+
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -63,25 +66,6 @@ class Unsupported(Exception):
 
 # --------------------------------------------------------------------------- cells and text
 
-def column_letters(count: int) -> list[str]:
-    letters = []
-    for index in range(count):
-        name, n = "", index + 1
-        while n:
-            n, rest = divmod(n - 1, 26)
-            name = chr(65 + rest) + name
-        letters.append(name)
-    return letters
-
-
-def column_number(letters: str) -> int:
-    """1-based column number of 'A', 'AB', ..."""
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number
-
-
 _REF = re.compile(r"([A-Z]+)(\d+)$")
 
 
@@ -90,7 +74,7 @@ def split_ref(ref: str) -> tuple[int, int]:
     match = _REF.match(ref)
     if not match:
         raise Unsupported(f"cell reference {ref!r}")
-    return int(match.group(2)), column_number(match.group(1))
+    return int(match.group(2)), column_index(match.group(1)) + 1
 
 
 _SPACES = " \t\n\r"
@@ -626,7 +610,7 @@ def _patch_row(match, cells: dict[int, tuple[str, CellEdit]], styles: Styles, re
         reference = _CELL_REF.search(cell.group(1))
         if reference is None:
             raise Unsupported("a cell without a reference")
-        column = column_number(reference.group(1))
+        column = column_index(reference.group(1)) + 1
         if column in cells:
             ref, edit = cells[column]
             existing.append((column, _edited_cell(ref, _attrs(cell.group(0)), cell.group(2), edit, styles, replaced)))
@@ -744,7 +728,7 @@ def vml_blocks_in_use(package: Package, skip: str | None = None) -> int:
 def only_notes(vml: bytes) -> bool:
     """True when a VML drawing holds nothing but comment notes (no form controls, no pictures)."""
     kinds = re.findall(rb'ObjectType\s*=\s*"(\w+)"', vml)
-    shapes = len(re.findall(rb"<v:shape\b|<\w+:shape\b(?!type|layout)", vml))
+    shapes = len(re.findall(rb"<\w+:shape\b", vml))  # not <v:shapetype>: no word boundary after "shape"
     return all(kind == b"Note" for kind in kinds) and shapes == len(kinds)
 
 
@@ -769,7 +753,7 @@ def worksheet_chunks(table, styles: Styles, drawing_rid: str | None = None):
 
     rows = table.rows
     width = max((len(r) for r in rows), default=0)
-    letters = column_letters(max(width, 1) + 1)
+    letters = [column_letter(i) for i in range(max(width, 1) + 1)]
     row_style = {}
     for n in table.bold_rows:
         row_style[n] = styles.derive(0, font=styles.font(bold=True))
@@ -847,8 +831,8 @@ def chart_parts(chart, sheet_name: str) -> tuple[bytes, bytes]:
     """(drawing XML, chart XML) of a ``pedro.sheets.tables.BarChart`` on sheet ``sheet_name``;
     the drawing refers to the chart as relationship rId1."""
     quoted = "'" + sheet_name.replace("'", "''") + "'"
-    column = column_letters(chart.data_column)[-1]
-    category = column_letters(chart.category_column)[-1]
+    column = column_letter(chart.data_column - 1)
+    category = column_letter(chart.category_column - 1)
     drawing = (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr '
         'xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '

@@ -734,7 +734,7 @@ def _scan_plain(data: bytes, formulas: bool):
             value = data.find(b"<v", at, end)
             text = _VALUE_TEXT.match(data, value) if value >= 0 else None
             if text is None or not text.group(1).strip():
-                bare.add((int(ref.group(2)), _column_index(ref.group(1).decode())))
+                bare.add((int(ref.group(2)), column_index(ref.group(1).decode())))
         at = data.find(b"<f", at + 2)
     return hidden_rows, hidden_columns, bare
 
@@ -742,7 +742,8 @@ def _scan_plain(data: bytes, formulas: bool):
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
-def _column_index(letters: str) -> int:
+def column_index(letters: str) -> int:
+    """0-based column index of Excel letters ('A' -> 0, 'AB' -> 27)."""
     index = 0
     for letter in letters.upper():
         index = index * 26 + ord(letter) - 64
@@ -781,7 +782,7 @@ class _SheetMarks:
         if local == "c":
             ref = _CELL_REF.match(attrib.get("r", ""))
             if ref:
-                self._column, self._row = _column_index(ref.group(1)), int(ref.group(2))
+                self._column, self._row = column_index(ref.group(1)), int(ref.group(2))
             else:
                 self._column += 1
             self._formula = self._value = False
