@@ -168,7 +168,7 @@ def _write_package(result: ScoreResult, output: Path, key, progress) -> Path:
     styles = ooxml.Styles(package.text(styles_part))
     progress("writing", output.name)
     sheet = ooxml.ItemSheet(package, item.part, styles)
-    changes = with_formula_changes(result, sheet.formulas_among(set(result.sheet.answers["cell"])))
+    changes = with_formula_changes(result, sheet.formulas_among(result.sheet.answers["cell"]))
     marks = item_marks(result, changes)
     fills = {severity: styles.fill(colour) for severity, colour in SEVERITY_COLOURS.items()}
     sheet.mark(values=marks.values, fills={c: fills[s] for c, s in marks.severities.items()},

@@ -1036,10 +1036,14 @@ class ItemSheet:
         self.comments_part = resolve(part, comment_rels[0].target) if comment_rels else None
         self._formulas = None
 
-    def formulas_among(self, cells: set) -> dict[str, str]:
-        """{cell: its formula as text ('=...')} of the given cells that hold a formula."""
+    def formulas_among(self, cells) -> dict[str, str]:
+        """{cell: its formula as text ('=...')} of the given cells (an iterable
+        of references) that hold a formula."""
         if self._formulas is None:
             self._formulas = formula_cells(self.xml, self.span)
+        if not self._formulas:  # most sheets: no set of every answer cell to build
+            return {}
+        cells = set(cells)
         found = {}
         for ref, element in self._formulas.items():
             if ref in cells:
