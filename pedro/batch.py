@@ -1,11 +1,21 @@
-"""Scoring many item sheets in one process (`pedro score A.xlsx B.xlsx`, or a folder)."""
+"""`pedro score` on one item sheet, several, or a folder of them: one path for all.
+
+Each file is scored and written in turn.  With one input, ``-o`` names the
+audited workbook and a file that cannot be used stops the run; with several,
+``-o`` is a folder, a file that cannot be used is reported and the others go
+on, and the JSON report lists every file.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import jsonout
+from .engine import score_file
 from .errors import InputError, OutputError, PedroError
+from .progress import for_job
+from .report import result_to_json, summary_text
+from .rubric import load_rubric
+from .write.audited import default_output, write_audited
 
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".xls", ".ods")
 # pedro's own outputs in a folder are not inputs to score again.
@@ -30,41 +40,38 @@ def expand_inputs(inputs) -> list[Path]:
 
 
 def score_many(paths: list[Path], output: Path | None, bands=None, sheet=None, rubric=None, as_json=False,
-               dry_run=False, quiet=False, echo=print, echo_error=print) -> int:
-    """Score each file; one that cannot be used is reported and the others go on.
-    Exit status: 2 if any file could not be used, else 1 if any has error
-    findings, else 0."""
-    from .engine import score_file
-    from .progress import for_job
-    from .report import result_to_json, summary_text
-    from .rubric import load_rubric
-    from .sheets.audited import default_output, write_audited
-
-    if output is not None and not output.is_dir():
+               dry_run=False, quiet=False, echo=print, echo_json=print, echo_error=print) -> int:
+    """Score each file and write its audited workbook (not with ``dry_run``);
+    tell ``echo`` each summary, or ``echo_json`` the JSON report.  Exit
+    status: 2 if a file could not be used, else 1 if any has error findings,
+    else 0."""
+    single = len(paths) == 1 and not (output is not None and output.is_dir())
+    if not single and output is not None and not output.is_dir():
         raise OutputError(f"with {len(paths)} inputs, -o must be an existing folder, not {output}")
     rubric = load_rubric(rubric)
     progress = for_job(paths, quiet)
     reports, status = [], 0
     for number, path in enumerate(paths, start=1):
         def step(stage, detail="", number=number):
-            progress(f"[{number}/{len(paths)}] {stage}", detail)
+            progress(stage if single else f"[{number}/{len(paths)}] {stage}", detail)
+        target = output if single else (output / default_output(path).name if output is not None else None)
         try:
             result = score_file(path, sheet=sheet, bands=bands, rubric=rubric, progress=step)
-            target = output / default_output(path).name if output is not None else None
             written = None if dry_run else write_audited(result, target, progress=step)
         except PedroError as exc:
-            progress.done()
+            if single:
+                raise
             status = 2
             reports.append({"input": str(path), "error": str(exc)})
             echo_error(f"pedro: {exc}")
             continue
-        progress.done()
+        finally:
+            progress.done()
         status = max(status, result.exit_status)
         if as_json:
             reports.append(result_to_json(result) | {"output": str(written) if written else None})
         else:
             echo(summary_text(result, written))
-    progress.done()
     if as_json:
-        echo(jsonout.dumps({"files": reports}))
+        echo_json(reports[0] if single else {"files": reports})
     return status

@@ -4,28 +4,57 @@ cannot drift apart."""
 
 from __future__ import annotations
 
-from .rubric import load_rubric, packaged_rubric_files
+import re
+import sys
+from pathlib import Path
+
+from .rubric import Rubric, load_rubric, packaged_rubric_files
+from .rules import RULES
 
 
-def rules_text() -> str:
-    from .rules import RULES
-
-    lines = []
+def rules_text(rubric=None) -> str:
+    """The rule catalogue for the terminal, with the parameters ``rubric``
+    (a Rubric, a name or a file; default pedro) gives each rule."""
+    rubric = _rubric(rubric)
+    lines = [f"rules as rubric {rubric.name} ({Path(rubric.path).name}) sets them:"]
     for rule in RULES:
         scope = " (once per sheet)" if rule.scope == "sheet" else ""
         lines.append(f"{rule.id}  {rule.severity:<8}  {rule.name}{scope}")
         lines.append(f"      {rule.summary}")
         lines.append(f"      source: {rule.criterion}")
+        lines += [f"      {text}" for text in _parameter_lines(rule, rubric)]
     return "\n".join(lines)
 
 
-def rules_markdown() -> str:
-    from .rules import RULES
-
-    rows = ["| id | name | severity | what it checks | PEDro criterion or note |", "|---|---|---|---|---|"]
+def rules_markdown(rubric=None) -> str:
+    rubric = _rubric(rubric)
+    rows = ["| id | name | severity | what it checks | PEDro criterion or note | rubric parameters |",
+            "|---|---|---|---|---|---|"]
     for rule in RULES:
-        rows.append(f"| {rule.id} | {rule.name} | {rule.severity} | {_md(rule.summary)} | {_md(rule.criterion)} |")
+        tables = ", ".join(f"`[rules.{name}]`" for name in rule.parameters)
+        rows.append(f"| {rule.id} | {rule.name} | {rule.severity} | {_md(rule.summary)} | {_md(rule.criterion)} | "
+                    f"{tables} |")
     return "\n".join(rows)
+
+
+def _rubric(rubric):
+    return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
+
+
+def _parameter_lines(rule, rubric) -> list[str]:
+    """What the rubric's [rules.NAME] tables set for ``rule``, one line a table;
+    a list is shown by its length (the words are in the rubric file)."""
+    lines = []
+    for name in rule.parameters:
+        values = rubric.rule_params.get(name)
+        if values is None:
+            lines.append(f"parameters: rubric {rubric.name} has no [rules.{name}] table; scoring with it stops "
+                         "with an error naming the table")
+            continue
+        shown = ", ".join(f"{key} = {len(value)} entries" if isinstance(value, list) and len(value) > 6
+                          else f"{key} = {value}" for key, value in values.items())
+        lines.append(f"parameters [rules.{name}]: {shown}")
+    return lines
 
 
 def rubrics_text() -> str:
@@ -64,8 +93,6 @@ GENERATED_BLOCKS = {"rules": rules_markdown, "bands": rubrics_markdown}
 def render_readme(text: str) -> str:
     """README text with every generated block (between ``<!-- NAME:start -->``
     and ``<!-- NAME:end -->``) replaced by its current content."""
-    import re
-
     for name, render in GENERATED_BLOCKS.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         text = pattern.sub(lambda m, render=render: m.group(1) + render() + "\n" + m.group(2), text)
@@ -73,8 +100,5 @@ def render_readme(text: str) -> str:
 
 
 if __name__ == "__main__":  # python -m pedro.catalogue README.md: refresh the generated blocks
-    import sys
-    from pathlib import Path
-
     readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
     readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")

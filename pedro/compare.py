@@ -18,9 +18,35 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .engine import ScoreResult, bulk_allocation, score_file
+from .audit.workbook import Key
+from .engine import ScoreResult, score_file
 from .errors import InputError
+from .rubric import Rubric, load_rubric
+from .runtime import bulk_allocation
 from .text import fold_text
+
+# The disagreement workbook that `pedro compare` writes (``pedro.write.disagreements``) and
+# `pedro consensus` reads: its sheet names, marks and columns, spelt here only.  Its
+# Provenance sheet has the audited workbook's name (``pedro.audit.workbook``).
+DISAGREEMENTS_SHEET = "Disagreements"
+AGREED_SHEET = "Agreed"
+STATISTICS_SHEET = "Statistics"
+DIFFERENCES_SHEET = "Trial differences"
+UNMATCHED_SHEET = "Unmatched"
+DISAGREEMENTS_MARK = "pedro disagreements"  # cell A1 of its Provenance sheet
+ITEM_HEADER, CRITERION_HEADER = "Item", "Criterion"
+CONSENSUS_HEADER, REASON_HEADER, RESOLVED_BY_HEADER = "Consensus", "Reason", "Resolved by"
+CONSENSUS_HEADERS = (CONSENSUS_HEADER, REASON_HEADER, RESOLVED_BY_HEADER)
+ANSWER_SUFFIX, EVIDENCE_SUFFIX = ": answer", ": evidence"  # after each assessor's name
+
+
+def answer_header(assessor: str) -> str:
+    return f"{assessor}{ANSWER_SUFFIX}"
+
+
+def evidence_header(assessor: str) -> str:
+    return f"{assessor}{EVIDENCE_SUFFIX}"
+
 
 POINT_CATEGORIES = ("Y", "not Y")
 MISSING = -1  # the code of a missing answer (or band) in the arrays of a Comparison
@@ -105,7 +131,7 @@ def assessor_names(results: list[ScoreResult], names: list[str] | None) -> list[
         if len(set(names)) != len(names):
             raise InputError(f"--names must be different from each other; got {', '.join(names)}")
         return list(names)
-    chosen = [r.previous_provenance.get("assessor") or r.previous_provenance.get("user") or r.input.stem
+    chosen = [r.previous_provenance.get(Key.ASSESSOR) or r.previous_provenance.get(Key.USER) or r.input.stem
               for r in results]
     if len(set(chosen)) != len(chosen):
         chosen = [r.input.stem for r in results]
@@ -118,8 +144,6 @@ def compare_files(paths: list[str | Path], names: list[str] | None = None, bands
                   sheet: str | None = None, rubric=None) -> Comparison:
     if len(paths) < 2:
         raise InputError("compare needs at least two assessors' item sheets")
-    from .rubric import Rubric, load_rubric
-
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     results = [score_file(p, sheet=sheet, bands=bands, rubric=rubric) for p in paths]
     return compare_results(results, assessor_names(results, names))
@@ -342,46 +366,3 @@ def trial_differences(comparison: Comparison) -> list[dict]:
              "bands": dict(zip(names, trial_bands))}
             for position, trial_totals, trial_bands in zip(differs.tolist(), total_rows,
                                                            comparison.bands[differs].tolist())]
-
-
-def comparison_to_json(comparison: Comparison) -> dict:
-    items = []
-    for row in comparison.items:
-        items.append({k: row[k] for k in (
-            "item", "n", "agreement", "prevalence_y", "cohen_kappa", "cohen_kappa_se", "cohen_kappa_ci95", "pabak",
-            "prevalence_index", "bias_index", "gwet_ac1", "gwet_ac1_se", "fleiss_kappa", "krippendorff_alpha",
-            "reasons")})
-    return {
-        "assessors": comparison.names,
-        "files": {a.name: str(a.path) for a in comparison.assessors},
-        "studies": {"compared": len(comparison.keys), "unmatched": comparison.unmatched},
-        "items": items,
-        "total": comparison.total_stats,
-        "trial_differences": trial_differences(comparison),
-        "disagreements": list_disagreements(comparison, evidence=False),
-    }
-
-
-def summary_text(comparison: Comparison, output=None) -> str:
-    lines = [f"{len(comparison.names)} assessors ({', '.join(comparison.names)}), "
-             f"{len(comparison.keys)} trial(s) compared"]
-    for name, labels in comparison.unmatched.items():
-        if labels:
-            shown = ", ".join(map(str, labels[:5])) + (" ..." if len(labels) > 5 else "")
-            lines.append(f"  not rated by every assessor ({name}): {shown}")
-    lines.append(f"{len(comparison.disagreements)} disagreement(s) on items; "
-                 f"{comparison.total_stats['band_changes']} trial(s) with a different band")
-    lines.append("item  n   agree  prev.Y  kappa   PABAK   AC1")
-    for row in comparison.items:
-        lines.append(f"{row['item']:>4}  {row['n']:<3} {_num(row['agreement'])}  {_num(row['prevalence_y'])}  "
-                     f"{_num(row['cohen_kappa'] if row['cohen_kappa'] is not None else row['fleiss_kappa'])}  "
-                     f"{_num(row['pabak'])}  {_num(row['gwet_ac1'])}")
-    icc = comparison.total_stats["icc"]
-    lines.append("totals: " + ", ".join(f"{form} {_num(v['value'])}" for form, v in icc.items()))
-    if output is not None:
-        lines.append(f"wrote {output}; fill its Consensus column, then run: pedro consensus {output}")
-    return "\n".join(lines)
-
-
-def _num(value) -> str:
-    return "  -  " if value is None else f"{value:5.2f}"

@@ -4,31 +4,35 @@ The consensus starts from the answers every assessor agreed on (the Agreed
 sheet of the disagreement workbook) and takes, for each disagreement, the
 answer written in its Consensus column.  Every resolution is a change-log row:
 trial, item, each assessor's answer, the consensus, the reason, who and when.
-The output carries pedro's Provenance and Change log sheets, so `pedro score`
+``pedro.write.consensus`` writes it; the output carries pedro's Provenance and Change log sheets, so `pedro score`
 scores it like any other sheet and appends to that log.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audit import audit_key
-from .engine import CHANGE_COLUMNS, CHANGE_LOG_SHEET, LOG_COLUMNS, PROVENANCE_SHEET, current_user, file_sha256
+from .audit.workbook import PROVENANCE_SHEET, STUDY_COLUMN, has_mark
+from .compare import (
+    AGREED_SHEET,
+    ANSWER_SUFFIX,
+    CONSENSUS_HEADER,
+    CONSENSUS_HEADERS,
+    DISAGREEMENTS_MARK,
+    DISAGREEMENTS_SHEET,
+    ITEM_HEADER,
+    REASON_HEADER,
+    RESOLVED_BY_HEADER,
+)
 from .errors import InputError
 from .normalise import answer_text, canonical_answer
 from .rubric import Rubric, load_rubric
-from .sheets.audited import hashed_log, write_change_log, write_provenance
-from .sheets.disagreements import AGREED_SHEET, CONSENSUS_HEADERS, DISAGREEMENTS_MARK, DISAGREEMENTS_SHEET
-from .sheets.disagreements import PROVENANCE_SHEET as DISAGREEMENT_PROVENANCE
-from .sheets.layout import column_letter
-from .sheets.output import atomic_save, check_output_path
+from .runtime import current_user
+from .sheets.cells import column_letter
 from .sheets.reader import open_book
-from .sheets.tables import append
 
-CONSENSUS_SHEET = "Consensus"
-CONSENSUS_RULE = "consensus"
+CONSENSUS_SHEET = "Consensus"  # the one sheet of the consensus item sheet, beside pedro's log and Provenance
 
 
 @dataclass
@@ -56,12 +60,11 @@ def read_consensus(path: str | Path, allow_unresolved: bool = False, by: str | N
                    rubric: Rubric | str | None = None) -> Consensus:
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     book = open_book(path)
-    for needed in (DISAGREEMENTS_SHEET, AGREED_SHEET, DISAGREEMENT_PROVENANCE):
+    for needed in (DISAGREEMENTS_SHEET, AGREED_SHEET, PROVENANCE_SHEET):
         if needed not in book.sheet_names:
             raise InputError(f"{book.path.name} is not a disagreement workbook from `pedro compare` (it has no "
                              f"'{needed}' sheet); run pedro compare first and resolve its Disagreements sheet")
-    mark = book.grid(DISAGREEMENT_PROVENANCE).rows
-    if not mark or not mark[0] or str(mark[0][0]).strip().lower() != DISAGREEMENTS_MARK:
+    if not has_mark(book.grid(PROVENANCE_SHEET), DISAGREEMENTS_MARK):
         raise InputError(f"{book.path.name}: its Provenance sheet is not pedro's; use the workbook that "
                          "`pedro compare` wrote")
     studies, answers = _read_agreed(book.grid(AGREED_SHEET).rows, rubric, book.path.name)
@@ -106,27 +109,28 @@ def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
     if not rows:
         raise InputError(f"{where}: the '{DISAGREEMENTS_SHEET}' sheet is empty")
     header = [str(h) if h is not None else "" for h in rows[0]]
-    missing = [h for h in ("Study", "Item", *CONSENSUS_HEADERS) if h not in header]
+    needed = (STUDY_COLUMN, ITEM_HEADER, *CONSENSUS_HEADERS)
+    missing = [h for h in needed if h not in header]
     if missing:
         raise InputError(f"{where}, sheet '{DISAGREEMENTS_SHEET}': column(s) {', '.join(missing)} are missing; "
                          "keep the columns that pedro compare wrote")
-    col = {h: header.index(h) for h in ("Study", "Item", *CONSENSUS_HEADERS)}
-    answer_cols = {h[: -len(": answer")]: c for c, h in enumerate(header) if h.endswith(": answer")}
+    col = {h: header.index(h) for h in needed}
+    answer_cols = {h[: -len(ANSWER_SUFFIX)]: c for c, h in enumerate(header) if h.endswith(ANSWER_SUFFIX)}
     resolutions, unresolved, invalid = [], [], []
-    consensus_letter = column_letter(col["Consensus"])
+    consensus_letter = column_letter(col[CONSENSUS_HEADER])
     for r, row in enumerate(rows[1:], start=2):
         def cell(name, row=row):
             index = col[name]
             return row[index] if index < len(row) else None
-        if cell("Study") is None:
+        if cell(STUDY_COLUMN) is None:
             continue
-        raw = cell("Consensus")
+        raw = cell(CONSENSUS_HEADER)
         answer, status = canonical_answer(raw, rubric)
         resolution = Resolution(
-            row=r, study=str(cell("Study")), item=int(cell("Item")),
+            row=r, study=str(cell(STUDY_COLUMN)), item=int(cell(ITEM_HEADER)),
             answers={name: (row[c] if c < len(row) else None) for name, c in answer_cols.items()},
-            consensus=answer, reason=answer_text(cell("Reason")) or "", resolved_by=answer_text(cell("Resolved by"))
-            or default_by)
+            consensus=answer, reason=answer_text(cell(REASON_HEADER)) or "",
+            resolved_by=answer_text(cell(RESOLVED_BY_HEADER)) or default_by)
         if status == "missing":
             unresolved.append(resolution)
         elif status == "unrecognised":
@@ -134,41 +138,3 @@ def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
         else:
             resolutions.append(resolution)
     return resolutions, unresolved, invalid
-
-
-
-def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
-    import openpyxl
-    import pandas as pd
-
-    source = consensus.source
-    stem = source.stem[: -len(".disagreements")] if source.stem.endswith(".disagreements") else source.stem
-    output = check_output_path(Path(output) if output else source.with_name(f"{stem}.consensus.xlsx"), source)
-    rubric = consensus.rubric
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = CONSENSUS_SHEET
-    sheet.append(["Study", *(item.heading for item in rubric.items)])
-    row_of = {}
-    for line, label in enumerate(consensus.studies, start=2):
-        append(sheet, [label, *(consensus.answers[label].get(item) for item in rubric.item_numbers)])
-        row_of[label] = line
-    sheet.freeze_panes = "B2"
-    sheet.column_dimensions["A"].width = 28
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    item_column = {item: column_letter(offset) for offset, item in enumerate(rubric.item_numbers, start=1)}
-    changes = pd.DataFrame([
-        [now, r.resolved_by, CONSENSUS_SHEET, f"{item_column[r.item]}{row_of[r.study]}", r.study, r.item,
-         "; ".join(f"{name}: {answer if answer is not None else '(blank)'}" for name, answer in r.answers.items()),
-         r.consensus, CONSENSUS_RULE, f"consensus from {source.name} row {r.row}: {r.reason or '(no reason given)'}"]
-        for r in consensus.resolutions], columns=CHANGE_COLUMNS, dtype=object)
-    key = audit_key()
-    log_rows = hashed_log(pd.DataFrame(columns=LOG_COLUMNS), changes, key)
-    write_change_log(workbook.create_sheet(CHANGE_LOG_SHEET), log_rows)
-    write_provenance(workbook.create_sheet(PROVENANCE_SHEET), {
-        "tool": "pedro consensus", "input": source.name, "input_sha256": file_sha256(source),
-        "input_sheet": CONSENSUS_SHEET, "time": now, "user": current_user(),
-        "resolutions": str(len(consensus.resolutions)), "unresolved": str(len(consensus.unresolved)),
-        "rubric": rubric.name, "rubric_sha256": rubric.sha256, "change_log_rows": str(len(log_rows)),
-        "change_log_head": log_rows[-1][-1] if log_rows else ""}, key)
-    return atomic_save(workbook, output)

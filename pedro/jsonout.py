@@ -1,4 +1,4 @@
-"""JSON on stdout, the same text whichever command prints it.
+"""JSON reports as text, the same whichever command prints them.
 
 orjson, not the standard library: ``json.dumps`` with ``indent`` falls back to
 the pure-Python encoder, which took 14 of the 16 s of ``pedro score --json``
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 def dumps_bytes(report) -> bytes:
     """``report`` as indented JSON (two spaces, UTF-8, keys in their order)."""
-    import orjson
+    import orjson  # not for `pedro --help`
 
     return orjson.dumps(report, default=str,
                         option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
@@ -20,11 +20,3 @@ def dumps_bytes(report) -> bytes:
 
 def dumps(report) -> str:
     return dumps_bytes(report).decode()
-
-
-def echo(report) -> None:
-    """Print ``report`` on stdout as UTF-8 JSON and a newline, without decoding
-    and encoding again tens of megabytes (0.2 s at 60,000 trials)."""
-    import click
-
-    click.echo(dumps_bytes(report) + b"\n", nl=False)

@@ -42,7 +42,9 @@ FOOTNOTE_MARKS = set("¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏ
 _SUPERSCRIPTS = set("¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ")
 # Zero-width characters, the word joiner, the byte-order mark and variation selectors.
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f]")
-_TOTAL_TEXT = re.compile(r"^\s*\d{1,2}(?:\.0+)?\s*(?:/\s*\d{1,2})?$")
+# The grammar of a printed total, the one definition: "7", "7.0", "7/10", "7 / 10".
+_TOTAL_TEXT = re.compile(r"^\s*(\d{1,2})(?:\.0+)?\s*(?:/\s*(\d{1,2}))?\s*$")
+_SUPERSCRIPT_DIGITS = set("¹²³⁴⁵⁶⁷⁸⁹⁰")
 _DIGIT = re.compile("[0-9]")
 
 STATUS_OK = "ok"
@@ -164,6 +166,25 @@ def split_total_marker(text) -> tuple[str, str] | None:
     if base != base.rstrip() or _SUPERSCRIPTS & set(base) or not _TOTAL_TEXT.match(fold_text(base)):
         return None
     return base, mark
+
+
+def parse_total(value) -> tuple[int | None, int | None]:
+    """(points, out of) from 7, 7.0, '7', '7/10', and from a total with a
+    footnote mark glued to it ('7/10b', '6¹': see ``split_total_marker``);
+    (None, None) when unreadable.  The mark is split off before the text is
+    folded, so a superscript is never read as a digit ('0¹' is 0, not 1)."""
+    if isinstance(value, bool):
+        return None, None
+    if isinstance(value, (int, float)):
+        return (int(value), None) if float(value).is_integer() else (None, None)
+    split = split_total_marker(value)
+    text = split[0] if split else str(value)
+    if _SUPERSCRIPT_DIGITS & set(text):
+        return None, None
+    match = _TOTAL_TEXT.match(fold_text(text))
+    if not match:
+        return None, None
+    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
 
 
 def is_summary_label(label) -> bool:

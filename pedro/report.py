@@ -1,10 +1,15 @@
-"""Present a ScoreResult: the JSON report and the short human summary."""
+"""Everything pedro prints: the JSON report and the terminal text of every
+command (`score`, `compare`, `consensus`, `audit`).  The library computes;
+this module only presents what it returns."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
-from .engine import bulk_allocation
+from .audit.chain import KEY_ENV
+from .compare import list_disagreements, trial_differences
+from .runtime import bulk_allocation
 
 FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "message")
 
@@ -126,4 +131,88 @@ def summary_text(result, output=None, max_lines: int = 12) -> str:
         lines.append("  advisory: " + ", ".join(f"{name} x{n}" for name, n in sorted(advisories.items())))
     if output is not None:
         lines.append(f"wrote {output}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- pedro compare
+
+def comparison_to_json(comparison) -> dict:
+    """`pedro compare --json` (see the README for the format)."""
+    items = []
+    for row in comparison.items:
+        items.append({k: row[k] for k in (
+            "item", "n", "agreement", "prevalence_y", "cohen_kappa", "cohen_kappa_se", "cohen_kappa_ci95", "pabak",
+            "prevalence_index", "bias_index", "gwet_ac1", "gwet_ac1_se", "fleiss_kappa", "krippendorff_alpha",
+            "reasons")})
+    return {
+        "assessors": comparison.names,
+        "files": {a.name: str(a.path) for a in comparison.assessors},
+        "studies": {"compared": len(comparison.keys), "unmatched": comparison.unmatched},
+        "items": items,
+        "total": comparison.total_stats,
+        "trial_differences": trial_differences(comparison),
+        "disagreements": list_disagreements(comparison, evidence=False),
+    }
+
+
+def comparison_text(comparison, output=None) -> str:
+    """`pedro compare` on the terminal: the trials compared, the agreement per item, the totals."""
+    lines = [f"{len(comparison.names)} assessors ({', '.join(comparison.names)}), "
+             f"{len(comparison.keys)} trial(s) compared"]
+    for name, labels in comparison.unmatched.items():
+        if labels:
+            shown = ", ".join(map(str, labels[:5])) + (" ..." if len(labels) > 5 else "")
+            lines.append(f"  not rated by every assessor ({name}): {shown}")
+    lines.append(f"{len(comparison.disagreements)} disagreement(s) on items; "
+                 f"{comparison.total_stats['band_changes']} trial(s) with a different band")
+    lines.append("item  n   agree  prev.Y  kappa   PABAK   AC1")
+    for row in comparison.items:
+        lines.append(f"{row['item']:>4}  {row['n']:<3} {_num(row['agreement'])}  {_num(row['prevalence_y'])}  "
+                     f"{_num(row['cohen_kappa'] if row['cohen_kappa'] is not None else row['fleiss_kappa'])}  "
+                     f"{_num(row['pabak'])}  {_num(row['gwet_ac1'])}")
+    icc = comparison.total_stats["icc"]
+    lines.append("totals: " + ", ".join(f"{form} {_num(v['value'])}" for form, v in icc.items()))
+    if output is not None:
+        lines.append(f"wrote {output}; fill its Consensus column, then run: pedro consensus {output}")
+    return "\n".join(lines)
+
+
+def _num(value) -> str:
+    return "  -  " if value is None else f"{value:5.2f}"
+
+
+# --------------------------------------------------------------------------- pedro consensus
+
+def consensus_text(merged, written) -> str:
+    """`pedro consensus` on the terminal: what was merged, where it went, what to run next."""
+    unresolved = f"; {len(merged.unresolved)} left missing (--allow-unresolved)" if merged.unresolved else ""
+    return (f"{len(merged.studies)} trial(s), {len(merged.resolutions)} resolution(s) merged{unresolved}; "
+            f"wrote {written}\nnext: pedro score {written}")
+
+
+# --------------------------------------------------------------------------- pedro audit
+
+def audit_text(report: dict) -> str:
+    """`pedro audit` on the terminal: the verdict, each discrepancy, the chain, findings and bands."""
+    lines = [f"{Path(report['file']).name}: " + ("verified" if report["ok"] else
+                                                 f"{len(report['discrepancies'])} discrepancy(ies)")]
+    lines += [f"  {d}" for d in report["discrepancies"]]
+    chain = report["chain"]
+    lines.append(f"change log: {chain['rows']} row(s), chain {'intact' if chain['ok'] else 'BROKEN'}"
+                 + ("" if report["key_used"] else f" (SHA-256 without a key: detects accidents and casual edits; "
+                                                  f"set {KEY_ENV} for HMAC)"))
+    open_findings = report["open_findings"]
+    lines.append(f"open findings: {open_findings['error']} error(s), {open_findings['warning']} warning(s), "
+                 f"{open_findings['advisory']} advisory")
+    for name, counts in report["bands"].items():
+        lines.append(f"bands {name}: " + ", ".join(f"{label} {n}" for label, n in counts.items()))
+    for change in report["band_changes"]:
+        moves = "; ".join(f"{m['from_band']} -> {m['to_band']} {m['trials']}" for m in change["moves"]
+                          if m["from_band"].lower() != m["to_band"].lower())
+        lines.append(f"{change['from']} -> {change['to']}: {change['changed']} trial(s) change band"
+                     + (f" ({moves})" if moves else ""))
+    if report["on_boundary"]:
+        shown = ", ".join(f"{b['study']} ({b['total']})" for b in report["on_boundary"][:10])
+        more = f" and {len(report['on_boundary']) - 10} more" if len(report["on_boundary"]) > 10 else ""
+        lines.append(f"on a band boundary (one point would change the band): {shown}{more}")
     return "\n".join(lines)

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pedro.engine import SYNONYM_RULE, score_file
+from pedro.audit.log import SYNONYM_RULE
+from pedro.engine import score_file
 from pedro.normalise import STATUS_MISSING, STATUS_OK, STATUS_UNRECOGNISED, canonical_answer
 from pedro.rubric import load_rubric, tomllib
-from pedro.sheets.audited import write_audited
+from pedro.write.audited import write_audited
 
 from conftest import ITEM_HEADERS, dump_workbook, write_xlsx
 

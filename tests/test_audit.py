@@ -8,11 +8,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pedro.audit import KEY_ENV, canonical, chain_hashes, table_digest
+from pedro.audit.chain import KEY_ENV, canonical, chain_hashes, table_digest
+from pedro.audit.verify import verify_workbook
 from pedro.cli import main
 from pedro.engine import score_file
-from pedro.sheets.audited import write_audited
-from pedro.verify import verify_workbook
+from pedro.write.audited import write_audited
 
 from conftest import item_sheet, write_xlsx
 

@@ -34,7 +34,7 @@ from pedro.cli import main
 from pedro.engine import score_file
 from pedro.errors import PedroError
 from pedro.normalise import answer_text
-from pedro.sheets.audited import write_audited
+from pedro.write.audited import write_audited
 
 from conftest import ITEM_HEADERS, dump_workbook, write_csv, write_xlsx
 

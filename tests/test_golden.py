@@ -8,7 +8,6 @@ login names and hashes are normalised; everything else must be equal."""
 from __future__ import annotations
 
 import pytest
-
 from golden import EXPECTED, build, look
 
 NAMES = ["als-exercise.audited.xlsx", "als-exercise.disagreements.xlsx", "als-exercise.consensus.xlsx",

@@ -24,8 +24,8 @@ from pedro.cli import main
 from pedro.engine import score_file
 from pedro.errors import InputError
 from pedro.sheets import reader
-from pedro.sheets.audited import write_audited
-from pedro.sheets.output import csv_safe
+from pedro.write.audited import write_audited
+from pedro.write.files import csv_safe
 
 from conftest import item_sheet, write_csv, write_xlsx
 
@@ -456,7 +456,7 @@ def test_formula_like_text_is_written_as_text_in_every_sheet(tmp_path, kind):
 
 
 def test_put_writes_formula_like_text_as_quoted_text():
-    from pedro.sheets.output import put
+    from pedro.write.files import put
 
     sheet = openpyxl.Workbook().active
     for i, value in enumerate(INJECTIONS + ["-", "+", "Y", 7], start=1):
@@ -477,7 +477,7 @@ def test_csv_output_escapes_formula_like_text(value, written):
 def test_csv_writer_escapes_and_is_atomic(tmp_path):
     import csv
 
-    from pedro.sheets.output import atomic_write_csv
+    from pedro.write.files import atomic_write_csv
 
     out = atomic_write_csv([["Study", "Note"], ["=cmd", "-"], ["Lee", "@x"]], tmp_path / "out.csv")
     with out.open(encoding="utf-8-sig", newline="") as handle:

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from pedro.cli import main
 from pedro.engine import score_file
 from pedro.errors import OutputError
-from pedro.sheets.audited import write_audited
-from pedro.sheets.ooxml import Package
+from pedro.write.audited import write_audited
+from pedro.write.package import Package
 
 from conftest import item_sheet, write_xlsx
 

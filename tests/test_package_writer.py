@@ -17,11 +17,11 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
 
+from pedro.audit.verify import verify_workbook
 from pedro.engine import score_file
-from pedro.sheets import audited as audited_module
-from pedro.sheets.audited import write_audited
-from pedro.sheets.ooxml import Unsupported
-from pedro.verify import verify_workbook
+from pedro.write import audited as audited_module
+from pedro.write.audited import write_audited
+from pedro.write.package import Unsupported
 
 from conftest import ALS_EXAMPLE, item_sheet, write_csv, write_xlsx
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from pedro.cli import main
 from pedro.engine import score_file
-from pedro.sheets.audited import write_audited
+from pedro.write.audited import write_audited
 
 from conftest import ALS_EXAMPLE, dump_workbook, item_sheet, write_csv, write_xlsx
 

@@ -88,13 +88,14 @@ QUASI_RANDOM = Rule(
     id="PD301", name="quasi-random-allocation", severity="error",
     message="{cell}: item 2 is 'Y' but the method in {method_cell} ('{method}') is quasi-random "
             "('{phrase}'); PEDro does not accept quasi-random allocation, so item 2 should be 'N'",
-    criterion=ITEM2_NOTE, check=check_quasi_random)
+    criterion=ITEM2_NOTE, check=check_quasi_random, parameters=("quasi_random",))
 
 RANDOM_WITHOUT_METHOD = Rule(
     id="PD302", name="random-without-method", severity="warning",
     message="{cell}: Y on random allocation with no reported method ({method_cell} is empty); the method need "
             "not be given, but confirm the report states that allocation was random and is not quasi-random",
-    criterion=ITEM2_NOTE, check=check_random_without_method)
+    criterion=ITEM2_NOTE, check=check_random_without_method,
+    parameters=("quasi_random",))
 
 NO_METHOD_COLUMN = Rule(
     id="PD303", name="no-method-column", severity="advisory",
@@ -109,7 +110,7 @@ CONCEALMENT_WITHOUT_RANDOMISATION = Rule(
     criterion="PEDro item 3 note: concealment means the person deciding eligibility did not know the group "
               "the subject would enter; a quasi-random schedule such as alternation is predictable "
               "(PEDRO-NOTES 4.5)",
-    check=check_concealment_without_randomisation)
+    check=check_concealment_without_randomisation, parameters=("concealment",))
 
 NOT_RANDOMISED = Rule(
     id="PD305", name="not-randomised", severity="advisory",
@@ -117,4 +118,4 @@ NOT_RANDOMISED = Rule(
             "PEDro scale and its quality bands are meant for randomised trials",
     criterion="PEDro indexes randomised and quasi-randomised trials; bands are not meaningful for "
               "non-randomised studies (PEDRO-NOTES 1.3, 4.15)",
-    check=check_not_randomised)
+    check=check_not_randomised, parameters=("quasi_random",))

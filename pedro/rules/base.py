@@ -32,6 +32,7 @@ class Rule:
     criterion: str  # the PEDro criterion or note enforced, with its source
     check: Callable[["CheckContext", "Rule"], object]
     scope: str = "trial"  # "trial" (one finding per trial or cell) or "sheet"
+    parameters: tuple[str, ...] = ()  # the rubric's [rules.NAME] tables that set what the rule finds
 
     @property
     def summary(self) -> str:

@@ -25,4 +25,4 @@ BLINDING_CLAIMED = Rule(
     id="PD401", name="blinding-claimed", severity="advisory",
     message="{cell}: item {item} says all {who} were blind; in exercise and other non-disguisable "
             "interventions this is rarely possible; confirm the {who} could not tell the treatments apart",
-    criterion=BLINDING_NOTE, check=check_blinding_claimed)
+    criterion=BLINDING_NOTE, check=check_blinding_claimed, parameters=("blinding",))

@@ -24,4 +24,5 @@ YES_WITHOUT_EVIDENCE = Rule(
     id="PD601", name="yes-without-evidence", severity="warning",
     message="{cell}: item {item} is 'Y' but its evidence cell {evidence_cell} is empty; quote or cite the "
             "text of the report that satisfies the criterion",
-    criterion=EVIDENCE_NOTE, check=check_yes_without_evidence)
+    criterion=EVIDENCE_NOTE, check=check_yes_without_evidence,
+    parameters=("evidence",))

@@ -151,22 +151,26 @@ FOLLOWUP_BELOW = Rule(
     id="PD501", name="followup-not-above-85", severity="error",
     message="{cell}: item 8 is 'Y' but {counts} subjects ({share}) had the key outcome measured; PEDro needs "
             "more than {threshold} of those initially allocated, so item 8 should be 'N'",
-    criterion=ITEM8_NOTE, check=check_followup_below_threshold)
+    criterion=ITEM8_NOTE, check=check_followup_below_threshold,
+    parameters=("followup",))
 
 FOLLOWUP_ABOVE = Rule(
     id="PD502", name="followup-above-85-rated-no", severity="warning",
     message="{cell}: item 8 is '{value}' but {counts} subjects ({share}) had the key outcome measured, more "
             "than {threshold} of those allocated; if these counts are stated in the report for a key outcome, "
             "item 8 should be 'Y'",
-    criterion=ITEM8_NOTE, check=check_followup_above_threshold)
+    criterion=ITEM8_NOTE, check=check_followup_above_threshold,
+    parameters=("followup",))
 
 FOLLOWUP_NUMBERS_MISSING = Rule(
     id="PD503", name="followup-numbers-missing", severity="warning",
     message="{cell}: item 8 is 'Y' but the sheet does not give both the number allocated and the number "
             "analysed; PEDro awards item 8 only when the report states both",
-    criterion=ITEM8_NOTE, check=check_followup_numbers_missing)
+    criterion=ITEM8_NOTE, check=check_followup_numbers_missing,
+    parameters=("followup",))
 
 FOLLOWUP_NUMBERS_INVALID = Rule(
     id="PD504", name="followup-numbers-invalid", severity="error",
     message="{cell} and {analysed_cell}: {problem}; enter whole numbers of subjects",
-    criterion=ITEM8_NOTE, check=check_followup_numbers_invalid)
+    criterion=ITEM8_NOTE, check=check_followup_numbers_invalid,
+    parameters=("followup",))

@@ -2,9 +2,10 @@
 marks, formulas without a saved value, and the structure the values alone do
 not show (headers over two rows, merged cells, hidden rows, columns or sheets)."""
 
-from ..normalise import map_distinct, split_total_marker
+from ..normalise import map_distinct, parse_total, split_total_marker
+from ..sheets.cells import cell_address, column_letter
+from ..sheets.layout import ROLE_NAMES
 from .base import Rule, no_findings
-from .totals import parse_total
 
 
 def check_header_conflicts(ctx, rule):
@@ -83,8 +84,6 @@ def _total_marker(value) -> tuple[str, str] | None:
 
 def check_formulas_without_value(ctx, rule):
     """An answer or total cell whose formula has no saved result, so it reads as blank."""
-    from ..sheets.layout import column_letter
-
     grid = ctx.sheet.grid
     answers = ctx.sheet.answers
     blank_answers = answers[answers["raw"].isna()]
@@ -123,15 +122,11 @@ def check_sheet_structure(ctx, rule):
 def _used_columns(layout) -> dict[int, str]:
     used = {c.index: f"item {n}" for n, c in layout.items.items()}
     used.update({c.index: f"the evidence for item {n}" for n, c in layout.evidence.items()})
-    from ..sheets.layout import ROLE_NAMES
-
     used.update({c.index: ROLE_NAMES[role] for role, c in layout.roles.items()})
     return used
 
 
 def _hidden_notes(ctx, grid) -> list[tuple[str, str]]:
-    from ..sheets.layout import column_letter
-
     layout = ctx.sheet.layout
     notes = []
     if grid.hidden:
@@ -155,8 +150,6 @@ def _hidden_notes(ctx, grid) -> list[tuple[str, str]]:
 
 
 def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
-    from ..sheets.layout import column_letter
-
     if not grid.merged:
         return []
     used = _used_columns(ctx.sheet.layout)
@@ -166,8 +159,8 @@ def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
         covered = [c for c in range(c1, c2 + 1) if c in used]
         if not covered or not any(r in rows for r in range(r1, r2 + 1)) or (r1 == r2 and c1 == c2):
             continue
-        first = f"{column_letter(c1)}{r1 + 1}"
-        area = f"{first}:{column_letter(c2)}{r2 + 1}"
+        first = cell_address(r1, c1)
+        area = f"{first}:{cell_address(r2, c2)}"
         value = grid.value(r1, c1)
         shown = "" if value is None else value
         notes.append((first, f"cells {area} are merged: only {first} holds a value ('{shown}'); the other cells "
@@ -178,7 +171,7 @@ def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
 FOOTNOTE_MARKER = Rule(
     id="PD803", name="footnote-marker", severity="advisory",
     message="{cell}: '{value}' is read as {reading}, taking the trailing '{mark}' for a footnote marker; {effect}",
-    criterion=READING_NOTE, check=check_footnote_markers)
+    criterion=READING_NOTE, check=check_footnote_markers, parameters=("footnotes",))
 
 FORMULA_WITHOUT_VALUE = Rule(
     id="PD804", name="formula-without-value", severity="warning",

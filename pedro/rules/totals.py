@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ..normalise import distinct_values, map_distinct, split_total_marker
+from ..normalise import distinct_values, map_distinct, parse_total
 from ..text import fold_text
 from .base import Rule, no_findings
 
-_SUPERSCRIPT_DIGITS = set("¹²³⁴⁵⁶⁷⁸⁹⁰")
-
-_TOTAL = re.compile(r"^\s*(\d{1,2})(?:\.0+)?\s*(?:/\s*(\d{1,2}))?\s*$")
 TOTAL_RULE = ("PEDro scale: the total is the number of items 2-11 satisfied (0-10); item 1 is not used to "
               "calculate the PEDro score (pedro.org.au/english/resources/pedro-scale/)")
-
-
-def parse_total(value) -> tuple[int | None, int | None]:
-    """(points, out of) from 7, 7.0, '7', '7/10', and from a total with a
-    footnote mark glued to it ('7/10b', '6¹': see ``split_total_marker``);
-    (None, None) when unreadable.  The mark is split off before the text is
-    folded, so a superscript is never read as a digit ('0¹' is 0, not 1)."""
-    if isinstance(value, bool):
-        return None, None
-    if isinstance(value, (int, float)):
-        return (int(value), None) if float(value).is_integer() else (None, None)
-    split = split_total_marker(value)
-    text = split[0] if split else str(value)
-    if _SUPERSCRIPT_DIGITS & set(text):
-        return None, None
-    match = _TOTAL.match(fold_text(text))
-    if not match:
-        return None, None
-    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
 
 
 def _reported_totals(ctx):

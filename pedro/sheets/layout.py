@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ..errors import SheetError
 from ..rubric import Rubric
 from ..text import fold_text, header_key
+from .cells import cell_address, column_letter
 from .reader import Grid
 
 HEADER_SEARCH_ROWS = 50
@@ -36,16 +37,6 @@ _NUMBERED = re.compile(
     r"(?=\s|$|[^\d])\s*(.*)$")
 _NUMBER_LIKE = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")  # CSV cells are all text
 _PARENTHESES = re.compile(r"\s*[(\[][^)\]]*[)\]]")
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 @dataclass(frozen=True)
@@ -213,13 +204,9 @@ def _present(value) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def _cell_name(row_index: int, column: int) -> str:
-    return f"{column_letter(column)}{row_index + 1}"
-
-
 def _range_name(merged) -> str:
     r1, c1, r2, c2 = merged
-    return f"{_cell_name(r1, c1)}:{_cell_name(r2, c2)}"
+    return f"{cell_address(r1, c1)}:{cell_address(r2, c2)}"
 
 
 def _headers_from_group_row(grid: Grid, top: list[list], r: int, layout: Layout, matcher: HeaderMatcher,
@@ -254,7 +241,7 @@ def _headers_from_group_row(grid: Grid, top: list[list], r: int, layout: Layout,
         else:
             continue
         where = f"is merged over {_range_name(merged)}" if merged_down else "is in the row above the header row"
-        layout.reading.append((_cell_name(r - 1, c), f"header '{column.header}' {where}; read as {what} "
+        layout.reading.append((cell_address(r - 1, c), f"header '{column.header}' {where}; read as {what} "
                                                      f"for column {column.letter}"))
 
 
@@ -263,7 +250,7 @@ def _merged_header_notes(grid: Grid, r: int, layout: Layout) -> None:
     noted = {cell for cell, _ in layout.reading}
     for merged in grid.merged:
         r1, c1, r2, c2 = merged
-        if not (r1 <= r <= r2) or _cell_name(r1, c1) in noted or (r1 == r2 and c1 == c2):
+        if not (r1 <= r <= r2) or cell_address(r1, c1) in noted or (r1 == r2 and c1 == c2):
             continue
         value = grid.value(r1, c1)
         what = _column_role(layout, c1)
@@ -274,7 +261,7 @@ def _merged_header_notes(grid: Grid, r: int, layout: Layout) -> None:
             text += f"; column {rest[0]} under it has no header of its own and is not read"
         elif rest:
             text += f"; columns {', '.join(rest)} under it have no header of their own and are not read"
-        layout.reading.append((_cell_name(r1, c1), text))
+        layout.reading.append((cell_address(r1, c1), text))
 
 
 def _column_role(layout: Layout, index: int) -> str | None:

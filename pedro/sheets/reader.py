@@ -37,6 +37,7 @@ from itertools import chain
 from pathlib import Path
 
 from ..errors import InputError
+from .cells import cell_address, column_index, split_address
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 OTHER_SPREADSHEET_SUFFIXES = (".xls", ".ods", ".xlsb")
@@ -739,17 +740,6 @@ def _scan_plain(data: bytes, formulas: bool):
     return hidden_rows, hidden_columns, bare
 
 
-_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
-
-
-def column_index(letters: str) -> int:
-    """0-based column index of Excel letters ('A' -> 0, 'AB' -> 27)."""
-    index = 0
-    for letter in letters.upper():
-        index = index * 26 + ord(letter) - 64
-    return index - 1
-
-
 class _SheetMarks:
     """Collects hidden rows/columns and formulas with no <v> in one expat pass.
     The part has passed ``check_package`` (no DTD), and the parser refuses a
@@ -780,9 +770,10 @@ class _SheetMarks:
     def start(self, tag, attrib):
         local = tag.rpartition(":")[2]
         if local == "c":
-            ref = _CELL_REF.match(attrib.get("r", ""))
-            if ref:
-                self._column, self._row = column_index(ref.group(1)), int(ref.group(2))
+            address = split_address(attrib.get("r", ""))
+            if address:
+                self._row, column = address
+                self._column = column - 1
             else:
                 self._column += 1
             self._formula = self._value = False
@@ -871,10 +862,8 @@ def _refuse_control_characters(path: Path, sheet: str, rows: list[list]) -> None
         for c, value in enumerate(row):
             found = _CONTROL.search(value) if type(value) is str else None
             if found:
-                from .layout import column_letter
-
                 raise InputError(
-                    f"{path}, sheet '{sheet}', cell {column_letter(c)}{r + 1} holds an invisible control "
+                    f"{path}, sheet '{sheet}', cell {cell_address(r, c)} holds an invisible control "
                     f"character (U+{ord(found.group()):04X}) that no workbook can store; delete it from the cell "
                     "and run again")
 

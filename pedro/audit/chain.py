@@ -1,5 +1,5 @@
 """Tamper evidence for audited workbooks: the change-log hash chain, the digests
-recorded in the Provenance sheet, and their verification (`pedro audit`).
+recorded in the Provenance sheet, and their verification (`pedro audit`, in ``pedro.audit.verify``).
 
 Each change-log row carries a hash over its own content and the previous row's
 hash, so a deleted, reordered or edited row breaks the chain.  The Provenance

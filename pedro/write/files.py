@@ -23,11 +23,19 @@ from pathlib import Path
 
 from ..errors import OutputError
 
+# The formula guard, the one definition every writer uses.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_STARTS = "".join(FORMULA_PREFIXES)  # for a quick first-character test in the package writer's loop
 # In CSV a tab or carriage return before the formula character also triggers it.
 CSV_FORMULA_PREFIXES = FORMULA_PREFIXES + ("\t", "\r")
 # Answers that are single signs ("+" yes, "-" no) are not formulas anywhere.
 _SIGN_ANSWERS = ("+", "-")
+
+
+def needs_quote_prefix(value, prefixes: tuple = FORMULA_PREFIXES) -> bool:
+    """Text that a spreadsheet would take for a formula (it starts with one of
+    ``prefixes`` and is not a lone sign): written as text with a guard."""
+    return isinstance(value, str) and value.startswith(prefixes) and value not in _SIGN_ANSWERS
 
 
 def put(cell, value):
@@ -37,7 +45,7 @@ def put(cell, value):
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
-        if value not in _SIGN_ANSWERS:
+        if needs_quote_prefix(value):
             cell.quotePrefix = True
     return cell
 
@@ -45,9 +53,7 @@ def put(cell, value):
 def csv_safe(value):
     """A value for a CSV cell: text that Excel or LibreOffice would evaluate as
     a formula gets a leading apostrophe; everything else is unchanged."""
-    if isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES) and value not in _SIGN_ANSWERS:
-        return "'" + value
-    return value
+    return "'" + value if needs_quote_prefix(value, CSV_FORMULA_PREFIXES) else value
 
 
 def check_output_path(output: Path, input_path: Path | None = None) -> Path:

@@ -16,18 +16,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..compare import MISSING, Comparison, trial_differences
-from .output import atomic_save, check_output_path
-from .tables import append
+from ..audit.workbook import PROVENANCE_SHEET, STUDY_COLUMN, Key
+from ..compare import (
+    AGREED_SHEET,
+    CONSENSUS_HEADERS,
+    CRITERION_HEADER,
+    DIFFERENCES_SHEET,
+    DISAGREEMENTS_MARK,
+    DISAGREEMENTS_SHEET,
+    ITEM_HEADER,
+    MISSING,
+    STATISTICS_SHEET,
+    UNMATCHED_SHEET,
+    Comparison,
+    answer_header,
+    evidence_header,
+    trial_differences,
+)
+from ..runtime import current_user, now_utc
+from .files import atomic_save, check_output_path
+from .style import append
 
-DISAGREEMENTS_SHEET = "Disagreements"
-AGREED_SHEET = "Agreed"
-STATISTICS_SHEET = "Statistics"
-DIFFERENCES_SHEET = "Trial differences"
-UNMATCHED_SHEET = "Unmatched"
-PROVENANCE_SHEET = "Provenance"
-DISAGREEMENTS_MARK = "pedro disagreements"
-CONSENSUS_HEADERS = ("Consensus", "Reason", "Resolved by")
 OPEN_FILL, HEADER_FILL, ANSWER_FILL = "FFF2CC", "D9E1F2", "F2F2F2"
 
 READING_NOTE = (
@@ -82,9 +91,9 @@ def _write_disagreement_rows(sheet, comparison: Comparison) -> None:
 
     sheet.title = DISAGREEMENTS_SHEET
     rubric = comparison.assessors[0].result.rubric
-    header = ["Study", "Item", "Criterion"]
+    header = [STUDY_COLUMN, ITEM_HEADER, CRITERION_HEADER]
     for name in comparison.names:
-        header += [f"{name}: answer", f"{name}: evidence"]
+        header += [answer_header(name), evidence_header(name)]
     header += list(CONSENSUS_HEADERS)
     _header(sheet, header, {"A": 28, "B": 6, "C": 34})
     for row in comparison.disagreements:
@@ -126,7 +135,7 @@ def _write_agreed(sheet, comparison: Comparison) -> None:
     import numpy as np
 
     rubric = comparison.assessors[0].result.rubric
-    _header(sheet, ["Study", *(item.heading for item in rubric.items)], {"A": 28})
+    _header(sheet, [STUDY_COLUMN, *(item.heading for item in rubric.items)], {"A": 28})
     answers = comparison.answers
     first = answers[:, 0, :]
     agreed = np.where((answers == first[:, None, :]).all(axis=1), first, MISSING)  # trials x items
@@ -191,7 +200,7 @@ def _write_differences(sheet, comparison: Comparison) -> None:
     from openpyxl.styles import PatternFill
 
     names = comparison.names
-    header = ["Study", *(f"{n}: total" for n in names), *(f"{n}: band" for n in names), "Total differs",
+    header = [STUDY_COLUMN, *(f"{n}: total" for n in names), *(f"{n}: band" for n in names), "Total differs",
               "Band differs"]
     _header(sheet, header, {"A": 28})
     highlight = PatternFill("solid", fgColor="FFC7CE")
@@ -216,15 +225,10 @@ def _write_unmatched(sheet, comparison: Comparison) -> None:
 
 
 def _write_provenance(sheet, comparison: Comparison) -> None:
-    from ..engine import current_user
-
     _header(sheet, [DISAGREEMENTS_MARK, "value"], {"A": 28, "B": 80})
-    import datetime as dt
-
-    rows = [("time", dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()),
-            ("user", current_user()), ("rubric", comparison.assessors[0].result.rubric.name),
-            ("bands", comparison.assessors[0].result.bands.name), ("assessors", ", ".join(comparison.names))]
+    rows = [(Key.TIME, now_utc()), (Key.USER, current_user()), (Key.RUBRIC, comparison.assessors[0].result.rubric.name),
+            (Key.BANDS, comparison.assessors[0].result.bands.name), (Key.ASSESSORS, ", ".join(comparison.names))]
     for assessor in comparison.assessors:
-        rows.append((f"assessor {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"))
+        rows.append((f"{Key.ASSESSOR} {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"))
     for key, value in rows:
         append(sheet, [key, value])

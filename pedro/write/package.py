@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from .layout import column_letter
-from .reader import column_index
+from ..sheets.cells import column_index, column_letter, split_address
+from .files import FORMULA_STARTS, needs_quote_prefix
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -56,8 +56,6 @@ REL_OFFICE_DOCUMENT = NS_DOC_REL + "/officeDocument"
 # Characters XML 1.0 cannot carry; a cell's text never needs them.
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _ATTR = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
-_SIGN_ANSWERS = ("+", "-")
 
 
 class Unsupported(Exception):
@@ -66,15 +64,12 @@ class Unsupported(Exception):
 
 # --------------------------------------------------------------------------- cells and text
 
-_REF = re.compile(r"([A-Z]+)(\d+)$")
-
-
 def split_ref(ref: str) -> tuple[int, int]:
     """(row, column), both 1-based, of 'E5'."""
-    match = _REF.match(ref)
-    if not match:
+    address = split_address(ref)
+    if address is None:
         raise Unsupported(f"cell reference {ref!r}")
-    return int(match.group(2)), column_index(match.group(1)) + 1
+    return address
 
 
 _SPACES = " \t\n\r"
@@ -98,11 +93,6 @@ def xml_text(value: str) -> str:
 
 def xml_attr(value: str) -> str:
     return escape(_ILLEGAL_XML.sub("", value), {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
-
-
-def needs_quote_prefix(value) -> bool:
-    """Text a spreadsheet would take for a formula: kept text by Excel's quote prefix (see sheets.output.put)."""
-    return isinstance(value, str) and value.startswith(_FORMULA_PREFIXES) and value not in _SIGN_ANSWERS
 
 
 def inline_string(ref: str, text: str, style: int) -> str:
@@ -749,7 +739,7 @@ def _pane(freeze: str | None) -> str:
 
 def worksheet_chunks(table, styles: Styles, drawing_rid: str | None = None):
     """The worksheet XML of a ``pedro.sheets.tables.Table``, in chunks of rows."""
-    from .tables import ANSWER_COLOURS, HEADER_COLOUR, MISSING_COLOUR, SEVERITY_COLOURS
+    from .style import ANSWER_COLOURS, HEADER_COLOUR, MISSING_COLOUR, SEVERITY_COLOURS
 
     rows = table.rows
     width = max((len(r) for r in rows), default=0)
@@ -787,7 +777,7 @@ def worksheet_chunks(table, styles: Styles, drawing_rid: str | None = None):
                 style = base
                 if column == severity_column and number > header_row:
                     style = severity.get(value, style)
-                if value[:1] in "=+-@" and needs_quote_prefix(value):
+                if value[:1] in FORMULA_STARTS and needs_quote_prefix(value):
                     if style not in quoted:
                         quoted[style] = styles.derive(style, quote=True)
                     style = quoted[style]

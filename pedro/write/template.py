@@ -4,35 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from ..audit.workbook import STUDY_COLUMN
 from ..rubric import Rubric
-from .output import atomic_save, check_output_path
-from .tables import append
+from .files import atomic_save, check_output_path
+from .style import append
 
 RATINGS_SHEET = "Ratings"
 ABOUT_SHEET = "About the scale"
 EXTRA_COLUMNS = ("Randomisation method", "N allocated", "N analysed")
-
-
-def read_study_list(path: Path) -> list[str]:
-    """Trial labels from a text or CSV file: the first field of each non-empty line."""
-    import csv
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the study list {path} ({exc}); give a UTF-8 text file, one label per line") \
-            from None
-    if path.suffix.lower() in (".csv", ".tsv"):
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        rows = csv.reader(text.splitlines(), delimiter=delimiter)
-        labels = [row[0].strip() for row in rows if row and row[0].strip()]
-    else:
-        labels = [line.strip() for line in text.splitlines() if line.strip()]
-    if labels and labels[0].lower() in ("study", "trial", "label", "reference"):
-        labels = labels[1:]
-    return labels
 
 
 def write_template(output: Path, rubric: Rubric, labels: list[str]) -> Path:
@@ -46,7 +25,7 @@ def write_template(output: Path, rubric: Rubric, labels: list[str]) -> Path:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = RATINGS_SHEET
-    header = ["Study", *EXTRA_COLUMNS]
+    header = [STUDY_COLUMN, *EXTRA_COLUMNS]
     item_columns = {}
     for item in rubric.items:
         item_columns[item.number] = len(header) + 1

@@ -1,0 +1,86 @@
+"""The change log's rows: every value pedro changes, where, old, new, which
+rule and why.  Scoring writes rows for rewritten answers and for answers it
+keeps as a formula's value; consensus writes a row per resolution.  Each row
+is chained to the one before it (``hashed_log``)."""
+
+from __future__ import annotations
+
+from ..normalise import answer_text
+from .chain import chain_hashes
+from .workbook import CHANGE_COLUMNS, LOG_COLUMNS
+
+SYNONYM_RULE = "answer-synonym"
+FOOTNOTE_RULE = "PD803"  # footnote-marker: see pedro.rules.layout
+FORMULA_RULE = "formula-value"
+CONSENSUS_RULE = "consensus"
+
+
+def change_rows(**columns):
+    """A DataFrame of change-log rows from one value or list per column of
+    CHANGE_COLUMNS (``time=..., user=..., cell=[...]``), in the log's order."""
+    import pandas as pd
+
+    return pd.DataFrame({name: columns[name] for name in CHANGE_COLUMNS}, columns=CHANGE_COLUMNS, dtype=object)
+
+
+def synonym_changes(rated, rubric, time: str, user: str):
+    """One row per answer cell that normalising rewrites (a synonym, or a
+    footnote mark taken off)."""
+    rewritten = rated.answers[rated.answers["rewrite"]]
+    old = [answer_text(v) for v in rewritten["raw"]]
+    markers = rewritten["marker"].tolist() if "marker" in rewritten else [None] * len(rewritten)
+    return change_rows(
+        time=time, user=user, sheet=rated.sheet, cell=rewritten["cell"].tolist(),
+        study=rated.studies.loc[rewritten["study_index"], "study"].tolist(), item=rewritten["item"].tolist(),
+        old=old, new=rewritten["answer"].tolist(), rule=[FOOTNOTE_RULE if m else SYNONYM_RULE for m in markers],
+        reason=[f"'{o}': footnote mark '{m}' removed, read as {a} (rubric {rubric.name}, [rules.footnotes])"
+                if m else f"'{o}' is written as {a} (rubric {rubric.name}, [answers.synonyms] {a})"
+                for o, a, m in zip(old, rewritten["answer"], markers)])
+
+
+def with_formula_changes(result, formulas: dict):
+    """``result``'s changes, plus a row for each answer computed by a formula
+    (``formulas``: {cell: the formula as text}), which the audited workbook
+    keeps as the value it gave: a writer cannot keep a formula's cached value
+    and the formula would read back as blank.  A formula with no saved value
+    (raw blank) stays: PD804 says so."""
+    import pandas as pd
+
+    changes = result.changes
+    if not formulas:
+        return changes
+    answers = result.sheet.answers
+    valued = answers[answers["raw"].notna() & answers["cell"].isin(formulas.keys())]
+    if not len(valued):
+        return changes
+    cells = valued["cell"].tolist()
+    rows = change_rows(
+        time=result.time, user=result.user, sheet=result.sheet.sheet, cell=cells,
+        study=result.sheet.studies.loc[valued["study_index"], "study"].tolist(),
+        item=[int(i) for i in valued["item"]], old=[formulas[c] for c in cells],
+        new=[a if a is not None else answer_text(raw) for a, raw in zip(valued["answer"], valued["raw"])],
+        rule=FORMULA_RULE, reason="the answer came from a formula; the audited workbook keeps the value it gave "
+                                  "(a formula's cached value cannot be kept)")
+    return pd.concat([changes[~changes["cell"].isin(rows["cell"])], rows], ignore_index=True)
+
+
+def consensus_changes(resolutions, sheet: str, address_of, source_name: str, time: str):
+    """One row per resolved disagreement: each assessor's answer as old, the
+    consensus as new.  ``address_of(resolution)`` gives the consensus sheet's cell."""
+    return change_rows(
+        time=time, user=[r.resolved_by for r in resolutions], sheet=sheet,
+        cell=[address_of(r) for r in resolutions], study=[r.study for r in resolutions],
+        item=[r.item for r in resolutions],
+        old=["; ".join(f"{name}: {answer if answer is not None else '(blank)'}" for name, answer in r.answers.items())
+             for r in resolutions],
+        new=[r.consensus for r in resolutions], rule=CONSENSUS_RULE,
+        reason=[f"consensus from {source_name} row {r.row}: {r.reason or '(no reason given)'}" for r in resolutions])
+
+
+def hashed_log(previous, changes, key) -> list[list]:
+    """The change log's rows with their chained hashes: the previous rows as
+    they were, this run's rows chained after the last of them."""
+    rows = [list(r) for r in previous[LOG_COLUMNS].itertuples(index=False)] if len(previous) else []
+    head = rows[-1][-1] if rows else None
+    new = [list(r) for r in changes[CHANGE_COLUMNS].itertuples(index=False)]
+    return rows + [r + [h] for r, h in zip(new, chain_hashes(new, head, key))]

@@ -1,0 +1,346 @@
+"""Write the audited workbook: the input, untouched in substance, plus
+Summary, Scores, Findings, Change log and Provenance sheets.
+
+What goes into the workbook is decided here, once: the cells of the item
+sheet to rewrite or mark (``ItemMarks``) and pedro's sheets as ``Table``
+records.  Two writers carry it out.  ``pedro.write.package`` edits the .xlsx
+package directly: the input's parts are copied as they are, only the marked
+rows of the item sheet are rewritten, and pedro's sheets are streamed in; it
+is the writer at the scale of the PEDro database (issue 6).  openpyxl is the
+fallback for the packages that writer declines (it says why, ``Unsupported``).
+A CSV, .xls or .ods input becomes a new workbook whose sheets hold its values.
+
+In the item sheet, rewritten answers take their canonical form, an answer
+computed by a formula is replaced by its value (logged), and every cell with a
+finding is filled by severity and carries a comment naming the rules.  A re-run
+on an audited workbook clears pedro's own marks first and appends to its
+change log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..audit.chain import audit_key
+from ..audit.log import hashed_log, with_formula_changes
+from ..audit.workbook import (
+    CHANGE_LOG_SHEET,
+    FINDINGS_SHEET,
+    LOG_COLUMNS,
+    MAX_COLUMN,
+    MIN_COLUMN,
+    PEDRO_SHEETS,
+    PROVENANCE_SHEET,
+    ROW_COLUMN,
+    SCORES_SHEET,
+    STUDY_COLUMN,
+    SUMMARY_SHEET,
+    TOTAL_COLUMN,
+    Key,
+    band_column,
+    column_headers,
+    is_audited,
+    pedro_sheet_names,
+    provenance_rows,
+    renamed_sheet,
+    seal,
+)
+from ..engine import ScoreResult
+from ..errors import InputError
+from ..normalise import answer_text
+from ..sheets.reader import open_book
+from . import package as ooxml
+from .files import atomic_save, atomic_write, check_output_path, put
+from .style import SEVERITY_COLOURS, BarChart, Table, append, render
+
+COMMENT_AUTHOR = "pedro"
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def default_output(input_path: Path) -> Path:
+    suffix = ".xlsm" if input_path.suffix.lower() == ".xlsm" else ".xlsx"
+    return input_path.with_name(f"{input_path.stem}.audited{suffix}")
+
+
+def write_audited(result: ScoreResult, output: Path | None = None, progress=None) -> Path:
+    """Write the audited workbook for ``result`` and return its path."""
+    progress = progress or (lambda stage, detail="": None)
+    output = check_output_path(Path(output) if output else default_output(result.input), result.input)
+    key = audit_key()
+    try:
+        return _write_package(result, output, key, progress)
+    except ooxml.Unsupported as reason:
+        progress("carrying the workbook over with openpyxl", str(reason))
+    return _write_with_openpyxl(result, output, key, progress)
+
+
+def pedro_tables(result: ScoreResult, changes, output_name: str, key) -> dict:
+    """pedro's sheets as ``Table`` records, by their standard names."""
+    recorded = recorded_answers(result)
+    scores_rows = scores_table(result, recorded)
+    log_rows = hashed_log(result.previous_changes, changes, key)
+    provenance = dict(result.provenance, **{Key.OUTPUT: output_name})
+    provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key))
+    items = len(result.rubric.items)
+    return {
+        SUMMARY_SHEET: summary_table(result, recorded),
+        SCORES_SHEET: Table(scores_rows, widths={0: 28}, answer_blocks=[(3, items, 2, len(scores_rows))]),
+        FINDINGS_SHEET: findings_table(result),
+        CHANGE_LOG_SHEET: change_log_table(log_rows),
+        PROVENANCE_SHEET: provenance_table(provenance, key),
+    }
+
+
+@dataclass
+class ItemMarks:
+    """What pedro does to the item sheet: values to write, fills, comments."""
+
+    values: dict  # {cell: new value}
+    severities: dict  # {cell: the most serious severity of its findings}
+    comments: dict  # {cell: comment text}
+
+
+def item_marks(result: ScoreResult, changes) -> ItemMarks:
+    findings = result.findings
+    on_sheet = findings[(findings["sheet"] == result.sheet.sheet) & findings["cell"].str.match(r"^[A-Z]+\d+$")]
+    by_cell: dict[str, list] = {}
+    for cell_ref, severity, rule, name, message in zip(on_sheet["cell"], on_sheet["severity"], on_sheet["rule"],
+                                                       on_sheet["name"], on_sheet["message"]):
+        by_cell.setdefault(cell_ref, []).append((severity, f"{severity} {rule} {name}: {message}"))
+    rank = {"error": 0, "warning": 1, "advisory": 2}
+    return ItemMarks(
+        values=dict(zip(changes["cell"], changes["new"])),
+        severities={c: min((s for s, _ in entries), key=rank.__getitem__) for c, entries in by_cell.items()},
+        comments={c: "\n".join(text for _, text in entries) for c, entries in by_cell.items()})
+
+
+def comment_height(text: str) -> int:
+    return min(60 + 40 * (text.count("\n") + 1), 400)
+
+
+def _write_package(result: ScoreResult, output: Path, key, progress) -> Path:
+    """The audited workbook by editing the package (see ``pedro.write.package``)."""
+    progress("reading the workbook to carry over", result.input.name)
+    if result.book_kind in ("xlsx", "xlsm"):
+        package = ooxml.Package.read(result.input)
+        item_name = result.sheet.sheet
+    else:
+        package = _package_of_values(result)
+        item_name = _sheet_title(result.sheet.sheet)
+    entries = package.sheets()
+    item = next((e for e in entries if e.name == item_name), None)
+    if item is None:
+        raise ooxml.Unsupported(f"sheet '{item_name}' is not in the workbook's structure")
+    names = pedro_sheet_names([e.name for e in entries], _is_audited(result))
+    ooxml.drop_sheets(package, [e for e in entries if e.name in names.values() and e is not item])
+    styles_part = ooxml.styles_part(package)
+    styles = ooxml.Styles(package.text(styles_part))
+    progress("writing", output.name)
+    sheet = ooxml.ItemSheet(package, item.part, styles)
+    changes = with_formula_changes(result, sheet.formulas_among(result.sheet.answers["cell"]))
+    marks = item_marks(result, changes)
+    fills = {severity: styles.fill(colour) for severity, colour in SEVERITY_COLOURS.items()}
+    sheet.mark(values=marks.values, fills={c: fills[s] for c, s in marks.severities.items()},
+               comments={c: (text, comment_height(text)) for c, text in marks.comments.items()},
+               author=COMMENT_AUTHOR, clear_colours=set(SEVERITY_COLOURS.values()))
+    streamed = {}
+    for name, table in pedro_tables(result, changes, output.name, key).items():
+        streamed.update(ooxml.add_table_sheet(package, names[name], table, styles))
+    package.put(styles_part, b"")  # written last: the sheets add the formats they use as they stream
+    streamed[styles_part] = lambda: [styles.to_xml()]
+    progress("saving", output.name)
+    return atomic_write(output, lambda temporary: package.save(temporary, streamed))
+
+
+def _package_of_values(result: ScoreResult):
+    """A new package holding the values of a CSV, .xls or .ods input, one sheet each."""
+    book = open_book(result.input)
+    package = ooxml.Package.blank()
+    for name in book.sheet_names:
+        table = Table(book.grid(name).rows, header_row=None, autofilter=False, freeze=None)
+        ooxml.add_values_sheet(package, _sheet_title(name), table)
+    return package
+
+
+def _is_audited(result: ScoreResult) -> bool:
+    if result.previous_provenance:
+        return True
+    if PROVENANCE_SHEET not in result.sheet_names and renamed_sheet(PROVENANCE_SHEET) not in result.sheet_names:
+        return False
+    return is_audited(open_book(result.input))
+
+
+def _write_with_openpyxl(result: ScoreResult, output: Path, key, progress) -> Path:
+    progress("loading the workbook to carry over", result.input.name)
+    workbook, sheet = _open_original(result)
+    progress("writing", output.name)
+    names = pedro_sheet_names(workbook.sheetnames, _is_audited(result))
+    changes = _mark_item_sheet(sheet, result)
+    for name in PEDRO_SHEETS:
+        if names[name] in workbook.sheetnames:
+            del workbook[names[name]]
+    for name, table in pedro_tables(result, changes, output.name, key).items():
+        render(workbook.create_sheet(names[name]), table)
+    progress("saving", output.name)
+    return atomic_save(workbook, output)
+
+
+def recorded_answers(result: ScoreResult):
+    """What each answer cell holds once written: the canonical answer when it
+    is recognised, else the raw text (None when blank).  The Scores sheet
+    records it and the Provenance sheet digests it, so `pedro audit` can name
+    any cell edited afterwards."""
+    answers = result.sheet.answers
+    texts = [a if a is not None else answer_text(raw) for a, raw in zip(answers["answer"], answers["raw"])]
+    return answers.assign(recorded=texts)
+
+
+def recorded_cells(result: ScoreResult, recorded) -> list[list]:
+    """(row, item, text) per answer cell, in sheet order: what the digest covers."""
+    return [[row, item, text] for row, item, text in zip(recorded["row"], recorded["item"], recorded["recorded"])]
+
+
+def _open_original(result: ScoreResult):
+    import openpyxl
+
+    if result.book_kind in ("xlsx", "xlsm"):
+        # calamine read it, but openpyxl is stricter about the package's structure.
+        try:
+            workbook = openpyxl.load_workbook(result.input, keep_vba=result.book_kind == "xlsm", rich_text=True)
+        except Exception as exc:  # openpyxl raises many kinds for damaged packages
+            raise InputError(
+                f"{result.input.name} could be read but not carried into the audited workbook ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'damaged package'}); open it in Excel or LibreOffice, "
+                "save it again as .xlsx, then run again") from None
+        if result.sheet.sheet not in workbook.sheetnames:
+            raise InputError(
+                f"{result.input.name}: sheet '{result.sheet.sheet}' could be read but openpyxl does not find it in "
+                "the workbook's structure; open it in Excel or LibreOffice, save it again as .xlsx, then run again")
+        return workbook, workbook[result.sheet.sheet]
+    # CSV, .xls, .ods: carry the values into a new workbook.
+    book = open_book(result.input)
+    workbook = openpyxl.Workbook()
+    first = True
+    for name in book.sheet_names:
+        sheet = workbook.active if first else workbook.create_sheet()
+        sheet.title = _sheet_title(name)
+        first = False
+        for row in book.grid(name).rows:
+            append(sheet, row)
+    return workbook, workbook[_sheet_title(result.sheet.sheet)]
+
+
+def _sheet_title(name: str) -> str:
+    return _BAD_SHEET_CHARS.sub("_", name)[:31] or "Sheet"
+
+
+def _mark_item_sheet(sheet, result: ScoreResult):
+    """Rewrite answers and mark cells with findings in the item sheet (an
+    openpyxl worksheet); return this run's change rows."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    pedro_fills = set(SEVERITY_COLOURS.values())
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
+                cell.comment = None
+                colour = (cell.fill.fgColor.rgb or "")[-6:] if cell.fill is not None else ""
+                if colour in pedro_fills:
+                    cell.fill = PatternFill(fill_type=None)
+    answers = result.sheet.answers
+    valued = answers[answers["raw"].notna()]  # looking up a blank cell would create it
+    formulas = {ref: str(sheet[ref].value) for ref in valued["cell"] if sheet[ref].data_type == "f"}
+    changes = with_formula_changes(result, formulas)
+    marks = item_marks(result, changes)
+    for cell_ref, new in marks.values.items():
+        put(sheet[cell_ref], new)
+    fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in SEVERITY_COLOURS.items()}
+    for cell_ref, severity in marks.severities.items():
+        cell = sheet[cell_ref]
+        cell.fill = fills[severity]
+        text = marks.comments[cell_ref]
+        comment = Comment(text, COMMENT_AUTHOR)
+        comment.width, comment.height = 360, comment_height(text)
+        cell.comment = comment
+    return changes
+
+
+def scores_table(result: ScoreResult, recorded) -> list[list]:
+    """The Scores sheet, header first: per trial the answers as recorded, the
+    total and its range, the band under the chosen band set and under every
+    band set of the rubric, the band sets in which the total sits on a
+    boundary, and counts of findings."""
+    rubric, studies, scores = result.rubric, result.sheet.studies, result.scores
+    texts = recorded.pivot(index="study_index", columns="item", values="recorded")
+    counts = result.findings[result.findings["study_index"].notna()].groupby(["study_index", "severity"]).size()
+    band_sets = list(rubric.band_sets.values())
+    header = [STUDY_COLUMN, ROW_COLUMN, *(item.heading for item in rubric.items), TOTAL_COLUMN, MIN_COLUMN,
+              MAX_COLUMN, band_column(result.bands.name), *(f"Band: {b.name}" for b in band_sets),
+              "On a band boundary in", "Errors", "Warnings", "Advisories"]
+    texts = texts.reindex(index=studies.index, columns=list(rubric.item_numbers)).astype(object)
+    texts = texts.where(texts.notna(), None)
+    counts = counts.unstack(fill_value=0).reindex(index=studies.index, columns=["error", "warning", "advisory"],
+                                                  fill_value=0) if len(counts) else None
+    # Band labels and boundary marks depend only on (min, max): compute each pair once.
+    by_range = {}
+    for low, high in set(zip(scores["min_total"].tolist(), scores["max_total"].tolist())):
+        by_range[(low, high)] = [*(b.band_of_range(low, high) for b in band_sets),
+                                 ", ".join(b.name for b in band_sets if low == high and b.on_boundary(low)) or None]
+    finding_counts = counts.itertuples(index=False) if counts is not None else ((0, 0, 0) for _ in studies.index)
+    rows = [header]
+    for study, row, answers, low, high, band, found in zip(
+            studies["study"].tolist(), studies["row"].tolist(), texts.itertuples(index=False),
+            scores["min_total"].tolist(), scores["max_total"].tolist(), scores["band"].tolist(), finding_counts):
+        rows.append([study, int(row), *answers, None if low != high else low, low, high, band,
+                     *by_range[(low, high)], *(int(n) for n in found)])
+    return rows
+
+
+def findings_table(result: ScoreResult) -> Table:
+    columns = ["rule", "name", "severity", "sheet", "cell", "study", "item", "value", "message"]
+    findings = result.findings
+    rows = [column_headers(columns), *(list(r) for r in zip(*(findings[c].tolist() for c in columns)))]
+    return Table(rows, widths={1: 30, 5: 24, 8: 100}, severity_column=2)
+
+
+def change_log_table(log_rows) -> Table:
+    """The Change log sheet: the schema's columns, then the chained rows."""
+    return Table([column_headers(LOG_COLUMNS), *log_rows], widths={0: 22, 4: 24, 9: 60, 10: 30})
+
+
+def provenance_table(provenance: dict, key) -> Table:
+    """The Provenance sheet: key-value rows sealed by their digest (``pedro.audit.workbook``)."""
+    return Table(provenance_rows(provenance, key), widths={0: 24, 1: 80})
+
+
+def summary_table(result: ScoreResult, recorded) -> Table:
+    """Band counts with an Excel bar chart, and a traffic light of every trial."""
+    from collections import Counter
+
+    rubric, scores = result.rubric, result.scores
+    counts = Counter(b for b in scores["band"] if b is not None)
+    rows = [[f"PEDro scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
+            [f"Band set {result.bands.name}: {result.bands.describe()}. {result.bands.caveat}"],
+            [],
+            ["Band", "Trials"],
+            *([label, counts.get(label, 0)] for label in result.bands.labels),
+            ["no band (answers missing)", int(scores["band"].isna().sum())],
+            []]
+    last_band_row = 5 + len(result.bands.labels)
+    start = last_band_row + 2
+    rows.append([STUDY_COLUMN, *(str(n) for n in rubric.item_numbers), TOTAL_COLUMN, "Band"])
+    texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
+        columns=list(rubric.item_numbers)).astype(object)
+    texts = texts.where(texts.notna(), None)
+    for label, answers, total, band in zip(result.sheet.studies["study"].tolist(), texts.itertuples(index=False),
+                                           scores["total"].tolist(), scores["band"].tolist()):
+        rows.append([label, *answers, total, band])
+    items = len(rubric.items)
+    chart = BarChart(title=f"Trials per band ({result.bands.name})", y_title="trials", category_column=1,
+                     data_column=2, title_row=4, first_row=5, last_row=last_band_row, anchor_column=5, anchor_row=4)
+    return Table(rows, header_row=None, autofilter=False, freeze=f"B{start + 1}", title_row=1, bold_rows=(4, start),
+                 widths={0: 28, **{n + 1: 4 for n in range(items)}}, chart=chart,
+                 answer_blocks=[(2, items, start + 1, start + len(texts))])
