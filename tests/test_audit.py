@@ -226,3 +226,59 @@ def test_summary_sheet_is_a_traffic_light_with_band_counts_and_a_chart(audited):
     scores_header = [c.value for c in workbook["Scores"][1]]
     assert {"Band: cashin2020", "Band: three-level", "Band: high-low-6", "Band: high-low-5",
             "On a band boundary in"} <= set(scores_header)
+
+
+def _set_provenance(workbook, key, value):
+    """Change one Provenance value and reseal the sheet, as a forger who knows the format would."""
+    provenance = workbook["Provenance"]
+    for row in provenance.iter_rows(min_row=2):
+        if row[0].value == key:
+            row[1].value = value
+    entries = [[row[0].value, row[1].value] for row in provenance.iter_rows(min_row=2)]
+    provenance.cell(row=provenance.max_row, column=2).value = table_digest(entries[:-1], None)
+
+
+def _scores_cell(workbook, header, line):
+    return workbook["Scores"].cell(row=line, column=[c.value for c in workbook["Scores"][1]].index(header) + 1)
+
+
+def test_scores_row_numbers_edited_are_named_then_the_cells_they_leave_unmatched(audited):
+    workbook = openpyxl.load_workbook(audited)
+    _scores_cell(workbook, "Row", 3).value = "x"  # Jones 2002's row: no longer a number
+    _scores_cell(workbook, "Row", 4).value = 99  # Lee 2003's row: now names a row with no trial
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert report["discrepancies"][:2] == ["Scores sheet: edited after scoring (its digest differs from the one "
+                                           "recorded)", "Scores!B3: the row number 'x' was edited"]
+    edited = report["edited_after_scoring"]
+    assert {(e["study"], e["recorded"]) for e in edited[:-1]} == {("Jones 2002", None), ("Lee 2003", None)}
+    assert len(edited) == 2 * 11 + 1
+    assert edited[-1] == {"study": "Lee 2003", "item": None, "cell": "row 99", "recorded": "a scored trial",
+                          "found": "no trial"}
+    assert report["answers"] == {"ok": False} and report["score_mismatches"] == []
+
+
+def test_change_log_head_differing_from_the_provenance_is_caught(audited):
+    workbook = openpyxl.load_workbook(audited)
+    _set_provenance(workbook, "change_log_head", "sha256:" + "0" * 64)
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert report["provenance"]["ok"] and report["chain"] == {"ok": False, "rows": 3, "first_bad_row": 3}
+    assert report["discrepancies"] == ["Change log: the last row's hash is not the head the Provenance recorded"]
+
+
+def test_answers_digest_missing_is_reported_though_no_cell_changed(audited):
+    workbook = openpyxl.load_workbook(audited)
+    _set_provenance(workbook, "answers_digest", None)
+    workbook.save(audited)
+    report = verify_workbook(audited)
+    assert report["answers"] == {"ok": False} and report["edited_after_scoring"] == []
+    assert report["discrepancies"] == ["item answers: no valid digest recorded ('')",
+                                       "item answers: their digest differs from the one recorded at scoring time"]
+
+
+def test_scores_sheet_without_its_study_column_is_exit_2(audited):
+    _edit(audited, "Scores", "A1", "Trial")
+    result = _audit(audited)
+    assert result.exit_code == 2
+    assert "the Scores sheet has lost its 'Study' or 'Row' column" in result.output

@@ -2,202 +2,399 @@
 item cells say, was anything edited after scoring, and how would the bands
 move under other conventions?
 
-Checks, each named in the report:
-- the Provenance sheet's own digest (its rows were not changed);
-- the change-log hash chain, and its length and head against the Provenance;
-- the Scores sheet against the digest recorded when it was written;
-- the answer cells against the digest recorded at scoring time, naming every
+One small function per check, each returning rows of one findings table
+(``AuditFinding``), in the order the report lists them:
+- ``provenance_findings``: the Provenance sheet's own digest (its rows were not changed);
+- ``change_log_findings``: the change-log hash chain, and its length and head
+  against the Provenance;
+- ``scores_sheet_findings``: the Scores sheet against the digest recorded when it was written;
+- ``answers_digest_findings``, ``row_number_findings``, ``answer_edit_findings``:
+  the answer cells against the digest recorded at scoring time, naming every
   cell whose text differs from what the Scores sheet recorded;
-- every total, range and band recomputed from the item cells against Scores.
+- ``recomputed_score_findings``: every total, range and band recomputed from
+  the item cells against Scores.
+``verify_workbook`` runs them and ``audit_report`` composes the report from
+their rows; ``band_sensitivity`` adds how the bands move under other band sets.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine import score_file
+from ..engine import ScoreResult, score_file
 from ..errors import InputError
 from ..normalise import answer_text
 from ..sheets.cells import column_letter
-from ..sheets.reader import open_book
+from ..sheets.reader import Book, open_book
 from .chain import audit_key, canonical, verify_chain, verify_digest
-from .workbook import CHANGE_LOG_SHEET, LOG_COLUMNS, PROVENANCE_SHEET, SCORES_SHEET, is_audited, pedro_sheet
+from .workbook import (
+    CHANGE_LOG_SHEET,
+    LOG_COLUMNS,
+    MAX_COLUMN,
+    MIN_COLUMN,
+    PROVENANCE_SHEET,
+    ROW_COLUMN,
+    SCORES_SHEET,
+    STUDY_COLUMN,
+    TOTAL_COLUMN,
+    Key,
+    band_column,
+    is_audited,
+    pedro_sheet,
+)
 
 
-def _rows(grid, width: int | None = None) -> list[list]:
+class Check:
+    """The checks' names: the ``check`` column of the findings table."""
+
+    PROVENANCE = "provenance-digest"
+    CHANGE_LOG = "change-log-chain"
+    SCORES_SHEET = "scores-digest"
+    ANSWERS = "answers-digest"
+    ROW_NUMBERS = "scores-row-number"
+    ANSWER_EDITS = "answer-edited"
+    SCORES = "score-recomputed"
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    """One row of the audit's findings table.  ``message`` is the discrepancy
+    as the report words it; the other columns say where it points and, for an
+    edited answer or a recomputed score, what was expected and what was found."""
+
+    check: str  # a Check name
+    message: str
+    sheet: str | None = None
+    cell: str | None = None  # 'D4'; 'row 7' for a scored trial the item sheet no longer has
+    log_row: int | None = None  # the change log's first bad row, numbered from 1 under its header
+    study: str | None = None
+    item: int | None = None
+    column: str | None = None  # the Scores column of a recomputed total, range or band
+    expected: str | None = None  # the answer the Scores sheet recorded, or the score recomputed now
+    found: str | None = None  # what the workbook holds there now
+
+
+@dataclass(frozen=True)
+class AuditedWorkbook:
+    """An audited workbook as it is now: pedro's sheets read back, before any check."""
+
+    book: Book
+    key: bytes | None
+    sheets: dict[str, str | None]  # pedro's sheet (SCORES_SHEET, ...) -> its name in this workbook
+    provenance_rows: list[list]  # key-value rows under the header, the sealing digest among them
+    provenance: dict[str, str]
+    log: list[list]  # change-log rows under the header, each as wide as LOG_COLUMNS, hash last
+    scores: list[list]  # the Scores sheet, header first, each row as wide as the header
+    column: dict[str, int]  # Scores header -> column index
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """The item cells now, scored again under the recorded band set, beside
+    the Scores rows that recorded them."""
+
+    result: ScoreResult
+    cells: list[list]  # [row, item, answer text] per answer cell: what the answers digest covers
+    digest_matches: bool  # computed once: it reads every answer cell
+    digest_problem: str | None  # why the answers digest could not be checked
+    scores_by_row: dict[int, list]  # Scores rows by the item-sheet row of their trial
+    scores_line: dict[int, int]  # and the line each is on in the Scores sheet
+
+
+def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> dict:
+    """`pedro audit`: every check's findings, in order, and the band sensitivity, as one report."""
+    audited = open_audited(path)
+    findings = [*provenance_findings(audited), *change_log_findings(audited), *scores_sheet_findings(audited)]
+    rescored = rescore(audited)
+    findings += [*answers_digest_findings(rescored), *row_number_findings(audited),
+                 *answer_edit_findings(audited, rescored), *recomputed_score_findings(audited, rescored)]
+    return audit_report(audited, rescored.result, findings, band_names)
+
+
+def _sheet_rows(grid, width: int | None = None) -> list[list]:
+    """A sheet's rows that hold anything, each padded or cut to ``width``."""
     rows = [list(r) for r in grid.rows if any(v is not None for v in r)]
     if width is not None:
         rows = [(r + [None] * width)[:width] for r in rows]
     return rows
 
 
-def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> dict:
+def open_audited(path: str | Path) -> AuditedWorkbook:
+    """Read pedro's sheets back; an InputError where the workbook is not one pedro wrote, or lacks one."""
     key = audit_key()
     book = open_book(path)
     if not is_audited(book):
-        raise InputError(f"{book.path.name} is not an audited workbook: it has no Provenance sheet written by "
-                         "pedro score; run `pedro score` on the item sheet first")
-    names = {key: pedro_sheet(book.sheet_names, key) for key in (SCORES_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)}
+        raise InputError(f"{book.path.name} is not an audited workbook: it has no {PROVENANCE_SHEET} sheet written "
+                         "by pedro score; run `pedro score` on the item sheet first")
+    sheets = {name: pedro_sheet(book.sheet_names, name) for name in (SCORES_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)}
     for needed in (SCORES_SHEET, CHANGE_LOG_SHEET):
-        if names[needed] is None:
+        if sheets[needed] is None:
             raise InputError(f"{book.path.name} is not a complete audited workbook: its '{needed}' sheet is "
                              "missing; score the original item sheet again")
-    discrepancies: list[str] = []
+    provenance_rows = _sheet_rows(book.grid(sheets[PROVENANCE_SHEET]), 2)[1:]
+    log = _sheet_rows(book.grid(sheets[CHANGE_LOG_SHEET]), len(LOG_COLUMNS))[1:]
+    scores = _sheet_rows(book.grid(sheets[SCORES_SHEET]))
+    header = [canonical(h) for h in scores[0]] if scores else []
+    return AuditedWorkbook(
+        book=book, key=key, sheets=sheets, provenance_rows=provenance_rows,
+        provenance={canonical(k): canonical(v) for k, v in provenance_rows}, log=log,
+        scores=[(r + [None] * len(header))[:len(header)] for r in scores],
+        column={name: i for i, name in enumerate(header)})
 
-    # Provenance: its rows, sealed by the last one.
-    provenance_rows = _rows(book.grid(names[PROVENANCE_SHEET]), 2)[1:]
-    provenance = {canonical(k): canonical(v) for k, v in provenance_rows}
-    sealed = [r for r in provenance_rows if canonical(r[0]) != "provenance_digest"]
-    provenance_ok, why = verify_digest(sealed, provenance.get("provenance_digest", ""), key)
-    if not provenance_ok:
-        discrepancies.append(f"Provenance sheet: {why or 'its rows were changed after scoring (digest differs)'}")
 
-    # Change log chain.
-    log = _rows(book.grid(names[CHANGE_LOG_SHEET]), len(LOG_COLUMNS))[1:]
-    chain = verify_chain([r[:-1] for r in log], [r[-1] for r in log], key)
-    recorded_rows = provenance.get("change_log_rows")
-    if chain["ok"] and recorded_rows not in (None, "") and str(len(log)) != recorded_rows:
-        chain = dict(chain, ok=False, first_bad_row=min(len(log), int(recorded_rows)) + 1,
-                     reason=f"the log has {len(log)} row(s) but {recorded_rows} were recorded: rows were "
-                            f"{'deleted' if len(log) < int(recorded_rows) else 'added'} at the end")
-    elif chain["ok"] and log and provenance.get("change_log_head") not in (None, "", canonical(log[-1][-1])):
-        chain = dict(chain, ok=False, first_bad_row=len(log), reason="the last row's hash is not the head the "
-                                                                    "Provenance recorded")
+def provenance_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
+    """The Provenance rows against the digest in its last row, which seals them."""
+    sealed = [r for r in audited.provenance_rows if canonical(r[0]) != Key.PROVENANCE_DIGEST]
+    matches, why = verify_digest(sealed, audited.provenance.get(Key.PROVENANCE_DIGEST, ""), audited.key)
+    if matches:
+        return []
+    return [AuditFinding(Check.PROVENANCE, f"{PROVENANCE_SHEET} sheet: "
+                         f"{why or 'its rows were changed after scoring (digest differs)'}",
+                         sheet=audited.sheets[PROVENANCE_SHEET])]
+
+
+def change_log_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
+    """The change log's hash chain; where it holds, its length and last hash
+    against the Provenance, since a chain cut short at its end still holds."""
+    log = audited.log
+    chain = verify_chain([r[:-1] for r in log], [r[-1] for r in log], audited.key)
     if not chain["ok"]:
-        discrepancies.append(f"Change log: {chain['reason']}")
+        return [_log_finding(audited, chain["first_bad_row"], chain["reason"])]
+    recorded_rows = audited.provenance.get(Key.CHANGE_LOG_ROWS)
+    if recorded_rows not in (None, "") and str(len(log)) != recorded_rows:
+        recorded = int(recorded_rows)
+        return [_log_finding(audited, min(len(log), recorded) + 1,
+                             f"the log has {len(log)} row(s) but {recorded_rows} were recorded: rows were "
+                             f"{'deleted' if len(log) < recorded else 'added'} at the end")]
+    if log and audited.provenance.get(Key.CHANGE_LOG_HEAD) not in (None, "", canonical(log[-1][-1])):
+        return [_log_finding(audited, len(log), f"the last row's hash is not the head the {PROVENANCE_SHEET} "
+                                                "recorded")]
+    return []
 
-    # Scores sheet as written.
-    scores_grid = _rows(book.grid(names[SCORES_SHEET]))
-    header = [canonical(h) for h in scores_grid[0]] if scores_grid else []
-    scores_rows = [(r + [None] * len(header))[:len(header)] for r in scores_grid]
-    scores_ok, why = verify_digest(scores_rows, provenance.get("scores_digest", ""), key)
-    if not scores_ok:
-        discrepancies.append("Scores sheet: " + (why or "edited after scoring (its digest differs from the one "
-                                                      "recorded)"))
 
-    # The item cells now, scored again under the recorded band set.
-    recorded_bands = provenance.get("bands") or None
-    result = score_file(book.path, bands=recorded_bands)
+def _log_finding(audited: AuditedWorkbook, first_bad_row: int, reason: str) -> AuditFinding:
+    return AuditFinding(Check.CHANGE_LOG, f"{CHANGE_LOG_SHEET}: {reason}", sheet=audited.sheets[CHANGE_LOG_SHEET],
+                        log_row=first_bad_row)
+
+
+def scores_sheet_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
+    """The Scores sheet against the digest recorded when it was written."""
+    matches, why = verify_digest(audited.scores, audited.provenance.get(Key.SCORES_DIGEST, ""), audited.key)
+    if matches:
+        return []
+    return [AuditFinding(Check.SCORES_SHEET, f"{SCORES_SHEET} sheet: "
+                         + (why or "edited after scoring (its digest differs from the one recorded)"),
+                         sheet=audited.sheets[SCORES_SHEET])]
+
+
+def rescore(audited: AuditedWorkbook) -> Rescored:
+    """Score the item sheet again under the band set recorded at scoring, and
+    index the Scores rows by the item-sheet row of their trial."""
+    result = score_file(audited.book.path, bands=audited.provenance.get(Key.BANDS) or None)
     answers = result.sheet.answers
-    cells_now = [[row, item, answer_text(raw)] for row, item, raw in zip(answers["row"], answers["item"],
-                                                                          answers["raw"])]
-    answers_ok, why = verify_digest(cells_now, provenance.get("answers_digest", ""), key)
-    if not answers_ok and why:
-        discrepancies.append(f"item answers: {why}")
+    cells = [[row, item, answer_text(raw)] for row, item, raw in zip(answers["row"], answers["item"], answers["raw"])]
+    matches, why = verify_digest(cells, audited.provenance.get(Key.ANSWERS_DIGEST, ""), audited.key)
+    if ROW_COLUMN not in audited.column or STUDY_COLUMN not in audited.column:
+        raise InputError(f"{audited.book.path.name}: the {SCORES_SHEET} sheet has lost its '{STUDY_COLUMN}' or "
+                         f"'{ROW_COLUMN}' column; score the original item sheet again")
+    by_row, line_of = {}, {}
+    for line, row in enumerate(audited.scores[1:], start=2):
+        number = _row_number(row[audited.column[ROW_COLUMN]])
+        if number is not None:  # an edited row number is row_number_findings' to report
+            by_row[number], line_of[number] = row, line
+    return Rescored(result=result, cells=cells, digest_matches=matches, digest_problem=why,
+                    scores_by_row=by_row, scores_line=line_of)
 
-    column = {name: i for i, name in enumerate(header)}
-    if "Row" not in column or "Study" not in column:
-        raise InputError(f"{book.path.name}: the Scores sheet has lost its 'Study' or 'Row' column; score the "
-                         "original item sheet again")
-    by_row, scores_line = {}, {}
-    for line, r in enumerate(scores_rows[1:], start=2):
-        try:
-            by_row[int(r[column["Row"]])] = r
-            scores_line[int(r[column["Row"]])] = line
-        except (TypeError, ValueError):
-            discrepancies.append(f"{SCORES_SHEET}!{column_letter(column['Row'])}{line}: the row number "
-                                 f"'{canonical(r[column['Row']])}' was edited")
-    rubric = result.rubric
-    edited, mismatches = [], []
-    seen_rows = set()
-    studies_of = answers["study_index"].map(result.sheet.studies["study"])
-    for (row, item, now), study, cell in zip(cells_now, studies_of, answers["cell"]):
-        recorded_row = by_row.get(int(row))
-        seen_rows.add(int(row))
-        heading = rubric.item(item).heading
-        recorded = None if recorded_row is None or heading not in column else recorded_row[column[heading]]
-        if canonical(recorded) != canonical(now) or recorded_row is None:
-            edited.append({"study": study, "item": int(item), "cell": cell,
-                           "recorded": None if recorded_row is None else (canonical(recorded) or None),
-                           "found": canonical(now) or None})
-    for row, recorded_row in by_row.items():
-        if row not in seen_rows:
-            edited.append({"study": canonical(recorded_row[column["Study"]]), "item": None, "cell": f"row {row}",
-                           "recorded": "a scored trial", "found": "no trial"})
-    if not answers_ok and not edited:
-        discrepancies.append("item answers: their digest differs from the one recorded at scoring time")
-    for entry in edited:
-        discrepancies.append(f"{entry['study']}: {result.sheet.sheet}!{entry['cell']} edited after scoring: "
-                             f"recorded {entry['recorded']!r}, found {entry['found']!r}")
 
-    band_header = f"Band ({result.bands.name})"
+def _row_number(value) -> int | None:
+    """The item-sheet row a Scores row scores; None where it is not a number any more."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def answers_digest_findings(rescored: Rescored) -> list[AuditFinding]:
+    """The answers digest where it cannot be checked (none recorded, or the key is missing)."""
+    if rescored.digest_matches or not rescored.digest_problem:
+        return []
+    return [AuditFinding(Check.ANSWERS, f"item answers: {rescored.digest_problem}",
+                         sheet=rescored.result.sheet.sheet)]
+
+
+def row_number_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
+    """Scores rows whose row number was edited: they no longer name a trial."""
+    index = audited.column[ROW_COLUMN]
+    return [AuditFinding(Check.ROW_NUMBERS, f"{SCORES_SHEET}!{column_letter(index)}{line}: the row number "
+                                            f"'{canonical(row[index])}' was edited",
+                         sheet=SCORES_SHEET, cell=f"{column_letter(index)}{line}")
+            for line, row in enumerate(audited.scores[1:], start=2) if _row_number(row[index]) is None]
+
+
+def answer_edit_findings(audited: AuditedWorkbook, rescored: Rescored) -> list[AuditFinding]:
+    """Every answer edited after scoring, by cell; where none can be named but
+    the answers digest differs, that."""
+    edits = [*edited_answer_findings(audited, rescored), *missing_trial_findings(audited, rescored)]
+    if edits or rescored.digest_matches:
+        return edits
+    return [AuditFinding(Check.ANSWERS, "item answers: their digest differs from the one recorded at scoring time",
+                         sheet=rescored.result.sheet.sheet)]
+
+
+def edited_answer_findings(audited: AuditedWorkbook, rescored: Rescored) -> list[AuditFinding]:
+    """Each answer cell whose text differs from the answer the Scores sheet
+    recorded for it, or whose trial the Scores sheet has no row for."""
+    result, column = rescored.result, audited.column
+    answers = result.sheet.answers
+    studies = answers["study_index"].map(result.sheet.studies["study"])
+    findings = []
+    for (row, item, now), study, cell in zip(rescored.cells, studies, answers["cell"]):
+        scores_row = rescored.scores_by_row.get(int(row))
+        heading = result.rubric.item(item).heading
+        recorded = None if scores_row is None or heading not in column else scores_row[column[heading]]
+        if canonical(recorded) != canonical(now) or scores_row is None:
+            findings.append(_edit(result.sheet.sheet, cell, study, int(item), canonical(now) or None,
+                                  None if scores_row is None else (canonical(recorded) or None)))
+    return findings
+
+
+def missing_trial_findings(audited: AuditedWorkbook, rescored: Rescored) -> list[AuditFinding]:
+    """Trials the Scores sheet scored that the item sheet no longer has."""
+    rows_now = {int(row) for row, _, _ in rescored.cells}
+    study = audited.column[STUDY_COLUMN]
+    return [_edit(rescored.result.sheet.sheet, f"row {row}", canonical(scores_row[study]), None, "no trial",
+                  "a scored trial")
+            for row, scores_row in rescored.scores_by_row.items() if row not in rows_now]
+
+
+def _edit(sheet: str, cell: str, study, item: int | None, found: str | None, recorded: str | None) -> AuditFinding:
+    return AuditFinding(Check.ANSWER_EDITS, f"{study}: {sheet}!{cell} edited after scoring: recorded {recorded!r}, "
+                                            f"found {found!r}",
+                        sheet=sheet, cell=cell, study=study, item=item, expected=recorded, found=found)
+
+
+def recomputed_score_findings(audited: AuditedWorkbook, rescored: Rescored) -> list[AuditFinding]:
+    """Each total, attainable range and band recomputed from the item cells
+    that differs from the Scores sheet's, for every trial it has a row for."""
+    result = rescored.result
     studies = result.sheet.studies
     scores = result.scores.loc[studies.index]
-    for label, study_row, low, high, band in zip(studies["study"].tolist(), studies["row"].tolist(),
-                                                  scores["min_total"].tolist(), scores["max_total"].tolist(),
-                                                  scores["band"].tolist()):
-        recorded_row = by_row.get(int(study_row))
-        if recorded_row is None:
+    findings = []
+    for study, row, low, high, band in zip(studies["study"].tolist(), studies["row"].tolist(),
+                                           scores["min_total"].tolist(), scores["max_total"].tolist(),
+                                           scores["band"].tolist()):
+        scores_row = rescored.scores_by_row.get(int(row))
+        if scores_row is None:  # no row to compare: edited_answer_findings names the trial's cells
             continue
-        scores_row = scores_line[int(study_row)]
         low, high = int(low), int(high)
-        expected = {"Total": low if low == high else None, "Min": low, "Max": high, band_header: band}
-        for field, value in expected.items():
-            if field not in column:
-                continue
-            found = recorded_row[column[field]]
-            if canonical(found) != canonical(value):
-                cell = f"{column_letter(column[field])}{scores_row}"
-                mismatches.append({"study": label, "field": field, "cell": f"{SCORES_SHEET}!{cell}",
-                                   "expected": canonical(value) or None, "found": canonical(found) or None})
-                discrepancies.append(f"{label}: {SCORES_SHEET}!{cell} ({field}) expected "
-                                     f"{canonical(value) or 'blank'}, found {canonical(found) or 'blank'}")
+        expected = {TOTAL_COLUMN: low if low == high else None, MIN_COLUMN: low, MAX_COLUMN: high,
+                    band_column(result.bands.name): band}
+        findings += _score_row_findings(audited, study, scores_row, rescored.scores_line[int(row)], expected)
+    return findings
 
-    bands_report, band_changes, boundary = band_sensitivity(result, band_names)
-    open_findings = Counter(result.findings["severity"])
+
+def _score_row_findings(audited: AuditedWorkbook, study, scores_row: list, line: int,
+                        expected: dict) -> list[AuditFinding]:
+    """One trial's Scores row against ``expected`` ({Scores column: value}), where it has the column."""
+    findings = []
+    for column, value in expected.items():
+        if column not in audited.column:
+            continue
+        found = scores_row[audited.column[column]]
+        if canonical(found) != canonical(value):
+            cell = f"{column_letter(audited.column[column])}{line}"
+            findings.append(AuditFinding(
+                Check.SCORES, f"{study}: {SCORES_SHEET}!{cell} ({column}) expected {canonical(value) or 'blank'}, "
+                              f"found {canonical(found) or 'blank'}",
+                sheet=SCORES_SHEET, cell=cell, study=study, column=column, expected=canonical(value) or None,
+                found=canonical(found) or None))
+    return findings
+
+
+def audit_report(audited: AuditedWorkbook, result: ScoreResult, findings: list[AuditFinding],
+                 band_names: list[str] | None) -> dict:
+    """The report `pedro audit` prints (``pedro.report.audit_text``) or writes
+    as JSON: each check's verdict from its findings, and the band sensitivity."""
+    log_findings = _of(findings, Check.CHANGE_LOG)
+    bands, band_changes, on_boundary = band_sensitivity(result, band_names)
     return {
-        "ok": not discrepancies,
-        "file": str(book.path),
-        "key_used": key is not None,
-        "provenance": {"ok": provenance_ok},
-        "chain": {"ok": chain["ok"], "rows": chain["rows"], "first_bad_row": chain["first_bad_row"]},
-        "scores_sheet": {"ok": scores_ok},
-        "answers": {"ok": answers_ok and not edited},
-        "edited_after_scoring": edited,
-        "score_mismatches": mismatches,
-        "open_findings": {s: int(open_findings.get(s, 0)) for s in ("error", "warning", "advisory")},
-        "bands": bands_report,
+        "ok": not findings,
+        "file": str(audited.book.path),
+        "key_used": audited.key is not None,
+        "provenance": {"ok": not _of(findings, Check.PROVENANCE)},
+        "chain": {"ok": not log_findings, "rows": len(audited.log),
+                  "first_bad_row": log_findings[0].log_row if log_findings else None},
+        "scores_sheet": {"ok": not _of(findings, Check.SCORES_SHEET)},
+        "answers": {"ok": not _of(findings, Check.ANSWERS, Check.ANSWER_EDITS)},
+        "edited_after_scoring": [{"study": f.study, "item": f.item, "cell": f.cell, "recorded": f.expected,
+                                  "found": f.found} for f in _of(findings, Check.ANSWER_EDITS)],
+        "score_mismatches": [{"study": f.study, "field": f.column, "cell": f"{f.sheet}!{f.cell}",
+                              "expected": f.expected, "found": f.found} for f in _of(findings, Check.SCORES)],
+        "open_findings": result.counts,
+        "bands": bands,
         "band_changes": band_changes,
-        "on_boundary": boundary,
-        "discrepancies": discrepancies,
+        "on_boundary": on_boundary,
+        "discrepancies": [f.message for f in findings],
     }
 
 
+def _of(findings: list[AuditFinding], *checks: str) -> list[AuditFinding]:
+    return [f for f in findings if f.check in checks]
 
-def band_sensitivity(result, band_names: list[str] | None = None):
+
+def band_sensitivity(result: ScoreResult, band_names: list[str] | None = None):
     """Counts per band under each band set, how trials move from the recorded
     band set to each other one, and the trials on a band boundary."""
-    rubric, scores = result.rubric, result.scores
-    names = band_names or list(rubric.band_sets)
-    band_sets = [rubric.band_set(n) for n in names]
-    labels = {b.name: [b.band_of_range(int(lo), int(hi)) for lo, hi in zip(scores["min_total"], scores["max_total"])]
-              for b in band_sets}
-    report = {}
-    for b in band_sets:
-        counts = Counter(labels[b.name])
-        report[b.name] = {label: counts.get(label, 0) for label in b.labels}
+    band_sets = [result.rubric.band_set(n) for n in band_names or list(result.rubric.band_sets)]
+    labels = {b.name: _bands_of(b, result.scores) for b in band_sets}
+    return band_counts(band_sets, labels), band_changes(result, band_sets, labels), boundary_trials(result, band_sets)
+
+
+def _bands_of(band_set, scores) -> list[str | None]:
+    """Each trial's band under ``band_set``; None where its attainable range spans bands."""
+    return [band_set.band_of_range(int(lo), int(hi)) for lo, hi in zip(scores["min_total"], scores["max_total"])]
+
+
+def band_counts(band_sets, labels: dict[str, list]) -> dict[str, dict[str, int]]:
+    """{band set: {band: trials}}, with '(no band)' where answers are missing."""
+    counts_by_set = {}
+    for band_set in band_sets:
+        counts = Counter(labels[band_set.name])
+        counts_by_set[band_set.name] = {label: counts.get(label, 0) for label in band_set.labels}
         if counts.get(None):
-            report[b.name]["(no band)"] = counts[None]
+            counts_by_set[band_set.name]["(no band)"] = counts[None]
+    return counts_by_set
+
+
+def band_changes(result: ScoreResult, band_sets, labels: dict[str, list]) -> list[dict]:
+    """How many trials change band from the recorded band set to each other one, and their moves."""
     reference = result.bands
-    reference_labels = [reference.band_of_range(int(lo), int(hi))
-                        for lo, hi in zip(scores["min_total"], scores["max_total"])]
+    reference_labels = _bands_of(reference, result.scores)
     changes = []
-    for b in band_sets:
-        if b.name == reference.name:
+    for band_set in band_sets:
+        if band_set.name == reference.name:
             continue
-        moves = Counter((a, c) for a, c in zip(reference_labels, labels[b.name]) if a is not None and c is not None)
-        changes.append({"from": reference.name, "to": b.name,
+        moves = Counter((a, c) for a, c in zip(reference_labels, labels[band_set.name])
+                        if a is not None and c is not None)
+        changes.append({"from": reference.name, "to": band_set.name,
+                        # a label that differs only in case ('Good', 'good') is the same band
                         "changed": sum(n for (a, c), n in moves.items() if a.lower() != c.lower()),
                         "moves": [{"from_band": a, "to_band": c, "trials": n} for (a, c), n in sorted(moves.items())]})
-    boundary = []
+    return changes
+
+
+def boundary_trials(result: ScoreResult, band_sets) -> list[dict]:
+    """The trials one point from another band under any of ``band_sets``."""
     studies = result.sheet.studies
-    for label, total in zip(studies["study"].tolist(), scores["total"].loc[studies.index].tolist()):
+    on_boundary = []
+    for study, total in zip(studies["study"].tolist(), result.scores["total"].loc[studies.index].tolist()):
         try:
             total = int(total)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # no total: an answer is missing
             continue
         sets = [b.name for b in band_sets if b.on_boundary(total)]
         if sets:
-            boundary.append({"study": label, "total": total, "band_sets": sets})
-    return report, changes, boundary
+            on_boundary.append({"study": study, "total": total, "band_sets": sets})
+    return on_boundary
