@@ -1545,30 +1545,8 @@ def icc(ratings: Any, form: str) -> Statistic:
             n_excluded=dropped,
         )
 
-    grand = y.mean()
-    ss_total = float(np.sum((y - grand) ** 2))
-    ss_subjects = k * float(np.sum((y.mean(axis=1) - grand) ** 2))
-    ss_raters = n * float(np.sum((y.mean(axis=0) - grand) ** 2))
-    scale = _TOLERANCE * ss_total / (n * k - 1)
-
-    def mean_square(ss: float, df: int) -> float:
-        ms = max(ss, 0.0) / df
-        return 0.0 if ms < scale else ms
-
-    bms = mean_square(ss_subjects, n - 1)
-    jms = mean_square(ss_raters, k - 1)
-    ems = mean_square(ss_total - ss_subjects - ss_raters, (n - 1) * (k - 1))
-    wms = mean_square(ss_total - ss_subjects, n * (k - 1))
-
-    numerator = {"1": bms - wms, "2": bms - ems, "3": bms - ems}[form[4]]
-    if form.endswith(",1)"):
-        denominator = {
-            "1": bms + (k - 1) * wms,
-            "2": bms + (k - 1) * ems + k * (jms - ems) / n,
-            "3": bms + (k - 1) * ems,
-        }[form[4]]
-    else:
-        denominator = {"1": bms, "2": bms + (jms - ems) / n, "3": bms}[form[4]]
+    bms, jms, ems, wms, scale = _icc_mean_squares(y)
+    numerator, denominator = _icc_ratio(form, bms, jms, ems, wms, n, k)
     if denominator <= scale:
         return Statistic(
             None,
@@ -1585,10 +1563,52 @@ def icc(ratings: Any, form: str) -> Statistic:
     return Statistic(value, ci95=ci95, reason=ci_reason, method=method, n=n, n_excluded=dropped)
 
 
+def _icc_mean_squares(y: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(BMS, JMS, EMS, WMS, scale): the mean squares of the two-way ANOVA of the n x k table ``y``
+    (Shrout & Fleiss 1979, Table 3), and the size below which a mean square is taken as 0.
+
+    BMS is between subjects (df n-1), JMS between raters (df k-1), EMS the
+    residual (df (n-1)(k-1)) and WMS within subjects (df n(k-1))."""
+    n, k = y.shape
+    grand = y.mean()
+    ss_total = float(np.sum((y - grand) ** 2))
+    ss_subjects = k * float(np.sum((y.mean(axis=1) - grand) ** 2))
+    ss_raters = n * float(np.sum((y.mean(axis=0) - grand) ** 2))
+    # Relative to the total sum of squares: equal ratings leave residues of rounding, not variance.
+    scale = _TOLERANCE * ss_total / (n * k - 1)
+
+    def mean_square(ss: float, df: int) -> float:
+        ms = max(ss, 0.0) / df
+        return 0.0 if ms < scale else ms
+
+    bms = mean_square(ss_subjects, n - 1)
+    jms = mean_square(ss_raters, k - 1)
+    ems = mean_square(ss_total - ss_subjects - ss_raters, (n - 1) * (k - 1))
+    wms = mean_square(ss_total - ss_subjects, n * (k - 1))
+    return bms, jms, ems, wms, scale
+
+
+def _icc_ratio(form: str, bms: float, jms: float, ems: float, wms: float, n: int, k: int) -> tuple[float, float]:
+    """(numerator, denominator) of ``form`` from the mean squares (Shrout & Fleiss 1979, Table 3; the
+    formulas are in ``icc``'s docstring)."""
+    numerator = {"1": bms - wms, "2": bms - ems, "3": bms - ems}[form[4]]
+    if form.endswith(",1)"):
+        denominator = {
+            "1": bms + (k - 1) * wms,
+            "2": bms + (k - 1) * ems + k * (jms - ems) / n,
+            "3": bms + (k - 1) * ems,
+        }[form[4]]
+    else:
+        denominator = {"1": bms, "2": bms + (jms - ems) / n, "3": bms}[form[4]]
+    return numerator, denominator
+
+
 def _icc_ci(
     form: str, bms: float, jms: float, ems: float, wms: float, n: int, k: int
 ) -> tuple[tuple[float, float] | None, str | None]:
-    """The 95 % interval of ``form``, or None and why."""
+    """The 95 % interval of ``form``, or None and why: F-based for ICC(1,.) and ICC(3,.) (Shrout & Fleiss
+    1979; McGraw & Wong 1996), Satterthwaite's for ICC(2,.) (Fleiss & Shrout 1978; McGraw & Wong 1996).
+    The formulas are in ``icc``'s docstring."""
     from scipy.special import fdtri  # what scipy.stats.f.ppf computes, without importing scipy.stats
 
     def f_quantile(q: float, dfn: float, dfd: float) -> np.floating:  # numpy float: x/0 gives inf, not an error

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from . import agreement
 from .audit.workbook import Key
 from .engine import ScoreResult, score_file
 from .errors import InputError
@@ -228,70 +229,92 @@ def item_points(comparison: Comparison):
 
 
 def item_statistics(comparison: Comparison) -> list[dict]:
-    import numpy as np
-
-    from . import agreement
-
-    names = comparison.names
+    """The agreement statistics of each item, one dict per item in ``item_numbers`` order, computed on
+    the point each answer earns (see ``item_points``) over the trials every assessor answered."""
     rubric = comparison.assessors[0].result.rubric
-    two = len(names) == 2
+    two = len(comparison.names) == 2
     points = item_points(comparison)
     rows = []
     for column, item in enumerate(comparison.item_numbers):
         by_trial = points[:, :, column]
-        complete = by_trial[(by_trial != MISSING).all(axis=1)]
-        n, excluded = len(complete), len(by_trial) - len(complete)
-        agree = int(np.count_nonzero((complete == complete[:, :1]).all(axis=1)))
-        given_y = int(np.count_nonzero(complete == 0))
-        if two:
-            table = np.bincount(complete[:, 0] * 2 + complete[:, 1], minlength=4).reshape(2, 2)
-            stats = {
-                "cohen_kappa": agreement.cohen_kappa_table(table, POINT_CATEGORIES, n_excluded=excluded),
-                "pabak": agreement.pabak_table(table, POINT_CATEGORIES, n_excluded=excluded),
-                "prevalence_index": agreement.prevalence_index_table(table, POINT_CATEGORIES, positive="Y",
-                                                                     n_excluded=excluded),
-                "bias_index": agreement.bias_index_table(table, POINT_CATEGORIES, positive="Y", n_excluded=excluded),
-                "gwet_ac1": agreement.gwet_ac1_table(table, POINT_CATEGORIES, n_excluded=excluded),
-                "fleiss_kappa": None,
-                "krippendorff_alpha": None,
-            }
-        else:
-            counts = np.stack([(by_trial == 0).sum(axis=1), (by_trial == 1).sum(axis=1)], axis=1)
-            complete_counts = counts[(by_trial != MISSING).all(axis=1)]
-            stats = {
-                "cohen_kappa": None,
-                "pabak": None,
-                "prevalence_index": None,
-                "bias_index": None,
-                "gwet_ac1": agreement.gwet_ac1_multirater_counts(complete_counts, POINT_CATEGORIES,
-                                                                 n_excluded=excluded),
-                "fleiss_kappa": agreement.fleiss_kappa_counts(complete_counts, POINT_CATEGORIES, n_excluded=excluded),
-                "krippendorff_alpha": agreement.krippendorff_alpha_counts(counts, POINT_CATEGORIES),
-            }
-        row = {
-            "item": item,
-            "label": rubric.item(item).label,
-            "n": n,
-            "agreement": agree / n if n else None,
-            "prevalence_y": given_y / complete.size if complete.size else None,
-        }
-        reasons = {}
-        for key, stat in stats.items():
-            row[key] = stat.value if stat is not None else None
-            if stat is not None and stat.value is None:
-                reasons[key] = stat.reason
-            if key in ("cohen_kappa", "gwet_ac1"):
-                row[f"{key}_se"] = stat.se if stat is not None else None
-            if key == "cohen_kappa":
-                row["cohen_kappa_ci95"] = list(stat.ci95) if stat is not None and stat.ci95 else None
-        if not two:
-            reasons.setdefault("cohen_kappa", "Cohen's kappa, PABAK and the prevalence and bias indices are "
-                                              "for two assessors; see Fleiss' kappa, AC1 and alpha")
-        else:
-            reasons.setdefault("fleiss_kappa", "reported for more than two assessors; see Cohen's kappa")
-        row["reasons"] = reasons
-        rows.append(row)
+        answered = (by_trial != MISSING).all(axis=1)
+        complete = by_trial[answered]
+        excluded = len(by_trial) - len(complete)
+        stats = (_two_assessor_statistics(complete, excluded) if two
+                 else _multi_assessor_statistics(by_trial, answered, excluded))
+        rows.append(_item_row(item, rubric.item(item).label, complete, stats, two))
     return rows
+
+
+def _two_assessor_statistics(complete, excluded: int) -> dict:
+    """Statistic (or None) by key, from the 2 x 2 table of two assessors' points on the trials both
+    answered (``complete``, trials x 2)."""
+    import numpy as np
+
+    table = np.bincount(complete[:, 0] * 2 + complete[:, 1], minlength=4).reshape(2, 2)
+    return {
+        "cohen_kappa": agreement.cohen_kappa_table(table, POINT_CATEGORIES, n_excluded=excluded),
+        "pabak": agreement.pabak_table(table, POINT_CATEGORIES, n_excluded=excluded),
+        "prevalence_index": agreement.prevalence_index_table(table, POINT_CATEGORIES, positive="Y",
+                                                             n_excluded=excluded),
+        "bias_index": agreement.bias_index_table(table, POINT_CATEGORIES, positive="Y", n_excluded=excluded),
+        "gwet_ac1": agreement.gwet_ac1_table(table, POINT_CATEGORIES, n_excluded=excluded),
+        "fleiss_kappa": None,
+        "krippendorff_alpha": None,
+    }
+
+
+def _multi_assessor_statistics(by_trial, answered, excluded: int) -> dict:
+    """Statistic (or None) by key, from the trial x category counts of three or more assessors' points
+    (``by_trial``, trials x assessors; ``answered``, the trials every assessor answered).  Krippendorff's
+    alpha takes every trial: it is defined for incomplete data."""
+    import numpy as np
+
+    counts = np.stack([(by_trial == 0).sum(axis=1), (by_trial == 1).sum(axis=1)], axis=1)
+    complete_counts = counts[answered]
+    return {
+        "cohen_kappa": None,
+        "pabak": None,
+        "prevalence_index": None,
+        "bias_index": None,
+        "gwet_ac1": agreement.gwet_ac1_multirater_counts(complete_counts, POINT_CATEGORIES, n_excluded=excluded),
+        "fleiss_kappa": agreement.fleiss_kappa_counts(complete_counts, POINT_CATEGORIES, n_excluded=excluded),
+        "krippendorff_alpha": agreement.krippendorff_alpha_counts(counts, POINT_CATEGORIES),
+    }
+
+
+def _item_row(item: int, label: str, complete, stats: dict, two: bool) -> dict:
+    """One item's entry in ``Comparison.items``: its raw agreement and prevalence of "Y" over the trials
+    every assessor answered (``complete``), each statistic's value (SE and CI where it has them), and why
+    any statistic is missing."""
+    import numpy as np
+
+    n = len(complete)
+    agree = int(np.count_nonzero((complete == complete[:, :1]).all(axis=1)))
+    given_y = int(np.count_nonzero(complete == 0))
+    row = {
+        "item": item,
+        "label": label,
+        "n": n,
+        "agreement": agree / n if n else None,
+        "prevalence_y": given_y / complete.size if complete.size else None,
+    }
+    reasons = {}
+    for key, stat in stats.items():
+        row[key] = stat.value if stat is not None else None
+        if stat is not None and stat.value is None:
+            reasons[key] = stat.reason
+        if key in ("cohen_kappa", "gwet_ac1"):
+            row[f"{key}_se"] = stat.se if stat is not None else None
+        if key == "cohen_kappa":
+            row["cohen_kappa_ci95"] = list(stat.ci95) if stat is not None and stat.ci95 else None
+    if not two:
+        reasons.setdefault("cohen_kappa", "Cohen's kappa, PABAK and the prevalence and bias indices are "
+                                          "for two assessors; see Fleiss' kappa, AC1 and alpha")
+    else:
+        reasons.setdefault("fleiss_kappa", "reported for more than two assessors; see Cohen's kappa")
+    row["reasons"] = reasons
+    return row
 
 
 def band_codes(comparison: Comparison):
@@ -304,8 +327,6 @@ def band_codes(comparison: Comparison):
 
 def total_statistics(comparison: Comparison) -> dict:
     import numpy as np
-
-    from . import agreement
 
     totals = comparison.totals
     matrix = totals[~np.isnan(totals).any(axis=1)]

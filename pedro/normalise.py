@@ -203,17 +203,29 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
     where a value must be interpreted (``distinct_values``): a sheet of 60,000
     trials holds 660,000 answers but only a handful of distinct ones."""
     import numpy as np
-    import pandas as pd
 
     item_numbers = sorted(layout.items)
     used = [layout.items[n].index for n in item_numbers] + [c.index for c in layout.roles.values()] + [
         c.index for c in layout.evidence.values()]
-    study_col = layout.role("study")
     columns = grid.columns(used, start=layout.header_row)  # the rows under the header
+    offsets, skipped = _trial_offsets(columns, used, layout, grid.height)
+    rows = (offsets + (layout.header_row + 1)).astype(np.int64)
+    studies = _studies_table(columns, layout, offsets, rows)
+    answers = _answers_table(columns, layout, item_numbers, offsets, rows, rubric)
+    return RatedSheet(source, layout, studies, answers, skipped, grid)
+
+
+def _trial_offsets(columns: dict, used: list[int], layout: Layout,
+                   height: int) -> tuple["np.ndarray", list[tuple[int, str]]]:  # noqa: F821
+    """The trials' rows, as offsets under the header row: the rows with a value in any column read, less
+    the summary rows under the table ('Mean', 'Total:'), which are returned as (excel row, why)."""
+    import numpy as np
+
+    study_col = layout.role("study")
     # Most rows have a label, so the label column settles most rows and the other columns are
     # looked at only for the rows still blank.
     order = ([study_col.index] if study_col else []) + used
-    offsets = np.flatnonzero(_any_present(columns, order, max(grid.height - layout.header_row, 0)))
+    offsets = np.flatnonzero(_any_present(columns, order, max(height - layout.header_row, 0)))
     skipped = []
     if study_col is not None:
         keep = np.ones(len(offsets), dtype=bool)
@@ -223,12 +235,16 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
                 skipped.append((excel_row, f"row {excel_row} ('{label}') is a summary row, not a trial"))
                 keep[position] = False
         offsets = offsets[keep]
+    return offsets, skipped
+
+
+def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa: F821
+                   rows: "np.ndarray") -> "pd.DataFrame":  # noqa: F821
+    """``RatedSheet.studies``: one row per trial, its Excel row, its label and the other role columns."""
+    import pandas as pd
 
     n = len(offsets)
-    rows = (offsets + (layout.header_row + 1)).astype(np.int64)
-    # The trials' rows, as a slice when they follow one another (as they do but for summary rows at the end):
-    # a slice copies nothing, and the concatenations below copy once.
-    trials = slice(int(offsets[0]), int(offsets[-1]) + 1) if n and offsets[-1] - offsets[0] + 1 == n else offsets
+    study_col = layout.role("study")
     studies = pd.DataFrame({"row": rows})
     studies.index.name = "study_index"
     labels = columns[study_col.index][offsets].tolist() if study_col else [None] * n
@@ -241,7 +257,19 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
         column = layout.role(role)
         studies[role] = pd.Series(columns[column.index][offsets] if column else _nones(n), index=studies.index,
                                   dtype=object, copy=False)  # a new array already
+    return studies
 
+
+def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offsets: "np.ndarray",  # noqa: F821
+                   rows: "np.ndarray", rubric: Rubric) -> "pd.DataFrame":  # noqa: F821
+    """``RatedSheet.answers``, the tidy table: one row per (item, trial), item by item, every trial in order."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(offsets)
+    # The trials' rows, as a slice when they follow one another (as they do but for summary rows at the end):
+    # a slice copies nothing, and the concatenations below copy once.
+    trials = slice(int(offsets[0]), int(offsets[-1]) + 1) if n and offsets[-1] - offsets[0] + 1 == n else offsets
     raw = _concatenate([columns[layout.items[number].index][trials] for number in item_numbers])
     evidence = _concatenate([columns[layout.evidence[number].index][trials] if number in layout.evidence
                              else _nones(n) for number in item_numbers])
@@ -252,26 +280,43 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
         "raw": pd.Series(raw, dtype=object, copy=False),  # new arrays: no copy is needed
         "evidence": pd.Series(evidence, dtype=object, copy=False),
     })
-    # Each distinct raw value is read once, then spread back over its cells.
+    readings = _read_answers(raw, rubric)
+    for name in ("answer", "status", "marker"):
+        answers[name] = readings[name]
+    answers["cell"] = pd.Series(_cell_references([layout.items[number].letter for number in item_numbers], rows),
+                                dtype="str")
+    answers["rewrite"] = readings["rewrite"]
+    return answers
+
+
+def _read_answers(raw: "np.ndarray", rubric: Rubric) -> dict:  # noqa: F821
+    """The columns ``answer``, ``status``, ``marker`` and ``rewrite`` of the answers table, for the raw
+    values ``raw``.  Each distinct raw value is read once, then spread back over its cells."""
+    import numpy as np
+    import pandas as pd
+
     codes, distinct = distinct_values(raw)
     read = [read_answer(value, rubric) for value in distinct]
-    answers["answer"] = pd.Series(_objects([a for a, _, _ in read])[codes], dtype=object, copy=False)
     status = _objects([s for _, s, _ in read])[codes]
-    # dtype "str" is the type pandas gives a list of text (str in pandas 3, object before), without pandas
-    # looking at 660,000 values to find out; an empty column is typed by pandas as it always was.
-    answers["status"] = pd.Series(status, dtype="str", copy=False) if len(status) else []
-    answers["marker"] = pd.Series(_objects([m for _, _, m in read])[codes], dtype=object, copy=False)
-    # The cell of each answer ("E5", "E6", ..., "G5", ...), made as one text and split: the 660,000 strings of a
-    # large sheet are then made at C speed.  A cell reference has no line break.
+    return {
+        "answer": pd.Series(_objects([a for a, _, _ in read])[codes], dtype=object, copy=False),
+        # dtype "str" is the type pandas gives a list of text (str in pandas 3, object before), without pandas
+        # looking at 660,000 values to find out; an empty column is typed by pandas as it always was.
+        "status": pd.Series(status, dtype="str", copy=False) if len(status) else [],
+        "marker": pd.Series(_objects([m for _, _, m in read])[codes], dtype=object, copy=False),
+        # Rewritten: a recognised answer not already written exactly as its canonical form.
+        "rewrite": np.array([a is not None and (not isinstance(v, str) or v != a)
+                             for v, (a, _, _) in zip(distinct, read)], dtype=bool)[codes],
+    }
+
+
+def _cell_references(letters: list[str], rows: "np.ndarray") -> list[str]:  # noqa: F821
+    """The cell of each answer, column by column ("E5", "E6", ..., "G5", ...), made as one text and split:
+    the 660,000 strings of a large sheet are then made at C speed.  A cell reference has no line break."""
+    if not len(rows) or not letters:
+        return []
     row_texts = [str(r) for r in rows.tolist()]
-    letters = [layout.items[number].letter for number in item_numbers]
-    cells = ("\n".join([letter + ("\n" + letter).join(row_texts) for letter in letters]).split("\n")
-             if n and letters else [])
-    answers["cell"] = pd.Series(cells, dtype="str")
-    # Rewritten: a recognised answer not already written exactly as its canonical form.
-    answers["rewrite"] = np.array([a is not None and (not isinstance(v, str) or v != a)
-                                   for v, (a, _, _) in zip(distinct, read)], dtype=bool)[codes]
-    return RatedSheet(source, layout, studies, answers, skipped, grid)
+    return "\n".join([letter + ("\n" + letter).join(row_texts) for letter in letters]).split("\n")
 
 
 def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
