@@ -79,3 +79,30 @@ def test_bad_rubric_named_clearly(tmp_path, edit, message):
 def test_unknown_rubric_name():
     with pytest.raises(RubricError, match="no rubric named 'nope'; pedro ships: pedro"):
         load_rubric("nope")
+
+
+def test_rules_command_lists_the_given_rubrics_parameters(tmp_path):
+    """`pedro rules --rubric FILE` shows the rules as that rubric sets them (issue 12: the option
+    was accepted and ignored): its own threshold, and a table it lacks named as such."""
+    import re
+
+    from click.testing import CliRunner
+
+    from pedro.cli import main
+
+    text = packaged_rubric_files()["pedro"].read_text(encoding="utf-8")
+    text = text.replace("threshold = 0.85", "threshold = 0.8")
+    text = re.sub(r"\[rules\.blinding\]\n(#.*\n)*items = \[5, 6\]\n", "", text)
+    mine = tmp_path / "mine.toml"
+    mine.write_text(text, encoding="utf-8")
+    packaged = CliRunner().invoke(main, ["rules"])
+    assert packaged.exit_code == 0, packaged.output
+    assert "parameters [rules.followup]: item = 8, threshold = 0.85" in packaged.output
+    result = CliRunner().invoke(main, ["rules", "--rubric", str(mine)])
+    assert result.exit_code == 0, result.output
+    assert "(mine.toml)" in result.output.splitlines()[0]
+    assert "parameters [rules.followup]: item = 8, threshold = 0.8," in result.output
+    assert "has no [rules.blinding] table" in result.output
+    assert "[rules.blinding]" in packaged.output and "has no [rules.blinding]" not in packaged.output
+    missing = CliRunner().invoke(main, ["rules", "--rubric", str(tmp_path / "absent.toml")])
+    assert missing.exit_code == 2 and "absent.toml" in missing.output

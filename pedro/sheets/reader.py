@@ -4,7 +4,7 @@ A ``Grid`` is one sheet's values as a list of rows, row 1 / column A first,
 exactly as the file holds them (formula cells give their cached value).  Excel
 workbooks are read with python-calamine, which reads cached values and is an
 order of magnitude faster than openpyxl; openpyxl is used only where the
-original workbook must be carried into the output (``pedro.sheets.audited``).
+original workbook must be carried into the output (``pedro.write.audited``).
 
 Every file is untrusted.  Before anything parses a zip-based workbook
 (.xlsx, .xlsm, .ods, .xlsb), ``check_package`` refuses one whose parts declare
@@ -35,6 +35,7 @@ import zlib
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from xml.parsers import expat
 
 from ..errors import InputError
 from .cells import cell_address, column_index, split_address
@@ -472,8 +473,6 @@ def _check_xml(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> N
     (as defusedxml's parser sets them) and namespaces on (as ElementTree's
     parser does), but without a Python call per element: a workbook's shared
     strings have hundreds of thousands of them."""
-    from xml.parsers import expat
-
     whole = info.file_size <= _SMALL_XML_PART
     parser = expat.ParserCreate(None, "}")
     parser.StartDoctypeDeclHandler = _forbid
@@ -756,8 +755,6 @@ class _SheetMarks:
         self._in_value = False
 
     def parser(self):
-        from xml.parsers import expat
-
         parser = expat.ParserCreate()
         parser.StartDoctypeDeclHandler = _refuse_dtd
         parser.EntityDeclHandler = _refuse_dtd
