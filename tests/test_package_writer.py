@@ -22,6 +22,7 @@ from pedro.engine import score_file
 from pedro.write import audited as audited_module
 from pedro.write.audited import write_audited
 from pedro.write.package import Unsupported
+from pedro.write.style import Validation
 
 from conftest import ALS_EXAMPLE, item_sheet, write_csv, write_xlsx
 
@@ -263,3 +264,61 @@ def test_users_sheets_named_like_pedros_are_kept_on_every_run(tmp_path):
     report = verify_workbook(fast)
     assert report["ok"], report["discrepancies"]
     assert report["chain"]["rows"] == 2
+
+
+def _table_from_both_writers(table, tmp_path: Path) -> tuple[Path, Path]:
+    """One ``Table`` as the only sheet of a workbook, written by the package writer and by openpyxl."""
+    from pedro.write.package import Package, Styles, add_table_sheet
+    from pedro.write.style import render
+
+    package = Package.blank()
+    styles = Styles(package.text("xl/styles.xml"))
+    streamed = add_table_sheet(package, "Table", table, styles)
+    streamed["xl/styles.xml"] = lambda: [styles.to_xml()]
+    fast, slow = tmp_path / "package.xlsx", tmp_path / "openpyxl.xlsx"
+    package.save(fast, streamed)
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Table"
+    render(workbook.active, table)
+    workbook.save(slow)
+    return fast, slow
+
+
+def test_every_field_both_writers_draw_is_drawn_alike(tmp_path):
+    """Header and further header rows, bold rows, a title of its own size (over a header row: its font
+    wins, the fill stays), severity fills, quote prefixes, panes, filter, widths, traffic light, chart."""
+    from pedro.write.style import BarChart, Table
+
+    rows = [["Title"], [], ["Band", "Trials", "severity"], ["good", 3, "error"], ["poor", 1, "=warning"],
+            ["Bold line", None], ["Study", "1", "2"], ["Smith", "Y", "N"], ["Jones", None, "?"],
+            ["Heading and title", "x"]]
+    chart = BarChart(title="Trials per band", y_title="trials", category_column=1, data_column=2, title_row=3,
+                     first_row=4, last_row=5, anchor_column=5, anchor_row=3)
+    table = Table(rows, header_row=3, freeze="B4", widths={0: 20, 2: 9}, title_row=1, title_size=15,
+                  bold_rows=(6, 10), subheader_rows=(7, 10), severity_column=2, answer_blocks=[(2, 2, 8, 9)],
+                  chart=chart)
+    fast, slow = _table_from_both_writers(table, tmp_path)
+    seen = _same(fast, slow)["Table"]
+    assert seen["filter"] == "A3:C10" and seen["charts"] == 1
+    assert seen["cells"]["A7"][1] == "D9E1F2" and seen["cells"]["C4"][1] == "FFC7CE"
+    sizes = [{c.coordinate: c.font.sz for row in openpyxl.load_workbook(path)["Table"].iter_rows() for c in row
+              if c.font.sz not in (None, 11)} for path in (fast, slow)]  # 11: the default, written or not
+    assert sizes[0] == sizes[1] and sizes[0]["A1"] == 15
+    table.title_row = 10
+    fast, slow = _table_from_both_writers(table, tmp_path)
+    assert _same(fast, slow)["Table"]["cells"]["A10"][1:4] == ("D9E1F2", None, True)
+    assert openpyxl.load_workbook(fast)["Table"]["A10"].font.sz == 15
+
+
+@pytest.mark.parametrize("field, value", [("wrapped", ("A1:B2",)), ("fills", {"A2:B2": "FFF2CC"}),
+                                          ("merged", ("A1:B1",)), ("row_heights", {1: 40}),
+                                          ("header_notes", {0: "a note"}),
+                                          ("validations", (Validation("whole", "0", ("A2:B2",)),))])
+def test_the_package_writer_declines_cell_by_cell_styling(field, value, tmp_path):
+    """Fields that only openpyxl draws make the package writer decline, never drop them."""
+    from pedro.write.style import Table
+
+    table = Table([["a", "b"], ["c", "d"]], **{field: value})
+    with pytest.raises(Unsupported, match=field):
+        _table_from_both_writers(table, tmp_path)
+    _same(*_table_from_both_writers(Table([["a", "b"], ["c", "d"]]), tmp_path))

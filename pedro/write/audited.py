@@ -20,6 +20,7 @@ change log.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +54,8 @@ from ..normalise import answer_text
 from ..sheets.reader import open_book
 from . import package as ooxml
 from .files import atomic_save, atomic_write, check_output_path, put
-from .style import SEVERITY_COLOURS, BarChart, Table, append, render
+from .style import COMMENT_AUTHOR, SEVERITY_COLOURS, BarChart, Table, append, clear_marks, mark_cells, render
 
-COMMENT_AUTHOR = "pedro"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -239,17 +239,7 @@ def _sheet_title(name: str) -> str:
 def _mark_item_sheet(sheet, result: ScoreResult):
     """Rewrite answers and mark cells with findings in the item sheet (an
     openpyxl worksheet); return this run's change rows."""
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-
-    pedro_fills = set(SEVERITY_COLOURS.values())
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
-                cell.comment = None
-                colour = (cell.fill.fgColor.rgb or "")[-6:] if cell.fill is not None else ""
-                if colour in pedro_fills:
-                    cell.fill = PatternFill(fill_type=None)
+    clear_marks(sheet)
     answers = result.sheet.answers
     valued = answers[answers["raw"].notna()]  # looking up a blank cell would create it
     formulas = {ref: str(sheet[ref].value) for ref in valued["cell"] if sheet[ref].data_type == "f"}
@@ -257,14 +247,7 @@ def _mark_item_sheet(sheet, result: ScoreResult):
     marks = item_marks(result, changes)
     for cell_ref, new in marks.values.items():
         put(sheet[cell_ref], new)
-    fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in SEVERITY_COLOURS.items()}
-    for cell_ref, severity in marks.severities.items():
-        cell = sheet[cell_ref]
-        cell.fill = fills[severity]
-        text = marks.comments[cell_ref]
-        comment = Comment(text, COMMENT_AUTHOR)
-        comment.width, comment.height = 360, comment_height(text)
-        cell.comment = comment
+    mark_cells(sheet, marks.severities, {c: (text, comment_height(text)) for c, text in marks.comments.items()})
     return changes
 
 
@@ -318,8 +301,6 @@ def provenance_table(provenance: dict, key) -> Table:
 
 def summary_table(result: ScoreResult, recorded) -> Table:
     """Band counts with an Excel bar chart, and a traffic light of every trial."""
-    from collections import Counter
-
     rubric, scores = result.rubric, result.scores
     counts = Counter(b for b in scores["band"] if b is not None)
     rows = [[f"PEDro scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],

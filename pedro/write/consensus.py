@@ -22,7 +22,7 @@ from ..runtime import current_user, file_sha256, now_utc
 from ..sheets.cells import column_letter
 from .audited import change_log_table, provenance_table
 from .files import atomic_save, check_output_path
-from .style import append, render
+from .style import Table, render
 
 DISAGREEMENTS_STEM = ".disagreements"
 
@@ -40,15 +40,13 @@ def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
     output = check_output_path(Path(output) if output else default_output(source), source)
     rubric = consensus.rubric
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = CONSENSUS_SHEET
-    sheet.append([STUDY_COLUMN, *(item.heading for item in rubric.items)])
+    workbook.active.title = CONSENSUS_SHEET
+    rows = [[STUDY_COLUMN, *(item.heading for item in rubric.items)]]
     row_of = {}
-    for line, label in enumerate(consensus.studies, start=2):
-        append(sheet, [label, *(consensus.answers[label].get(item) for item in rubric.item_numbers)])
-        row_of[label] = line
-    sheet.freeze_panes = "B2"
-    sheet.column_dimensions["A"].width = 28
+    for label in consensus.studies:
+        rows.append([label, *(consensus.answers[label].get(item) for item in rubric.item_numbers)])
+        row_of[label] = len(rows)
+    render(workbook.active, Table(rows, header_row=None, autofilter=False, freeze="B2", widths={0: 28}))
     now = now_utc()
     item_column = {item: column_letter(offset) for offset, item in enumerate(rubric.item_numbers, start=1)}
     changes = consensus_changes(consensus.resolutions, CONSENSUS_SHEET,

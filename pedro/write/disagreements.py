@@ -10,6 +10,9 @@ Sheets:
 - Trial differences: trials whose total or band differs;
 - Unmatched: trials that not every assessor rated;
 - Provenance: the assessors, their files and SHA-256.
+
+Each sheet is a ``Table`` drawn by ``pedro.write.style.render``; header rows
+wrap their text, aligned to the top, so long headings fit narrow columns.
 """
 
 from __future__ import annotations
@@ -35,9 +38,7 @@ from ..compare import (
 )
 from ..runtime import current_user, now_utc
 from .files import atomic_save, check_output_path
-from .style import append
-
-OPEN_FILL, HEADER_FILL, ANSWER_FILL = "FFF2CC", "D9E1F2", "F2F2F2"
+from .style import HIGHLIGHT_COLOUR, QUOTED_COLOUR, TO_FILL_COLOUR, Table, answer_validation, cell_range, render
 
 READING_NOTE = (
     "How to read these: observed agreement is the share of trials on which the assessors gave the same point "
@@ -62,173 +63,155 @@ def write_disagreements(comparison: Comparison, output: Path | None = None) -> P
     output = Path(output) if output else default_output(first)
     for assessor in comparison.assessors:
         check_output_path(output, assessor.path)
+    tables = {DISAGREEMENTS_SHEET: _disagreements_table(comparison), AGREED_SHEET: _agreed_table(comparison),
+              STATISTICS_SHEET: _statistics_table(comparison), DIFFERENCES_SHEET: _differences_table(comparison),
+              UNMATCHED_SHEET: _unmatched_table(comparison), PROVENANCE_SHEET: _provenance_table(comparison)}
     workbook = openpyxl.Workbook()
-    _write_disagreement_rows(workbook.active, comparison)
-    _write_agreed(workbook.create_sheet(AGREED_SHEET), comparison)
-    _write_statistics(workbook.create_sheet(STATISTICS_SHEET), comparison)
-    _write_differences(workbook.create_sheet(DIFFERENCES_SHEET), comparison)
-    _write_unmatched(workbook.create_sheet(UNMATCHED_SHEET), comparison)
-    _write_provenance(workbook.create_sheet(PROVENANCE_SHEET), comparison)
+    workbook.active.title = DISAGREEMENTS_SHEET
+    for name, table in tables.items():
+        render(workbook[name] if name in workbook.sheetnames else workbook.create_sheet(name), table)
     return atomic_save(workbook, output)
 
 
-def _header(sheet, values, widths=None):
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in (widths or {}).items():
-        sheet.column_dimensions[letter].width = width
+def _row_range(row: int, width: int) -> str:
+    """The range of a row's first ``width`` cells."""
+    return cell_range(row, 0, row, width - 1)
 
 
-def _write_disagreement_rows(sheet, comparison: Comparison) -> None:
-    from openpyxl.styles import Alignment, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    sheet.title = DISAGREEMENTS_SHEET
+def _disagreements_table(comparison: Comparison) -> Table:
+    """One row per disagreement; the assessors' answers shaded, the columns to fill in highlighted."""
     rubric = comparison.assessors[0].result.rubric
     header = [STUDY_COLUMN, ITEM_HEADER, CRITERION_HEADER]
     for name in comparison.names:
         header += [answer_header(name), evidence_header(name)]
     header += list(CONSENSUS_HEADERS)
-    _header(sheet, header, {"A": 28, "B": 6, "C": 34})
+    rows = [header]
     for row in comparison.disagreements:
         values = [row["study"], row["item"], rubric.item(row["item"]).label]
         for name in comparison.names:
             values += [row["answers"][name] if row["answers"][name] is not None else "(blank)",
                        row["evidence"][name]]
-        values += [None, None, None]
-        append(sheet, values)
-    consensus_col = len(header) - 2
-    for i in range(len(comparison.names)):
-        sheet.column_dimensions[get_column_letter(4 + 2 * i)].width = 12
-        sheet.column_dimensions[get_column_letter(5 + 2 * i)].width = 40
-    for offset, width in ((0, 12), (1, 40), (2, 16)):
-        sheet.column_dimensions[get_column_letter(consensus_col + offset)].width = width
-    rows = len(comparison.disagreements) + 1  # with the header; never ask openpyxl (max_row scans every cell)
-    letter = get_column_letter(consensus_col)
-    validation = DataValidation(type="list", formula1='"Y,N,?"', allow_blank=True, showErrorMessage=True,
-                                errorTitle="Consensus", error="Answer Y, N or ? (unclear).")
-    sheet.add_data_validation(validation)
-    validation.add(f"{letter}2:{letter}{max(rows, 2)}")
-    open_fill, answer_fill = PatternFill("solid", fgColor=OPEN_FILL), PatternFill("solid", fgColor=ANSWER_FILL)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    open_columns = [consensus_col - 1 + offset for offset in range(3)]
-    answer_columns = [3 + 2 * i for i in range(len(comparison.names))]
-    for cells in sheet.iter_rows(min_row=2, max_row=rows, max_col=len(header)):
-        for column in open_columns:
-            cells[column].fill = open_fill
-        for column in answer_columns:
-            cells[column].fill = answer_fill
-        for cell in cells:
-            cell.alignment = wrap
-    sheet.freeze_panes = "D2"
-    if rows > 1:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{rows}"
+        rows.append(values + [None, None, None])
+    last, consensus = len(rows), len(header) - len(CONSENSUS_HEADERS)
+    answers = [3 + 2 * i for i in range(len(comparison.names))]
+    fills = {}
+    if last > 1:
+        fills = {cell_range(2, column, last, column): TO_FILL_COLOUR for column in range(consensus, len(header))}
+        fills.update({cell_range(2, column, last, column): QUOTED_COLOUR for column in answers})
+    return Table(
+        rows, freeze="D2", fills=fills, wrapped=(cell_range(1, 0, last, len(header) - 1),),
+        widths={0: 28, 1: 6, 2: 34, **{c: 12 for c in answers}, **{c + 1: 40 for c in answers},
+                consensus: 12, consensus + 1: 40, consensus + 2: 16},
+        validations=(answer_validation([cell_range(2, consensus, max(last, 2), consensus)], "Consensus",
+                                       "Answer Y, N or ? (unclear)."),))
 
 
-def _write_agreed(sheet, comparison: Comparison) -> None:
+def _agreed_table(comparison: Comparison) -> Table:
     import numpy as np
 
     rubric = comparison.assessors[0].result.rubric
-    _header(sheet, [STUDY_COLUMN, *(item.heading for item in rubric.items)], {"A": 28})
+    header = [STUDY_COLUMN, *(item.heading for item in rubric.items)]
     answers = comparison.answers
     first = answers[:, 0, :]
     agreed = np.where((answers == first[:, None, :]).all(axis=1), first, MISSING)  # trials x items
-    for key, trial_answers in zip(comparison.keys, comparison.answer_text(agreed).tolist()):
-        append(sheet, [comparison.labels[key], *trial_answers])
-    sheet.freeze_panes = "B2"
+    rows = [header, *([comparison.labels[key], *trial_answers]
+                      for key, trial_answers in zip(comparison.keys, comparison.answer_text(agreed).tolist()))]
+    return Table(rows, autofilter=False, freeze="B2", widths={0: 28}, wrapped=(_row_range(1, len(header)),))
 
 
 def _fmt(value, digits=3):
     return None if value is None else round(float(value), digits)
 
 
-def _write_statistics(sheet, comparison: Comparison) -> None:
-    from openpyxl.styles import Alignment, Font
+def _ci(interval, digits=3, note=""):
+    return None if interval is None else f"{interval[0]:.{digits}f} to {interval[1]:.{digits}f}{note}"
 
-    sheet.append([f"Agreement between {', '.join(comparison.names)} on {len(comparison.keys)} trial(s)"])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([READING_NOTE])
-    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=12)
-    sheet["A2"].alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.row_dimensions[2].height = 120
-    sheet.append([])
-    columns = ["item", "label", "n", "agreement", "prevalence_y", "cohen_kappa", "cohen_kappa_se",
-               "cohen_kappa_ci95", "pabak", "prevalence_index", "bias_index", "gwet_ac1", "gwet_ac1_se",
-               "fleiss_kappa", "krippendorff_alpha", "reasons"]
-    _header(sheet, ["Item", "Criterion", "n", "Agreement", "Prevalence of Y", "Cohen's kappa", "kappa SE",
-                    "kappa 95% CI", "PABAK", "Prevalence index", "Bias index", "Gwet's AC1", "AC1 SE",
-                    "Fleiss' kappa", "Krippendorff's alpha", "Undefined because"], {"A": 6, "B": 30, "P": 80})
+
+ITEM_STATISTICS = {  # column of comparison.items: its heading
+    "item": ITEM_HEADER, "label": CRITERION_HEADER, "n": "n", "agreement": "Agreement",
+    "prevalence_y": "Prevalence of Y", "cohen_kappa": "Cohen's kappa", "cohen_kappa_se": "kappa SE",
+    "cohen_kappa_ci95": "kappa 95% CI", "pabak": "PABAK", "prevalence_index": "Prevalence index",
+    "bias_index": "Bias index", "gwet_ac1": "Gwet's AC1", "gwet_ac1_se": "AC1 SE", "fleiss_kappa": "Fleiss' kappa",
+    "krippendorff_alpha": "Krippendorff's alpha", "reasons": "Undefined because"}
+
+
+def _item_statistics_rows(comparison: Comparison) -> list[list]:
+    rows = []
     for row in comparison.items:
         values = []
-        for column in columns:
+        for column in ITEM_STATISTICS:
             value = row[column]
             if column == "cohen_kappa_ci95":
-                value = None if value is None else f"{value[0]:.3f} to {value[1]:.3f}"
+                value = _ci(value)
             elif column == "reasons":
                 value = "; ".join(f"{k}: {v}" for k, v in value.items()) or None
             elif isinstance(value, float):
                 value = _fmt(value)
             values.append(value)
-        append(sheet, values)
+        rows.append(values)
+    return rows
+
+
+def _total_statistics_rows(comparison: Comparison) -> list[list]:
     stats = comparison.total_stats
-    sheet.append([])
-    sheet.append([f"Totals (items 2-11), {stats['n']} trial(s) with every total known"])
-    sheet[sheet.max_row][0].font = Font(bold=True)
-    _header(sheet, ["Statistic", "Value", "95% CI", "Note"])
-    for form, result in stats["icc"].items():
-        ci = result["ci95"]
-        append(sheet, [form, _fmt(result["value"]), None if ci is None else f"{ci[0]:.3f} to {ci[1]:.3f}",
-                        result.get("reason")])
+    rows = [[form, _fmt(result["value"]), _ci(result["ci95"]), result.get("reason")]
+            for form, result in stats["icc"].items()]
     if stats["bland_altman"] is not None:
         ba = stats["bland_altman"]
-        loa = ba["loa95"]
-        append(sheet, [f"Bland-Altman bias ({comparison.names[0]} - {comparison.names[1]})", _fmt(ba["bias"]),
-                        None if loa is None else f"{loa[0]:.2f} to {loa[1]:.2f} (limits of agreement)",
-                        ba.get("reason")])
-        append(sheet, ["SD of differences", _fmt(ba["sd"]), None, None])
-    append(sheet, ["Trials whose band differs", stats["band_changes"], None,
-                    f"band set {comparison.assessors[0].result.bands.name}"])
+        rows.append([f"Bland-Altman bias ({comparison.names[0]} - {comparison.names[1]})", _fmt(ba["bias"]),
+                     _ci(ba["loa95"], 2, " (limits of agreement)"), ba.get("reason")])
+        rows.append(["SD of differences", _fmt(ba["sd"]), None, None])
+    rows.append(["Trials whose band differs", stats["band_changes"], None,
+                 f"band set {comparison.assessors[0].result.bands.name}"])
+    return rows
 
 
-def _write_differences(sheet, comparison: Comparison) -> None:
-    from openpyxl.styles import PatternFill
+def _statistics_table(comparison: Comparison) -> Table:
+    """A title, the note on reading the statistics, then a table per item and one on totals."""
+    width = len(ITEM_STATISTICS)
+    items = _item_statistics_rows(comparison)
+    totals_title = 4 + len(items) + 2
+    totals_header = ["Statistic", "Value", "95% CI", "Note"]
+    rows = [[f"Agreement between {', '.join(comparison.names)} on {len(comparison.keys)} trial(s)"], [READING_NOTE],
+            [], list(ITEM_STATISTICS.values()), *items, [],
+            [f"Totals (items 2-11), {comparison.total_stats['n']} trial(s) with every total known"],
+            totals_header + [None] * (width - len(totals_header)),  # its header band runs the sheet's width
+            *_total_statistics_rows(comparison)]
+    return Table(rows, header_row=4, autofilter=False, freeze=None, title_row=1, bold_rows=(totals_title,),
+                 subheader_rows=(totals_title + 1,), merged=("A2:L2",), row_heights={2: 120},  # the note
+                 wrapped=("A2", _row_range(4, width), _row_range(totals_title + 1, width)),
+                 widths={0: 6, 1: 30, 15: 80})
 
+
+def _differences_table(comparison: Comparison) -> Table:
+    """Trials whose total or band differs; a differing band highlights the row."""
     names = comparison.names
     header = [STUDY_COLUMN, *(f"{n}: total" for n in names), *(f"{n}: band" for n in names), "Total differs",
               "Band differs"]
-    _header(sheet, header, {"A": 28})
-    highlight = PatternFill("solid", fgColor="FFC7CE")
-    for line, row in enumerate(trial_differences(comparison), start=2):
+    rows, fills = [header], {}
+    for row in trial_differences(comparison):
         totals = [row["totals"][n] for n in names]
         bands = [row["bands"][n] for n in names]
-        total_differs = len(set(totals)) > 1
         band_differs = len(set(bands)) > 1
-        append(sheet, [row["study"], *totals, *bands, "yes" if total_differs else "no",
-                        "yes" if band_differs else "no"])
-        if band_differs:  # iter_rows with bounds: sheet[line] asks max_column, a scan of every cell
-            for cell in next(sheet.iter_rows(min_row=line, max_row=line, max_col=len(header))):
-                cell.fill = highlight
-    sheet.freeze_panes = "B2"
+        rows.append([row["study"], *totals, *bands, "yes" if len(set(totals)) > 1 else "no",
+                     "yes" if band_differs else "no"])
+        if band_differs:
+            fills[_row_range(len(rows), len(header))] = HIGHLIGHT_COLOUR
+    return Table(rows, autofilter=False, freeze="B2", widths={0: 28}, fills=fills,
+                 wrapped=(_row_range(1, len(header)),))
 
 
-def _write_unmatched(sheet, comparison: Comparison) -> None:
-    _header(sheet, ["Assessor", "Trial not rated by every assessor"], {"A": 24, "B": 40})
-    for name, labels in comparison.unmatched.items():
-        for label in labels:
-            append(sheet, [name, label])
+def _unmatched_table(comparison: Comparison) -> Table:
+    header = ["Assessor", "Trial not rated by every assessor"]
+    rows = [header, *([name, label] for name, labels in comparison.unmatched.items() for label in labels)]
+    return Table(rows, autofilter=False, freeze=None, widths={0: 24, 1: 40}, wrapped=(_row_range(1, 2),))
 
 
-def _write_provenance(sheet, comparison: Comparison) -> None:
-    _header(sheet, [DISAGREEMENTS_MARK, "value"], {"A": 28, "B": 80})
-    rows = [(Key.TIME, now_utc()), (Key.USER, current_user()), (Key.RUBRIC, comparison.assessors[0].result.rubric.name),
-            (Key.BANDS, comparison.assessors[0].result.bands.name), (Key.ASSESSORS, ", ".join(comparison.names))]
+def _provenance_table(comparison: Comparison) -> Table:
+    result = comparison.assessors[0].result
+    rows = [[DISAGREEMENTS_MARK, "value"], [Key.TIME, now_utc()], [Key.USER, current_user()],
+            [Key.RUBRIC, result.rubric.name], [Key.BANDS, result.bands.name],
+            [Key.ASSESSORS, ", ".join(comparison.names)]]
     for assessor in comparison.assessors:
-        rows.append((f"{Key.ASSESSOR} {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"))
-    for key, value in rows:
-        append(sheet, [key, value])
+        rows.append([f"{Key.ASSESSOR} {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"])
+    return Table(rows, autofilter=False, freeze=None, widths={0: 28, 1: 80}, wrapped=(_row_range(1, 2),))

@@ -27,10 +27,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from ..sheets.cells import column_index, column_letter, split_address
 from .files import FORMULA_STARTS, needs_quote_prefix
+from .style import ANSWER_COLOURS, HEADER_COLOUR, MARK_WIDTH, MISSING_COLOUR, SEVERITY_COLOURS, BarChart, Table
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -573,27 +574,33 @@ _CELL_REF = re.compile(r'\sr="([A-Z]+)\d+"')
 
 
 def _patch_row(match, cells: dict[int, tuple[str, CellEdit]], styles: Styles, replaced: dict) -> str:
+    """The row ``match`` with ``cells`` ({column: (reference, edit)}) edited."""
     head = match.group(0)[:match.group(0).index(">") + 1]
     if head.endswith("/>"):
         head = head[:-2] + ">"
     body = match.group(2) or ""
-    pieces, position, added = [], 0, []
     wanted = {ref: edit for ref, edit in cells.values()}
     # Most writers put r first: find each wanted cell directly, else read the row cell by cell.
     found = {}
     for ref in wanted:
         at = body.find(f'<c r="{ref}"')
         if at == -1:
-            break
-        cell = _CELL.match(body, at)
-        found[ref] = cell
-    else:
-        for ref, cell in sorted(found.items(), key=lambda pair: pair[1].start()):
-            pieces.append(body[position:cell.start()])
-            pieces.append(_edited_cell(ref, _attrs(cell.group(0)), cell.group(2), wanted[ref], styles, replaced))
-            position = cell.end()
-        pieces.append(body[position:])
-        return head + "".join(pieces) + "</row>"
+            return _patch_cell_by_cell(head, body, cells, styles, replaced)
+        found[ref] = _CELL.match(body, at)
+    pieces, position = [], 0
+    for ref, cell in sorted(found.items(), key=lambda pair: pair[1].start()):
+        pieces.append(body[position:cell.start()])
+        pieces.append(_edited_cell(ref, _attrs(cell.group(0)), cell.group(2), wanted[ref], styles, replaced))
+        position = cell.end()
+    pieces.append(body[position:])
+    return head + "".join(pieces) + "</row>"
+
+
+def _patch_cell_by_cell(head: str, body: str, cells: dict[int, tuple[str, CellEdit]], styles: Styles,
+                        replaced: dict) -> str:
+    """``_patch_row`` reading every cell's reference: the cells to edit may be
+    written without r first, or be missing from the row (they are added in
+    column order)."""
     existing = []  # (column, xml)
     seen = set()
     for cell in _CELL.finditer(body):
@@ -644,7 +651,7 @@ class Comment:
     ref: str
     text_xml: str  # the <text> element
     author: str
-    width: int = 360
+    width: int = MARK_WIDTH
     height: int = 100
 
 
@@ -737,43 +744,69 @@ def _pane(freeze: str | None) -> str:
             f'<selection pane="{active}" activeCell="{freeze}" sqref="{freeze}"/>')
 
 
-def worksheet_chunks(table, styles: Styles, drawing_rid: str | None = None):
-    """The worksheet XML of a ``pedro.sheets.tables.Table``, in chunks of rows."""
-    from .style import ANSWER_COLOURS, HEADER_COLOUR, MISSING_COLOUR, SEVERITY_COLOURS
-
+def worksheet_chunks(table: Table, styles: Styles, drawing_rid: str | None = None):
+    """The worksheet XML of a ``pedro.write.style.Table``, in chunks of rows."""
     rows = table.rows
     width = max((len(r) for r in rows), default=0)
     letters = [column_letter(i) for i in range(max(width, 1) + 1)]
-    row_style = {}
-    for n in table.bold_rows:
-        row_style[n] = styles.derive(0, font=styles.font(bold=True))
-    if table.header_row:
-        row_style[table.header_row] = styles.derive(0, font=styles.font(bold=True), fill=styles.fill(HEADER_COLOUR))
-    if table.title_row:
-        row_style[table.title_row] = styles.derive(0, font=styles.font(bold=True, size=13))
-    severity = {}
-    if table.severity_column is not None:
-        severity = {name: styles.derive(0, fill=styles.fill(colour)) for name, colour in SEVERITY_COLOURS.items()}
-    severity_column = table.severity_column
-    quoted: dict[int, int] = {}
-    last = len(rows)
-    yield (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{NS_MAIN}" '
-           f'xmlns:r="{NS_DOC_REL}"><dimension ref="A1:{letters[max(width, 1) - 1]}{max(last, 1)}"/>'
-           f'<sheetViews><sheetView workbookViewId="0">{_pane(table.freeze)}</sheetView></sheetViews>'
-           '<sheetFormatPr defaultRowHeight="15"/>')
-    if table.widths:
-        yield "<cols>" + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
-                                 for c, w in sorted(table.widths.items())) + "</cols>"
+    yield _worksheet_head(table, letters[max(width, 1) - 1])
     yield "<sheetData>"
-    chunk = []
+    yield from _row_chunks(table, styles, letters)
+    yield "</sheetData>"
+    if table.autofilter and table.header_row and len(rows) > table.header_row:
+        yield f'<autoFilter ref="A{table.header_row}:{letters[width - 1]}{len(rows)}"/>'
+    yield from _answer_formats(table.answer_blocks, styles, letters)
+    yield '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+    if drawing_rid:
+        yield f'<drawing r:id="{drawing_rid}"/>'
+    yield "</worksheet>"
+
+
+def _worksheet_head(table: Table, last_letter: str) -> str:
+    """What comes before the cells: the sheet's extent, its frozen pane and column widths."""
+    head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{NS_MAIN}" '
+            f'xmlns:r="{NS_DOC_REL}"><dimension ref="A1:{last_letter}{max(len(table.rows), 1)}"/>'
+            f'<sheetViews><sheetView workbookViewId="0">{_pane(table.freeze)}</sheetView></sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>')
+    if table.widths:
+        head += "<cols>" + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
+                                   for c, w in sorted(table.widths.items())) + "</cols>"
+    return head
+
+
+def _row_styles(table: Table, styles: Styles) -> dict[int, int]:
+    """{row: cell format} of the rows styled whole, as ``pedro.write.style.render``
+    draws them: bold rows, header rows bold on the header colour, the title
+    bold and larger (its font wins, a header's fill stays)."""
+    headers = ((table.header_row,) if table.header_row else ()) + tuple(table.subheader_rows)
+    fonts, fills = {}, {}
+    for number in table.bold_rows:
+        fonts[number] = styles.font(bold=True)
+    for number in headers:
+        fonts[number], fills[number] = styles.font(bold=True), styles.fill(HEADER_COLOUR)
+    if table.title_row:
+        fonts[table.title_row] = styles.font(bold=True, size=table.title_size)
+    return {number: styles.derive(0, font=font, fill=fills.get(number)) for number, font in fonts.items()}
+
+
+def _row_chunks(table: Table, styles: Styles, letters: list[str]):
+    """The <row> elements, joined 2,000 rows at a time.  The hot loop of a
+    60,000-trial sheet: most cells are text, written here rather than through
+    ``cell_xml``, with the row's format worked out once per row."""
+    row_style = _row_styles(table, styles)
+    severity, severity_column = {}, table.severity_column
+    if severity_column is not None:
+        severity = {name: styles.derive(0, fill=styles.fill(colour)) for name, colour in SEVERITY_COLOURS.items()}
+    quoted: dict[int, int] = {}
     header_row = table.header_row or 0
-    for number, values in enumerate(rows, start=1):
+    chunk = []
+    for number, values in enumerate(table.rows, start=1):
         r = str(number)
         base = row_style.get(number, 0)
         base_attr = f' s="{base}"' if base else ""
         cells = []
         for column, value in enumerate(values):
-            if type(value) is str and value:  # most cells: written here rather than through cell_xml, for speed
+            if type(value) is str and value:
                 style = base
                 if column == severity_column and number > header_row:
                     style = severity.get(value, style)
@@ -793,11 +826,13 @@ def worksheet_chunks(table, styles: Styles, drawing_rid: str | None = None):
         if len(chunk) >= 2000:
             yield "".join(chunk)
             chunk = []
-    yield "".join(chunk) + "</sheetData>"
-    if table.autofilter and table.header_row and last > table.header_row:
-        yield f'<autoFilter ref="A{table.header_row}:{letters[width - 1]}{last}"/>'
+    yield "".join(chunk)
+
+
+def _answer_formats(answer_blocks: list, styles: Styles, letters: list[str]):
+    """The traffic light of each answer block: conditional formats, as ``pedro.write.style`` draws them."""
     priority = 1
-    for first_column, count, first_row, last_row in table.answer_blocks:
+    for first_column, count, first_row, last_row in answer_blocks:
         if last_row < first_row:
             continue
         first, final = letters[first_column - 1], letters[first_column + count - 2]
@@ -811,19 +846,17 @@ def worksheet_chunks(table, styles: Styles, drawing_rid: str | None = None):
         priority += 1
         yield f'<conditionalFormatting sqref="{first}{first_row}:{final}{last_row}">{"".join(rules)}' \
               "</conditionalFormatting>"
-    yield '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
-    if drawing_rid:
-        yield f'<drawing r:id="{drawing_rid}"/>'
-    yield "</worksheet>"
 
 
-def chart_parts(chart, sheet_name: str) -> tuple[bytes, bytes]:
-    """(drawing XML, chart XML) of a ``pedro.sheets.tables.BarChart`` on sheet ``sheet_name``;
+def chart_parts(chart: BarChart, sheet_name: str) -> tuple[bytes, bytes]:
+    """(drawing XML, chart XML) of a ``pedro.write.style.BarChart`` on sheet ``sheet_name``;
     the drawing refers to the chart as relationship rId1."""
-    quoted = "'" + sheet_name.replace("'", "''") + "'"
-    column = column_letter(chart.data_column - 1)
-    category = column_letter(chart.category_column - 1)
-    drawing = (
+    return _chart_drawing(chart), _chart_xml(chart, sheet_name)
+
+
+def _chart_drawing(chart: BarChart) -> bytes:
+    """The drawing that anchors the chart to its cell."""
+    return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr '
         'xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
         'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
@@ -837,18 +870,26 @@ def chart_parts(chart, sheet_name: str) -> tuple[bytes, bytes]:
         'r:id="rId1"/></a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:oneCellAnchor>'
         '</xdr:wsDr>').encode()
 
-    def title(text):
-        return (f'<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:pPr><a:defRPr/></a:pPr><a:r><a:t>{xml_text(text)}'
-                '</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/></c:title>')
+
+def _chart_title(text: str) -> str:
+    return (f'<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:pPr><a:defRPr/></a:pPr><a:r><a:t>{xml_text(text)}'
+            '</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/></c:title>')
+
+
+def _chart_xml(chart: BarChart, sheet_name: str) -> bytes:
+    """The bar chart: one series of ``chart.data_column`` against the labels of ``chart.category_column``."""
+    quoted = "'" + sheet_name.replace("'", "''") + "'"
+    column = column_letter(chart.data_column - 1)
+    category = column_letter(chart.category_column - 1)
 
     def ref(col, first, last=None):
         return xml_text(f"{quoted}!${col}${first}" + (f":${col}${last}" if last is not None else ""))
 
-    body = (
+    return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<c:chartSpace '
         'xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
         f'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="{NS_DOC_REL}">'
-        f'<c:style val="10"/><c:chart>{title(chart.title)}<c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
+        f'<c:style val="10"/><c:chart>{_chart_title(chart.title)}<c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
         '<c:barChart><c:barDir val="col"/><c:grouping val="clustered"/><c:varyColors val="0"/><c:ser>'
         f'<c:idx val="0"/><c:order val="0"/><c:tx><c:strRef><c:f>{ref(column, chart.title_row)}</c:f></c:strRef>'
         f'</c:tx><c:cat><c:strRef><c:f>{ref(category, chart.first_row, chart.last_row)}</c:f></c:strRef></c:cat>'
@@ -859,11 +900,10 @@ def chart_parts(chart, sheet_name: str) -> tuple[bytes, bytes]:
         '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="100"/><c:crosses val="autoZero"/>'
         '<c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
         '<c:valAx><c:axId val="100"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
-        f'<c:axPos val="l"/><c:majorGridlines/>{title(chart.y_title)}<c:numFmt formatCode="General" '
+        f'<c:axPos val="l"/><c:majorGridlines/>{_chart_title(chart.y_title)}<c:numFmt formatCode="General" '
         'sourceLinked="1"/><c:majorTickMark val="none"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
         '<c:crossAx val="10"/><c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx></c:plotArea>'
         '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>').encode()
-    return drawing, body
 
 
 # --------------------------------------------------------------------------- editing the package
@@ -976,8 +1016,15 @@ def _add_sheet_entry(package: Package, name: str, part: str) -> None:
     package.put(package.workbook_part, xml.encode())
 
 
-def add_values_sheet(package: Package, name: str, table) -> None:
+def _check_drawable(table: Table) -> None:
+    """Tables styled cell by cell are openpyxl's to draw (``pedro.write.style.RENDER_ONLY``)."""
+    if table.render_only():
+        raise Unsupported(f"a sheet styled cell by cell ({', '.join(table.render_only())})")
+
+
+def add_values_sheet(package: Package, name: str, table: Table) -> None:
     """A sheet of plain values, held whole so that the item sheet can be marked."""
+    _check_drawable(table)
     part = package.free_name("xl/worksheets/sheet{}.xml")
     styles = Styles(package.text("xl/styles.xml"))
     package.put(part, "".join(worksheet_chunks(table, styles)).encode(), CT_WORKSHEET)
@@ -985,8 +1032,9 @@ def add_values_sheet(package: Package, name: str, table) -> None:
     _add_sheet_entry(package, name, part)
 
 
-def add_table_sheet(package: Package, name: str, table, styles: Styles) -> dict:
+def add_table_sheet(package: Package, name: str, table: Table, styles: Styles) -> dict:
     """Add one of pedro's sheets; return {part: chunks} for ``Package.save`` to stream."""
+    _check_drawable(table)
     part = package.free_name("xl/worksheets/sheet{}.xml")
     package.put(part, b"", CT_WORKSHEET)  # reserved; the content is streamed
     drawing_rid = None
@@ -1059,7 +1107,7 @@ class ItemSheet:
         self.xml, replaced = patch_cells(self.xml, edits, self.styles, self.span)
         if replaced:
             self._drop_calc_chain()
-        ours = [Comment(ref, text_element(text), author, 360, height) for ref, (text, height) in comments.items()]
+        ours = [Comment(ref, text_element(text), author, height=height) for ref, (text, height) in comments.items()]
         if ours or existing:
             self._write_comments(kept + ours)
         self.package.put(self.part, self.xml.encode())
@@ -1098,6 +1146,4 @@ class ItemSheet:
 
 
 def _unescape(text: str) -> str:
-    from xml.sax.saxutils import unescape
-
     return unescape(text, {"&quot;": '"', "&apos;": "'"})
