@@ -138,6 +138,7 @@ def _every_value_survives(source: Path, out: Path) -> None:
             assert target.get(cell) == value, (cell, value, target.get(cell))
 
 
+@pytest.mark.slow
 @WORKBOOKS
 @given(rating_sheets())
 def test_generated_workbooks_keep_the_invariants(tmp_path_factory, sheet):

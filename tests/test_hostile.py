@@ -292,6 +292,7 @@ def test_ods_named_xlsx(tmp_path):
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed; it writes "
                     "the .xls file (apt-get install libreoffice-calc-nogui)")
+@pytest.mark.slow
 def test_legacy_xls_is_read(tmp_path, sheet):
     profile = tmp_path / "profile"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "xls",

@@ -21,6 +21,8 @@ import pytest
 
 from conftest import ITEM_HEADERS, dump_workbook, write_csv, write_xlsx
 
+pytestmark = pytest.mark.slow  # LibreOffice starts for each conversion: a second or two each
+
 SOFFICE = shutil.which("soffice")
 if SOFFICE is None:
     pytest.skip("LibreOffice (soffice) not installed: install Debian's libreoffice-calc-nogui to run this test",

@@ -124,6 +124,7 @@ def test_hidden_rows_columns_and_sheet_are_read_and_said(tmp_path):
     assert sorted(c for c in notes["cell"] if c) == ["A3", "F1"]
 
 
+@pytest.mark.slow
 def test_hidden_rows_in_a_big_sheet_are_found_quickly(tmp_path):
     trials = {f"Trial {i}": "YYYNYNNYYYY" for i in range(3000)}
     path = write_xlsx(tmp_path / "in.xlsx", item_sheet(trials))

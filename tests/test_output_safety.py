@@ -131,6 +131,7 @@ def _big_sheet(path: Path, trials: int) -> Path:
     return write_xlsx(path, item_sheet({f"Trial {i}": "YYYNYNNYYYY" for i in range(trials)}))
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_old_or_new_output_never_a_part(tmp_path):
     """SIGKILL while the workbook is being saved (as soon as its temporary file
     appears, and a moment later): the output is still the old workbook, and a

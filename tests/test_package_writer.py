@@ -204,6 +204,7 @@ def test_a_form_control_drawing_falls_back_to_openpyxl(tmp_path):
     assert write_audited(result, tmp_path / "out.xlsx").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_libreoffice_reads_every_sheet_of_the_package_writers_workbook(messy, tmp_path):
     out = write_audited(score_file(messy), tmp_path / "out.xlsx")
@@ -221,6 +222,7 @@ def test_libreoffice_reads_every_sheet_of_the_package_writers_workbook(messy, tm
     assert again["Ratings"]["A2"].comment is not None and again["Ratings"]["H4"].comment is not None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_a_libreoffice_written_workbook_is_the_same_from_both_writers(messy, tmp_path):
     """LibreOffice writes shared strings, its own styles and row spans: another writer's package."""

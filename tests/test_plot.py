@@ -41,6 +41,7 @@ def test_traffic_light_from_an_audited_workbook(tmp_path):
     assert out.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_500_trial_traffic_light_is_legible_and_bounded(tmp_path):
     rng = random.Random(7)
     prevalence = [0.8, 0.95, 0.4, 0.7, 0.1, 0.05, 0.4, 0.6, 0.4, 0.9, 0.9]
