@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .audit.log import synonym_changes
-from .audit.workbook import PEDRO_SHEETS, Key, is_audited, pedro_sheet, read_previous_audit
+from .audit.workbook import PEDRO_SHEETS, Key, pedro_sheet, read_previous_audit
 from .errors import InputError, SheetError
 from .normalise import RatedSheet, normalise_sheet
 from .rubric import BandSet, Rubric, load_rubric
@@ -39,6 +39,7 @@ class ScoreResult:
     changes: object  # DataFrame, CHANGE_COLUMNS: this run's changes
     previous_changes: object  # DataFrame, LOG_COLUMNS: the input's own change log (with hashes), if audited
     previous_provenance: dict = field(default_factory=dict)
+    audited: bool = False  # the input is a workbook pedro wrote (its Provenance sheet says so)
     time: str = ""
     user: str = ""
 
@@ -87,8 +88,7 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
     with bulk_allocation():
         book = open_book(path)
         previous_changes, previous_provenance = read_previous_audit(book)
-        audited = previous_provenance if is_audited(book) else None
-        grid_name, layout, choice = choose_sheet(book, rubric, sheet, audited)
+        grid_name, layout, choice = choose_sheet(book, rubric, sheet, previous_provenance)
         progress("normalising", f"sheet '{grid_name}'")
         rated = normalise_sheet(book.path.name, book.grid(grid_name), layout, rubric)
         progress("checking", f"{len(rated.studies):,} trials")
@@ -100,7 +100,8 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
         input=book.path, input_sha256=file_sha256(book.path), book_kind=book.kind, rubric=rubric,
         bands=band_set, sheet=rated, sheet_names=book.sheet_names, sheet_choice=choice, scores=scores,
         findings=findings, changes=synonym_changes(rated, rubric, time, user),
-        previous_changes=previous_changes, previous_provenance=previous_provenance, time=time, user=user)
+        previous_changes=previous_changes, previous_provenance=previous_provenance or {},
+        audited=previous_provenance is not None, time=time, user=user)
 
 
 def choose_sheet(book: Book, rubric: Rubric, wanted: str | None, audited: dict | None = None):

@@ -98,12 +98,13 @@ def is_audited(book) -> bool:
 
 def read_previous_audit(book):
     """(change log with hashes as a DataFrame of LOG_COLUMNS, provenance as a
-    dict) that an audited input already carries; empty for any other input."""
+    dict) that an audited input already carries; for any other input an
+    empty log and None."""
     import pandas as pd
 
     changes = pd.DataFrame(columns=LOG_COLUMNS, dtype=object)
     if not is_audited(book):
-        return changes, {}
+        return changes, None
     provenance = {str(row[0]): "" if row[1] is None else str(row[1])
                   for row in book.grid(pedro_sheet(book.sheet_names, PROVENANCE_SHEET)).rows[1:]
                   if len(row) >= 2 and row[0] is not None}

@@ -42,10 +42,8 @@ from ..audit.workbook import (
     Key,
     band_column,
     column_headers,
-    is_audited,
     pedro_sheet_names,
     provenance_rows,
-    renamed_sheet,
     seal,
 )
 from ..engine import ScoreResult
@@ -133,7 +131,7 @@ def _write_package(result: ScoreResult, output: Path, key, progress) -> Path:
     item = next((e for e in entries if e.name == item_name), None)
     if item is None:
         raise ooxml.Unsupported(f"sheet '{item_name}' is not in the workbook's structure")
-    names = pedro_sheet_names([e.name for e in entries], _is_audited(result))
+    names = pedro_sheet_names([e.name for e in entries], result.audited)
     ooxml.drop_sheets(package, [e for e in entries if e.name in names.values() and e is not item])
     styles_part = ooxml.styles_part(package)
     styles = ooxml.Styles(package.text(styles_part))
@@ -164,19 +162,11 @@ def _package_of_values(result: ScoreResult):
     return package
 
 
-def _is_audited(result: ScoreResult) -> bool:
-    if result.previous_provenance:
-        return True
-    if PROVENANCE_SHEET not in result.sheet_names and renamed_sheet(PROVENANCE_SHEET) not in result.sheet_names:
-        return False
-    return is_audited(open_book(result.input))
-
-
 def _write_with_openpyxl(result: ScoreResult, output: Path, key, progress) -> Path:
     progress("loading the workbook to carry over", result.input.name)
     workbook, sheet = _open_original(result)
     progress("writing", output.name)
-    names = pedro_sheet_names(workbook.sheetnames, _is_audited(result))
+    names = pedro_sheet_names(workbook.sheetnames, result.audited)
     changes = _mark_item_sheet(sheet, result)
     for name in PEDRO_SHEETS:
         if names[name] in workbook.sheetnames:
