@@ -123,6 +123,14 @@ class Comparison:
         report does without it."""
         return list_disagreements(self)
 
+    def disagreements_without_evidence(self) -> list[dict]:
+        """``list_disagreements`` without the evidence text: what the JSON report lists."""
+        return list_disagreements(self, evidence=False)
+
+    def trial_differences(self) -> list[dict]:
+        """Per trial, each assessor's total and band (``trial_differences``)."""
+        return trial_differences(self)
+
 
 def assessor_names(results: list[ScoreResult], names: list[str] | None) -> list[str]:
     """--names, else the Provenance's user of an audited workbook, else the file stem; always unique."""

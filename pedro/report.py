@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 from .audit.chain import KEY_ENV
-from .compare import list_disagreements, trial_differences
 from .runtime import bulk_allocation
 
 FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "message")
@@ -150,8 +149,8 @@ def comparison_to_json(comparison) -> dict:
         "studies": {"compared": len(comparison.keys), "unmatched": comparison.unmatched},
         "items": items,
         "total": comparison.total_stats,
-        "trial_differences": trial_differences(comparison),
-        "disagreements": list_disagreements(comparison, evidence=False),
+        "trial_differences": comparison.trial_differences(),
+        "disagreements": comparison.disagreements_without_evidence(),
     }
 
 

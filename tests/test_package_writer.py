@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
@@ -324,3 +326,16 @@ def test_the_package_writer_declines_cell_by_cell_styling(field, value, tmp_path
     with pytest.raises(Unsupported, match=field):
         _table_from_both_writers(table, tmp_path)
     _same(*_table_from_both_writers(Table([["a", "b"], ["c", "d"]]), tmp_path))
+
+
+@given(st.text(alphabet="&<>\"'\n\r\tab;ltgquopm#x\u00e9", max_size=16))
+def test_xml_escapes_are_the_standard_librarys(text):
+    """The package writer escapes as xml.sax.saxutils does (it has its own functions only so that
+    `pedro score` does not import urllib.request through saxutils)."""
+    from xml.sax.saxutils import escape, unescape
+
+    from pedro.write import package
+
+    assert package.escape(text) == escape(text)
+    assert package._unescape(text) == unescape(text, {"&quot;": '"', "&apos;": "'"})
+    assert package.xml_attr(text) == escape(text, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
