@@ -16,7 +16,3 @@ def dumps_bytes(report) -> bytes:
 
     return orjson.dumps(report, default=str,
                         option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-
-
-def dumps(report) -> str:
-    return dumps_bytes(report).decode()
