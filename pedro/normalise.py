@@ -29,11 +29,26 @@ from .sheets.layout import ROLES, Layout
 from .sheets.reader import Grid
 from .text import fold_answer, fold_text
 
-# Rows whose label is one of these (ignoring a trailing colon or full stop) are
-# summaries under the table, not trials.
+# Rows whose label is one of these (ignoring a trailing colon or full stop), or
+# starts with one of the words after them, are summaries under the table, not
+# trials: 'Mean (SD)', 'Total of yes scores', '% of yes per criterion'.
 SUMMARY_LABELS = {"mean", "means", "average", "total", "totals", "sum", "sd", "median", "n", "count",
                   "mean (sd)", "mean ± sd", "overall", "all studies", "range", "subtotal", "mean score",
                   "total score", "average score", "mean total", "median (iqr)", "mean (range)"}
+SUMMARY_WORDS = {"mean", "means", "average", "total", "totals", "sum", "sd", "median", "overall", "score",
+                 "scores", "standard", "percentage", "percent", "proportion", "number", "%", "range", "subtotal",
+                 "count", "frequency"}
+# What a note, legend, source line or footnote under (or above) a table starts with: a footnote mark, a
+# numbered or lettered list entry ('2. Subjects were...', 'a) ...'), or a word that introduces one.
+_NOTE_START = re.compile(r"^\s*(?:[*†‡§¶#¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠ]|\(?(?:\d{1,2}|[a-z])[.)]\s|[a-z]\s+[A-Z])")
+_NOTE_WORD = re.compile(r"^\s*(?:notes?|n\.?b\.?|sources?|key|legend|abbreviations?|footnotes?|adapted|"
+                        r"reproduced|data|table|fig(?:ure|\.)?|scores? (?:were|are)|the total|rated|ratings?|"
+                        r"reviewers?|items?|criteri(?:on|a)|studies were|trials were|pedro,)\b", re.IGNORECASE)
+# A legend: a short symbol given its meaning ('Y = yes; N = no', '1 = criterion met').
+_LEGEND = re.compile(r"(?:^|[;,.]\s*)[^\s=;,]{1,3}\s*=\s*\S")
+# A trial label is short: author(s) and year.  Text longer than this is prose, a note.
+NOTE_WORDS = 9
+NOTE_SHOWN = 40  # characters of a note quoted in the finding
 
 # Footnote marks that are never part of a value: superscript digits and letters
 # and the usual reference symbols.  A lower-case ASCII letter is a mark too,
@@ -60,12 +75,38 @@ class RatedSheet:
     layout: Layout
     studies: "pd.DataFrame"  # noqa: F821 - index: study_index
     answers: "pd.DataFrame"  # noqa: F821 - tidy: study_index, item, row, cell, raw, answer, status, marker, rewrite
-    skipped: list[tuple[int, str]]  # (excel row, why) rows under the header not read as trials
+    skipped: list[tuple[int, str, str]]  # (excel row, why, cell) rows under the header not read as trials
     grid: Grid | None = None  # the sheet as read: merged cells, hidden rows and columns (``grid.info``)
 
     @property
     def sheet(self) -> str:
         return self.layout.sheet
+
+    def table_cells(self) -> tuple[list[str], str | None, tuple, list[tuple]]:
+        """Every cell of the table as read, for the audit that covers it
+        (``pedro.audit.record``): ``(positions, label_position, header,
+        trials)``.  ``positions`` name the table's columns from its first
+        header column to its last (or to the last column read, if further);
+        ``label_position`` is the labels' (None without them); ``header`` is
+        (its row, its values) and ``trials`` holds (study_index, row, values)
+        per trial in sheet order, ``values[i]`` under ``positions[i]``.  A
+        cell's address joins a position and a row ('E' and 5: 'E5'), so a table
+        with its trials in columns gives row numbers as positions and column
+        letters as rows (``Layout.position`` and ``Layout.line``)."""
+        grid, layout = self.grid, self.layout
+        if grid is None:
+            return [], None, (layout.line(layout.header_row), []), []
+        read = [c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values())]
+        headed = [c for c in range(grid.width) if _label(grid.value(layout.header_row - 1, c)) is not None]
+        span = range(min(read + headed), max(read + headed) + 1)
+        columns = grid.columns(span, start=layout.header_row)
+        offsets = self.studies["row"].to_numpy() - (layout.header_row + 1)
+        values = [columns[c][offsets].tolist() for c in span]
+        study = layout.role("study")
+        return ([layout.position(c) for c in span], layout.position(study.index) if study else None,
+                (layout.line(layout.header_row), [grid.value(layout.header_row - 1, c) for c in span]),
+                list(zip(self.studies.index.tolist(), [layout.line(r) for r in self.studies["row"].tolist()],
+                         zip(*values))))
 
     def wide(self, column: str = "answer") -> "pd.DataFrame":  # noqa: F821
         """One row per study, one column per item number, for vectorised rules.
@@ -74,6 +115,9 @@ class RatedSheet:
         import pandas as pd
 
         answers = self.answers
+        if answers.empty:  # a totals-only list: a row per trial, no item columns
+            return pd.DataFrame(index=pd.RangeIndex(len(self.studies), name="study_index"),
+                                columns=pd.Index([], name="item", dtype=np.int64), dtype=object)
         study, item = answers["study_index"].to_numpy(), answers["item"].to_numpy()
         items = np.unique(item)
         n = len(study) // len(items) if len(items) else 0
@@ -188,12 +232,24 @@ def parse_total(value) -> tuple[int | None, int | None]:
 
 
 def is_summary_label(label) -> bool:
-    """A row label such as 'Mean', 'Total:' or 'Mean (SD)': a summary, not a trial."""
+    """A row label such as 'Mean', 'Total:', 'Mean (SD)' or 'Score average': a summary, not a trial."""
     # No summary label has a digit, and folding keeps every digit: trial labels ('Smith 2010b') are
     # settled without folding.
     if _DIGIT.search(str(label)):
         return False
-    return fold_text(label).rstrip(":. ") in SUMMARY_LABELS
+    folded = fold_text(label).rstrip(":. ")
+    if folded in SUMMARY_LABELS:
+        return True
+    first = re.split(r"[\s(:,]+", folded, maxsplit=1)[0]
+    return first in SUMMARY_WORDS and "et al" not in folded
+
+
+def reads_as_note(text: str) -> bool:
+    """Whether a cell's text reads as a note, legend, source line or footnote rather than a trial label:
+    it starts with a footnote mark, a list number or a word that introduces a note, holds a legend
+    ('Y = yes'), or is prose longer than a label."""
+    return bool(_NOTE_START.match(text) or _NOTE_WORD.match(text) or _LEGEND.search(text)) or \
+        len(text.split()) >= NOTE_WORDS
 
 
 def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> RatedSheet:
@@ -201,41 +257,94 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
 
     Work is done column by column over arrays, and once per distinct value
     where a value must be interpreted (``distinct_values``): a sheet of 60,000
-    trials holds 660,000 answers but only a handful of distinct ones."""
+    trials holds 660,000 answers but only a handful of distinct ones.  A
+    transposed layout is read from the transposed sheet (``Grid.transposed``),
+    which the returned sheet keeps; its cells are named as the sheet has them."""
     import numpy as np
 
+    if layout.transposed and not grid.transposed_view:
+        grid = grid.transposed()
     item_numbers = sorted(layout.items)
     used = [layout.items[n].index for n in item_numbers] + [c.index for c in layout.roles.values()] + [
         c.index for c in layout.evidence.values()]
-    columns = grid.columns(used, start=layout.header_row)  # the rows under the header
-    offsets, skipped = _trial_offsets(columns, used, layout, grid.height)
+    columns = grid.columns(used + ([layout.year.index] if layout.year else []), start=layout.header_row)
+    offsets, skipped = _trial_offsets(columns, used, layout, grid, rubric)
     rows = (offsets + (layout.header_row + 1)).astype(np.int64)
     studies = _studies_table(columns, layout, offsets, rows)
     answers = _answers_table(columns, layout, item_numbers, offsets, rows, rubric)
     return RatedSheet(source, layout, studies, answers, skipped, grid)
 
 
-def _trial_offsets(columns: dict, used: list[int], layout: Layout,
-                   height: int) -> tuple["np.ndarray", list[tuple[int, str]]]:  # noqa: F821
+def _trial_offsets(columns: dict, used: list[int], layout: Layout, grid: Grid,
+                   rubric: Rubric) -> tuple["np.ndarray", list[tuple[int, str, str]]]:  # noqa: F821
     """The trials' rows, as offsets under the header row: the rows with a value in any column read, less
-    the summary rows under the table ('Mean', 'Total:'), which are returned as (excel row, why)."""
+    the rows that are not trials, returned as (excel row, why, cell): summary rows ('Mean', 'Total:')
+    and, among the rows without a single answer, notes (one cell of text, or a legend, a source line,
+    a footnote).  A row with a label and some answers, or a trial label alone, stays a trial."""
     import numpy as np
 
     study_col = layout.role("study")
     # Most rows have a label, so the label column settles most rows and the other columns are
     # looked at only for the rows still blank.
     order = ([study_col.index] if study_col else []) + used
-    offsets = np.flatnonzero(_any_present(columns, order, max(height - layout.header_row, 0)))
-    skipped = []
-    if study_col is not None:
-        keep = np.ones(len(offsets), dtype=bool)
-        for position, label in enumerate(columns[study_col.index][offsets].tolist()):
-            if label is not None and is_summary_label(label):
-                excel_row = layout.header_row + 1 + int(offsets[position])
-                skipped.append((excel_row, f"row {excel_row} ('{label}') is a summary row, not a trial"))
-                keep[position] = False
-        offsets = offsets[keep]
-    return offsets, skipped
+    offsets = np.flatnonzero(_any_present(columns, order, max(grid.height - layout.header_row, 0)))
+    labels = columns[study_col.index][offsets].tolist() if study_col else [None] * len(offsets)
+    answered = _answered(columns, layout, offsets, rubric)
+    rated = bool(answered.any())
+    skipped, keep = [], np.ones(len(offsets), dtype=bool)
+    for position, label in enumerate(labels):
+        if answered[position] and (label is None or not is_summary_label(label)):
+            continue
+        excel_row = layout.header_row + 1 + int(offsets[position])
+        cells = [(c, columns[c][offsets[position]]) for c in dict.fromkeys(order)]
+        if label is not None and is_summary_label(label):
+            why = f"{grid.row_name(excel_row - 1)} ('{label}') is a summary row, not a trial"
+        elif (note := _note_text(cells, layout, grid, excel_row, rated)) is not None:
+            shown = note if len(note) <= NOTE_SHOWN else note[:NOTE_SHOWN].rstrip() + "…"
+            why = f"{grid.row_name(excel_row - 1)}: read as a note, not a trial: '{shown}'"
+        else:
+            continue
+        first = next((c for c, value in cells if _label(value) is not None), order[0])
+        skipped.append((excel_row, why, grid.address(excel_row - 1, first)))
+        keep[position] = False
+    return offsets[keep], skipped
+
+
+def _answered(columns: dict, layout: Layout, offsets, rubric: Rubric) -> "np.ndarray":  # noqa: F821
+    """Per row (``offsets``): whether any item cell holds an answer pedro reads.  Each distinct value is
+    read once."""
+    import numpy as np
+
+    answered = np.zeros(len(offsets), dtype=bool)
+    for column in layout.items.values():
+        codes, distinct = distinct_values(columns[column.index][offsets])
+        readable = np.array([read_answer(value, rubric)[1] == STATUS_OK for value in distinct], dtype=bool)
+        if readable.any():
+            answered |= readable[codes]
+    return answered
+
+
+def _note_text(cells: list[tuple[int, object]], layout: Layout, grid: Grid, excel_row: int,
+               rated: bool) -> str | None:
+    """The text of a row without answers that is not a trial, or None when it is one.  A trial label in
+    the label column keeps the row a trial (one not rated yet: 'Kim 2016'; in a sheet not ``rated`` at
+    all, a template, any label that does not read as a note), as does a printed total (a trial whose
+    answers are missing).  Otherwise a row with one cell of text (or one merged cell) is a note, and a
+    row of several cells is one when a cell reads as a note ('Key:', 'Y = yes', 'N = no')."""
+    present = [(c, value) for c, value in cells if _label(value) is not None]
+    total, study = layout.role("total"), layout.role("study")
+    if total is not None and any(c == total.index and parse_total(v)[0] is not None for c, v in present):
+        return None
+    label = next((_label(v) for c, v in present if study is not None and c == study.index), None)
+    if label is not None:
+        merged = grid.merge_at(excel_row - 1, study.index)
+        wide = merged is not None and merged[3] > merged[1]
+        label_like = not rated or _DIGIT.search(label) or "et al" in fold_text(label)
+        if label_like and not wide and not reads_as_note(label):
+            return None
+    if len(present) == 1:
+        return _label(present[0][1])
+    return next((str(v) for _, v in present if isinstance(v, str) and reads_as_note(v)), None)
 
 
 def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa: F821
@@ -257,6 +366,8 @@ def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa
         column = layout.role(role)
         studies[role] = pd.Series(columns[column.index][offsets] if column else _nones(n), index=studies.index,
                                   dtype=object, copy=False)  # a new array already
+    if layout.year is not None:
+        studies["year"] = pd.Series(columns[layout.year.index][offsets], index=studies.index, dtype=object)
     return studies
 
 
@@ -283,7 +394,7 @@ def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offse
     readings = _read_answers(raw, rubric)
     for name in ("answer", "status", "marker"):
         answers[name] = readings[name]
-    answers["cell"] = pd.Series(_cell_references([layout.items[number].letter for number in item_numbers], rows),
+    answers["cell"] = pd.Series(_cell_references(layout, [layout.items[number] for number in item_numbers], rows),
                                 dtype="str")
     answers["rewrite"] = readings["rewrite"]
     return answers
@@ -310,12 +421,16 @@ def _read_answers(raw: "np.ndarray", rubric: Rubric) -> dict:  # noqa: F821
     }
 
 
-def _cell_references(letters: list[str], rows: "np.ndarray") -> list[str]:  # noqa: F821
+def _cell_references(layout: Layout, item_columns: list, rows: "np.ndarray") -> list[str]:  # noqa: F821
     """The cell of each answer, column by column ("E5", "E6", ..., "G5", ...), made as one text and split:
-    the 660,000 strings of a large sheet are then made at C speed.  A cell reference has no line break."""
-    if not len(rows) or not letters:
+    the 660,000 strings of a large sheet are then made at C speed.  A cell reference has no line break.
+    A transposed sheet's cells are named as the sheet has them (``Layout.cells``)."""
+    if not len(rows) or not item_columns:
         return []
+    if layout.transposed:
+        return [cell for column in item_columns for cell in layout.cells(column, rows.tolist())]
     row_texts = [str(r) for r in rows.tolist()]
+    letters = [column.letter for column in item_columns]
     return "\n".join([letter + ("\n" + letter).join(row_texts) for letter in letters]).split("\n")
 
 

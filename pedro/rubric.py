@@ -24,6 +24,9 @@ else:  # pragma: no cover - Python 3.10
 
 DEFAULT_RUBRIC = "pedro"
 CANONICAL_ANSWERS = ("Y", "N", "?")
+# How a [columns.ROLE] table names its headers: whole headers (words), parts of headers (contains), and
+# what may be added to a whole header without changing its meaning (qualifiers: "out of 10", "(0-10)").
+COLUMN_KEYS = ("words", "contains", "qualifiers")
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ class Rubric:
     items: tuple[Item, ...]
     synonyms: dict[str, str]  # folded answer text -> canonical answer
     answer_meaning: dict[str, str]
-    columns: dict[str, dict[str, tuple[str, ...]]]  # role -> {"words"|"contains": folded keys}
+    columns: dict[str, dict[str, tuple[str, ...]]]  # role -> {"words"|"contains"|"qualifiers": folded keys}
     band_sets: dict[str, BandSet]
     default_bands: str
     rule_params: dict[str, dict] = field(default_factory=dict)
@@ -210,11 +213,11 @@ def _build(data: dict, path: str, sha256: str) -> Rubric:
 
     columns = {}
     for role, spec in _require(data, "columns", dict, path).items():
-        unknown = set(spec) - {"words", "contains"}
+        unknown = set(spec) - set(COLUMN_KEYS)
         if unknown:
             raise RubricError(f"rubric {path} [columns.{role}]: unknown key(s) {sorted(unknown)}; "
-                              "allowed: words, contains")
-        columns[role] = {kind: tuple(header_key(w) for w in spec.get(kind, ())) for kind in ("words", "contains")}
+                              f"allowed: {', '.join(COLUMN_KEYS)}")
+        columns[role] = {kind: tuple(header_key(w) for w in spec.get(kind, ())) for kind in COLUMN_KEYS}
     for role in ("study", "total", "band", "method", "n_allocated", "n_analysed", "evidence"):
         if role not in columns:
             raise RubricError(f"rubric {path}: missing table [columns.{role}]")

@@ -9,7 +9,31 @@ when the whole range falls within one band.
 
 from __future__ import annotations
 
+from .normalise import parse_total
 from .rubric import BandSet, Rubric
+
+
+def score_sheet(sheet, rubric: Rubric, bands: BandSet):
+    """Scores per trial of a ``RatedSheet``: from its answers (``score_answers``) or, for a list of
+    printed totals without item columns, from the totals as printed (``score_printed_totals``)."""
+    if sheet.layout.totals_only:
+        return score_printed_totals(sheet.studies["total"], rubric, bands)
+    return score_answers(sheet.answers, rubric, bands)
+
+
+def score_printed_totals(totals, rubric: Rubric, bands: BandSet):
+    """Scores of printed totals, the only thing a totals-only list gives: a whole number from 0 to the
+    rubric's maximum (or 'n/max') is the total and has its band; anything else (out of range, not a
+    whole number, blank) leaves the total unknown, 0 to the maximum (rule PD201 says why)."""
+    import numpy as np
+
+    low = np.zeros(len(totals), dtype=np.int64)
+    high = np.full(len(totals), rubric.max_total, dtype=np.int64)
+    for position, value in enumerate(totals.tolist()):
+        points, out_of = parse_total(value) if value is not None else (None, None)
+        if points is not None and points <= rubric.max_total and out_of in (None, rubric.max_total):
+            low[position] = high[position] = points
+    return ranges_to_scores(low, high, bands)
 
 
 def score_answers(answers, rubric: Rubric, bands: BandSet):
@@ -54,3 +78,22 @@ def ranges_to_scores(low, high, bands: BandSet, index=None):
         # object, not pandas' string dtype, so that "no band" stays None
         "band": pd.Series(np.where(same_band, band_by_total[low], None), index=index, dtype=object),
     }, index=index)
+
+
+def reported_totals(sheet, scores, rubric: Rubric) -> tuple[list, list]:
+    """Per trial of a ``RatedSheet``: the total printed in the sheet, and printed minus computed.  A
+    printed total that reads as one (7, '7', '7/10') is given as its number, anything else as written
+    (None where the cell is blank or the sheet has no total column); the difference is None unless both
+    totals are known, and for a totals-only list, where nothing was computed."""
+    if sheet.layout.role("total") is None:
+        return [None] * len(sheet.studies), [None] * len(sheet.studies)
+    shown, difference = [], []
+    computed = scores["total"].to_numpy(dtype=object, na_value=None).tolist()
+    for value, total in zip(sheet.studies["total"].tolist(), computed):
+        points, out_of = parse_total(value) if value is not None else (None, None)
+        readable = points is not None and points <= rubric.max_total and out_of in (None, rubric.max_total)
+        blank = value is None or not str(value).strip()
+        shown.append(points if readable else None if blank else value)
+        known = readable and total is not None and not sheet.layout.totals_only
+        difference.append(points - int(total) if known else None)
+    return shown, difference

@@ -18,6 +18,8 @@ RULES: tuple[Rule, ...] = (
     totals.TOTAL_MISMATCH,
     totals.BAND_MISMATCH,
     totals.BAND_UNRECOGNISED,
+    totals.TOTALS_ONLY,
+    totals.TOTAL_COLUMN_NOT_TAKEN,
     allocation.QUASI_RANDOM,
     allocation.RANDOM_WITHOUT_METHOD,
     allocation.NO_METHOD_COLUMN,

@@ -61,7 +61,7 @@ def check_no_method_column(ctx, rule):
     """The sheet has no randomisation-method column, so quasi-random allocation cannot be checked."""
     if ctx.sheet.layout.role("method") is not None or ctx.sheet.studies.empty:
         return no_findings()
-    return ctx.sheet_finding(rule, cell=f"{ctx.sheet.layout.header_row}:{ctx.sheet.layout.header_row}")
+    return ctx.sheet_finding(rule, cell=ctx.sheet.layout.header_range)
 
 
 def check_concealment_without_randomisation(ctx, rule):

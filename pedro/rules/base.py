@@ -89,11 +89,8 @@ class CheckContext:
         return self._cells(self.sheet.layout.items.get(item), study_index)
 
     def _cells(self, column, study_index) -> list[str]:
-        rows = self.sheet.studies.loc[study_index, "row"].tolist()
-        if column is None:
-            return [""] * len(rows)
-        letter = column.letter
-        return [f"{letter}{r}" for r in rows]
+        # The layout names the cells, as the sheet has them even when it was read transposed.
+        return self.sheet.layout.cells(column, self.sheet.studies.loc[study_index, "row"].tolist())
 
     def trial_findings(self, rule: Rule, study_index, cells, values, item=None, **fields):
         """Finding rows for the given studies.  ``item``, ``values`` and each

@@ -15,7 +15,8 @@ def check_yes_without_evidence(ctx, rule):
     items = [i for i in ctx.params("evidence")["items"] if i in ctx.sheet.layout.evidence]
     yes = np.flatnonzero(answers["item"].isin(items).to_numpy() & (answers["answer"].to_numpy() == "Y"))
     subset = answers.iloc[yes[~present(answers["evidence"].to_numpy()[yes])]]
-    evidence_cells = [f"{ctx.sheet.layout.evidence[i].letter}{r}" for i, r in zip(subset["item"], subset["row"])]
+    layout = ctx.sheet.layout
+    evidence_cells = [layout.cell(layout.evidence[i].index, r) for i, r in zip(subset["item"], subset["row"])]
     return ctx.trial_findings(rule, subset["study_index"], subset["cell"], subset["raw"], item=subset["item"],
                               evidence_cell=evidence_cells)
 

@@ -13,7 +13,10 @@ def check_duplicate_labels(ctx, rule):
 
     studies = ctx.sheet.studies
     labelled = studies[studies["study"].notna()]
-    folded = pd.Series([fold_text(label) for label in labelled["study"].tolist()], index=labelled.index, dtype=object)
+    # Beside a year column ('Study | Year'), the same label in two years is two trials ('Li et al.' 2012, 2022).
+    years = labelled["year"].tolist() if "year" in labelled else [None] * len(labelled)
+    folded = pd.Series([fold_text(label) + ("" if year is None else f" {year}")
+                        for label, year in zip(labelled["study"].tolist(), years)], index=labelled.index, dtype=object)
     duplicated = labelled[folded.duplicated(keep=False)]
     first_rows = {}
     for i, key in folded[duplicated.index].items():

@@ -3,7 +3,6 @@ marks, formulas without a saved value, and the structure the values alone do
 not show (headers over two rows, merged cells, hidden rows, columns or sheets)."""
 
 from ..normalise import map_distinct, parse_total, split_total_marker
-from ..sheets.cells import cell_address, column_letter
 from ..sheets.layout import ROLE_NAMES
 from .base import Rule, no_findings
 
@@ -19,14 +18,13 @@ def check_header_conflicts(ctx, rule):
 
 
 def check_skipped_rows(ctx, rule):
-    """A row under the header that was not read as a trial (a summary row such as 'Mean')."""
+    """A row under the header that is not a trial: a summary ('Mean'), a note, legend, source or heading."""
     import pandas as pd
 
     if not ctx.sheet.skipped:
         return no_findings()
-    column = ctx.sheet.layout.role("study")
-    return pd.concat([ctx.sheet_finding(rule, cell=f"{column.letter}{row}" if column else f"row {row}", detail=why)
-                      for row, why in ctx.sheet.skipped], ignore_index=True)
+    return pd.concat([ctx.sheet_finding(rule, cell=cell, detail=why) for _, why, cell in ctx.sheet.skipped],
+                     ignore_index=True)
 
 
 HEADER_CONFLICT = Rule(
@@ -39,7 +37,8 @@ HEADER_CONFLICT = Rule(
 SKIPPED_ROW = Rule(
     id="PD802", name="row-not-a-trial", severity="advisory",
     message="{cell}: {detail}; it is not scored",
-    criterion="One row per trial; summary rows under the table are not trials (PEDRO-NOTES 4.14)",
+    criterion="One row per trial; summary rows, notes, legends and headings around the table are not trials "
+              "(PEDRO-NOTES 4.14)",
     check=check_skipped_rows, scope="sheet")
 
 
@@ -94,12 +93,12 @@ def check_formulas_without_value(ctx, rule):
     bare = grid.formulas_without_value
     if not bare:
         return no_findings()
-    index_of = {c.letter: c.index for c in ctx.sheet.layout.items.values()}
+    layout = ctx.sheet.layout
     hits = [(s, cell, item) for s, cell, item, row in zip(blank_answers["study_index"], blank_answers["cell"],
                                                          blank_answers["item"], blank_answers["row"])
-            if (int(row), index_of[cell.rstrip("0123456789")]) in bare]
+            if (int(row), layout.items[item].index) in bare]
     if blank_totals is not None:
-        hits += [(i, f"{column_letter(total.index)}{row}", None) for i, row in blank_totals["row"].items()
+        hits += [(i, layout.cell(total.index, row), None) for i, row in blank_totals["row"].items()
                  if (int(row), total.index) in bare]
     hits.sort(key=lambda hit: hit[0])
     return ctx.trial_findings(rule, [h[0] for h in hits], [h[1] for h in hits], None, item=[h[2] for h in hits],
@@ -135,17 +134,18 @@ def _hidden_notes(ctx, grid) -> list[tuple[str, str]]:
     if not (info.hidden_rows or info.hidden_columns):
         return notes
     study = layout.role("study")
-    label_letter = study.letter if study else "A"
+    label_index = study.index if study else 0
     studies = ctx.sheet.studies
     hidden = studies[studies["row"].isin(info.hidden_rows)]
     for row, label in zip(hidden["row"].tolist(), hidden["study"].tolist()):
-        notes.append((f"{label_letter}{row}", f"row {row} (trial '{label}') is hidden in the workbook; it was "
-                                               "read and scored like the others: delete the row if the trial "
-                                               "is excluded"))
+        line = grid.row_name(row - 1)
+        notes.append((layout.cell(label_index, row), f"{line} (trial '{label}') is hidden in the workbook; it was "
+                                                     f"read and scored like the others: delete the {line.split()[0]} "
+                                                     "if the trial is excluded"))
     used = _used_columns(layout)
     for index in sorted(info.hidden_columns & set(used)):
-        notes.append((f"{column_letter(index)}{layout.header_row}",
-                      f"column {column_letter(index)} ({used[index]}) is hidden in the workbook; it was read"))
+        notes.append((layout.cell(index, layout.header_row),
+                      f"{grid.column_name(index)} ({used[index]}) is hidden in the workbook; it was read"))
     return notes
 
 
@@ -159,8 +159,8 @@ def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
         covered = [c for c in range(c1, c2 + 1) if c in used]
         if not covered or not any(r in rows for r in range(r1, r2 + 1)) or (r1 == r2 and c1 == c2):
             continue
-        first = cell_address(r1, c1)
-        area = f"{first}:{cell_address(r2, c2)}"
+        first = grid.address(r1, c1)
+        area = f"{first}:{grid.address(r2, c2)}"
         value = grid.value(r1, c1)
         shown = "" if value is None else value
         notes.append((first, f"cells {area} are merged: only {first} holds a value ('{shown}'); the other cells "

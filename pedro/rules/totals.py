@@ -158,3 +158,80 @@ BAND_UNRECOGNISED = Rule(
     criterion="Quality bands are a convention of the review; the band set must be declared "
               "(PEDro notes the classes are not validated)",
     check=check_band_unrecognised)
+
+
+def check_totals_only(ctx, rule):
+    """A list of printed totals without item columns: banded as printed, no item-level check possible."""
+    layout = ctx.sheet.layout
+    if not layout.totals_only or ctx.sheet.studies.empty:
+        return no_findings()
+    total = layout.role("total")
+    return ctx.sheet_finding(rule, cell=layout.cell(total.index, layout.header_row), header=total.header,
+                             trials=len(ctx.sheet.studies))
+
+
+def check_total_column_not_taken(ctx, rule):
+    """A column that holds totals (by its header or its numbers) but was not read as the reported total."""
+    import pandas as pd
+
+    sheet, layout = ctx.sheet, ctx.sheet.layout
+    if sheet.grid is None or sheet.studies.empty:
+        return no_findings()
+    taken = layout.role("total")
+    claimed = {c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values())}
+    rows = sheet.studies["row"].to_numpy() - 1
+    computed = ctx.scores["total"].to_numpy(dtype=object, na_value=None)
+    frames = []
+    for c in range(sheet.grid.width):
+        if c in claimed:
+            continue
+        header = " ".join(str(value) for r in layout.header_rows
+                          if (value := sheet.grid.value(r - 1, c)) is not None)
+        why = _looks_like_total(header, sheet.grid.columns([c])[c][rows], computed, ctx.rubric.max_total)
+        if why is None:
+            continue
+        read = (f"the reported total is read from {sheet.grid.column_name(taken.index)} ('{taken.header}')"
+                if taken is not None else "no column is read as the reported total")
+        frames.append(ctx.sheet_finding(rule, cell=layout.cell(c, layout.header_row), header=header,
+                                        where=sheet.grid.column_name(c), why=why, read=read))
+    return pd.concat(frames, ignore_index=True) if frames else no_findings()
+
+
+# A header holding one of these words names a total, whatever else it says.
+_TOTAL_WORDS = re.compile(r"\b(?:total|score|scores|sum|pedro|points)\b", re.IGNORECASE)
+
+
+def _looks_like_total(header: str, values, computed, max_total: int) -> str | None:
+    """Why a column's trial cells look like reported totals, or None: most of its filled cells read as
+    totals and either its header names a total or its numbers equal the computed totals of most trials
+    (not only 0s and 1s, which are answers).  Each distinct value is parsed once."""
+    import numpy as np
+
+    codes, distinct = distinct_values(values)
+    parsed = [None if value is None or not str(value).strip() else parse_total(value)[0] for value in distinct]
+    written = np.array([value is not None and str(value).strip() != "" for value in distinct], dtype=bool)[codes]
+    points = np.array([p if p is not None and p <= max_total else None for p in parsed], dtype=object)[codes]
+    totals = int(sum(p is not None for p in points.tolist()))
+    if not written.any() or totals * 2 < int(written.sum()):
+        return None
+    if _TOTAL_WORDS.search(header):
+        return f"its header names a total and {totals} of its {int(written.sum())} cells read as totals"
+    known = [(p, t) for p, t in zip(points.tolist(), computed.tolist()) if p is not None and t is not None]
+    agree = sum(1 for p, t in known if p == t)
+    if len(known) >= 3 and agree * 2 > len(known) and any(p > 1 for p, _ in known):
+        return f"its numbers equal the total of items 2-11 for {agree} of {len(known)} trials"
+    return None
+
+
+TOTALS_ONLY = Rule(
+    id="PD205", name="totals-only", severity="advisory",
+    message="{cell}: the sheet gives printed totals only ('{header}', {trials} trial(s)) and no item columns: each "
+            "total is banded as printed and checked to be a whole number from 0 to 10, but no item-level check "
+            "was possible",
+    criterion=TOTAL_RULE, check=check_totals_only, scope="sheet")
+
+TOTAL_COLUMN_NOT_TAKEN = Rule(
+    id="PD206", name="total-column-not-taken", severity="advisory",
+    message="{cell}: {where} ('{header}') looks like a reported total ({why}) but is not read as one; {read}; "
+            "if it is the total, name its header 'Total' or 'PEDro score'",
+    criterion=TOTAL_RULE, check=check_total_column_not_taken, scope="sheet")

@@ -7,12 +7,25 @@ rubric's spellings (``Random allocation``, ``Randomisation``), or by both
 and the conflict is reported (sheets that drop item 1 often renumber the rest
 1-10).  Other roles (study label, reported total and band, randomisation
 method, numbers for item 8, evidence per item) come from the rubric's
-``[columns]`` tables.
+``[columns]`` tables; a reported total is known by what its header means
+("Total (from a possible maximal of 10)", "PEDro score /10"): the words the
+rubric lists, once the qualifiers it lists (the maximum, "out of 10") are
+taken off.
 
-Headers may spread over two rows: a group row above the item row can hold the
-headers the item row leaves empty ("Study" and "Total" above, items 1-11
-below), and a header cell may be merged over several rows or columns.  How
-such headers were read is kept in ``Layout.reading`` for rule PD805.
+The shapes reviews print are read as they come:
+
+- headers over two rows: a group row above the item row can hold the headers
+  the item row leaves empty ("Study" and "Total" above, items 1-11 below), and
+  item numbers in one row with their names in the next are one header;
+- a header cell merged over several rows or columns;
+- the items as rows and the trials as columns (read transposed: the layout
+  then describes the transposed sheet, and ``Layout.cell`` names the real cells);
+- a list of totals without item columns (``Layout.totals_only``).
+
+A header row is never a row of data: bare numbers count as item numbers only
+when a row has several of them, and not when the row below has numbers other
+than answers (0/1) in the same columns.  How the headers were read is kept in
+``Layout.reading`` for rule PD805.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ from dataclasses import dataclass, field
 from ..errors import SheetError
 from ..rubric import Rubric
 from ..text import fold_text, header_key
-from .cells import cell_address, column_letter
+from .cells import column_letter
 from .reader import Grid
 
 HEADER_SEARCH_ROWS = 50
@@ -37,11 +50,14 @@ _NUMBERED = re.compile(
     r"(?=\s|$|[^\d])\s*(.*)$")
 _NUMBER_LIKE = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")  # CSV cells are all text
 _PARENTHESES = re.compile(r"\s*[(\[][^)\]]*[)\]]")
+# A row is taken for a header by bare numbers only when it has at least this many distinct item numbers
+# (a header "1 2 3 ... 11"), never by the 1s and 0s of a row of answers.
+MIN_BARE_NUMBERS = 3
 
 
 @dataclass(frozen=True)
 class Column:
-    index: int  # 0-based
+    index: int  # 0-based, in the sheet as read (a row of the sheet when it is read transposed)
     header: str  # as written
 
     @property
@@ -55,21 +71,79 @@ class HeaderMatch:
     item: int | None = None
     strong: bool = True  # a number with an unrecognised name is weak
     conflict: str | None = None  # number and name disagree
+    by_name: bool = False  # the item was named ("Random allocation"), not only numbered ("2")
 
 
 @dataclass
 class Layout:
     sheet: str
-    header_row: int  # Excel row number (1-based)
+    header_row: int  # Excel row number (1-based) of the last header row, in the sheet as read
     items: dict[int, Column]
     evidence: dict[int, Column] = field(default_factory=dict)
     roles: dict[str, Column] = field(default_factory=dict)
     study_found_by: str = "header"  # or "first text column"
     notes: list[tuple[str, str]] = field(default_factory=list)  # (cell, message) for sheet-level findings
     reading: list[tuple[str, str]] = field(default_factory=list)  # (cell, how a header was read) for PD805
+    header_rows: tuple[int, ...] = ()  # every header row (Excel numbers, in the sheet as read)
+    transposed: bool = False  # the items are rows and the trials columns; read with rows and columns swapped
+    totals_only: bool = False  # a list of printed totals: no item columns
+    year: Column | None = None  # a year column beside the label ('Study | Year'), which tells trials apart
+
+    def __post_init__(self):
+        self.header_rows = self.header_rows or (self.header_row,)
 
     def role(self, name: str) -> Column | None:
         return self.roles.get(name)
+
+    def cell(self, index: int, row: int) -> str:
+        """The sheet's address of the cell in column ``index`` (0-based) and Excel row ``row`` of the
+        sheet as read: for a transposed sheet, the column is a row of the sheet and the row a column."""
+        return f"{column_letter(row - 1)}{index + 1}" if self.transposed else f"{column_letter(index)}{row}"
+
+    def cells(self, column: Column | None, rows) -> list[str]:
+        """The addresses of a column's cells in the given Excel rows of the sheet as read."""
+        if column is None:
+            return [""] * len(rows)
+        if self.transposed:
+            number = str(column.index + 1)
+            return [column_letter(int(r) - 1) + number for r in rows]
+        letter = column.letter
+        return [f"{letter}{r}" for r in rows]
+
+    def position(self, index: int) -> str:
+        """How the sheet names the line of cells at ``index`` (0-based) across the header: its column
+        letter ('E'), or for a transposed sheet its row number as text ('5')."""
+        return str(index + 1) if self.transposed else column_letter(index)
+
+    def line(self, row: int):
+        """How the sheet names a trial's line, Excel row ``row`` of the sheet as read: the row number
+        (5), or for a transposed sheet the column letter ('E').  ``position`` and ``line`` join into an
+        address either way round ('E' and 5, '5' and 'E': E5)."""
+        return column_letter(int(row) - 1) if self.transposed else int(row)
+
+    @property
+    def header_range(self) -> str:
+        """The header as a range of the sheet: '4:4', 'A:A' for a transposed sheet."""
+        if self.transposed:
+            first, last = column_letter(self.header_rows[0] - 1), column_letter(self.header_rows[-1] - 1)
+        else:
+            first, last = self.header_rows[0], self.header_rows[-1]
+        return f"{first}:{last}"
+
+    @property
+    def how_read(self) -> str:
+        """How the sheet was read, in a few words for the terminal: 'header row 4', 'header rows 3-4
+        (read as one header)', 'read transposed (items as rows), item labels in column A', ..."""
+        first, last = self.header_rows[0], self.header_rows[-1]
+        if self.transposed:
+            lines = (f"column {column_letter(first - 1)}" if first == last else
+                     f"columns {column_letter(first - 1)}-{column_letter(last - 1)}")
+            text = f"read transposed (items as rows), item labels in {lines}"
+        else:
+            text = f"header row {first}" if first == last else f"header rows {first}-{last} (read as one header)"
+        if self.totals_only:
+            text += "; totals only (no item columns): no item-level check was possible"
+        return text
 
 
 class HeaderMatcher:
@@ -84,6 +158,7 @@ class HeaderMatcher:
                 self.item_by_alias.setdefault(alias, item.number)
         self.role_by_word = {word: role for role in ROLES for word in rubric.columns[role]["words"]}
         self.evidence_words = sorted(rubric.columns["evidence"]["contains"], key=len, reverse=True)
+        self.total_qualifiers = sorted(rubric.columns["total"].get("qualifiers", ()), key=len, reverse=True)
         self.numbers = set(rubric.item_numbers)
 
     def classify(self, header) -> HeaderMatch | None:
@@ -96,7 +171,7 @@ class HeaderMatcher:
         key = header_key(text)
         if not key:
             return None
-        role = self.role_by_word.get(key)
+        role = self.role_by_word.get(key) or self._total_by_meaning(key)
         evidence_word = next((w for w in self.evidence_words if w in key), None)
         if evidence_word is not None:
             ref = self._item_reference(_strip_words(text, self.evidence_words), written)
@@ -115,13 +190,23 @@ class HeaderMatcher:
             return ref
         return HeaderMatch(role) if role else None
 
+    def _total_by_meaning(self, key: str) -> str | None:
+        """'total' when the header, less the qualifiers the rubric lists ('out of 10', '(0-10)', 'from
+        a possible maximal of 10'), is one of the total's words: 'Total (from a possible maximal of 10)'."""
+        rest = key
+        for qualifier in self.total_qualifiers:
+            rest = rest.replace(qualifier, "")
+        if rest != key and rest and self.role_by_word.get(rest) == "total":
+            return "total"
+        return None
+
     def _item_reference(self, text: str, written: str = "") -> HeaderMatch | None:
         key = header_key(text)
         if not key:
             return None
         by_name = self.item_by_alias.get(key)
         if by_name is not None:
-            return HeaderMatch("item", by_name)
+            return HeaderMatch("item", by_name, by_name=True)
         numbered = _NUMBERED.match(text)
         if not numbered:
             return None
@@ -135,10 +220,10 @@ class HeaderMatcher:
         if named is None:
             return HeaderMatch("item", number, strong=False)
         if named != number:
-            return HeaderMatch("item", named, conflict=(
+            return HeaderMatch("item", named, by_name=True, conflict=(
                 f"header '{written or text}' is numbered {number} but names item {named} "
                 f"({self.rubric.item(named).label}); read as item {named}"))
-        return HeaderMatch("item", number)
+        return HeaderMatch("item", number, by_name=True)
 
 
 def _strip_words(text: str, words) -> str:
@@ -149,80 +234,255 @@ def _strip_words(text: str, words) -> str:
 
 
 def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = None) -> Layout:
-    """The layout of one sheet, or SheetError saying what is missing."""
+    """The layout of one sheet, or SheetError saying what is missing.  A sheet whose items run down a
+    column is read transposed; a sheet without item columns but with a total column is a totals-only list."""
     matcher = matcher or HeaderMatcher(rubric)
-    best = None
-    top = grid.head(HEADER_SEARCH_ROWS)
-    for r, row in enumerate(top):
-        matches = {c: m for c, value in enumerate(row) if (m := matcher.classify(value)) is not None}
-        distinct_items = {m.item for m in matches.values() if m.role == "item" and m.strong}
-        if best is None or len(distinct_items) > best[0]:
-            best = (len(distinct_items), r, matches)
-    if best is None or best[0] == 0:
+    count, r, matches = _best_header_row(grid, matcher)
+    if count < len(rubric.scored_items):
+        flipped = grid.transposed()
+        other = _best_header_row(flipped, matcher)
+        totals = _totals_only_layout(grid, rubric, matcher) if count == 0 else None
+        if totals is not None and other[0] < len(rubric.scored_items):
+            return totals
+        # Read transposed only when that finds most of the items: a stray item name down a column of
+        # notes is not a table.
+        if other[0] > count and other[0] * 2 >= len(rubric.scored_items):
+            grid, (count, r, matches) = flipped, other
+    if count == 0:
         raise SheetError(
             f"sheet '{grid.sheet}' has no header row naming the PEDro items in its first "
             f"{HEADER_SEARCH_ROWS} rows; {_headers_found(grid, 0)}; label the item columns "
             "'1 Eligibility criteria' ... '11 Point estimates and variability' (or 1-11), or pass --sheet")
-    _, r, matches = best
-    header = top[r]
-    layout = Layout(sheet=grid.sheet, header_row=r + 1, items={})
-    weak: dict[int, list[Column]] = {}
-    for c, match in matches.items():
-        column = Column(c, _as_text(header[c]))
-        if match.role == "item":
-            if not match.strong:
-                weak.setdefault(match.item, []).append(column)
-                continue
-            _claim(layout.items, match.item, column, grid.sheet, layout.header_row, rubric)
-            if match.conflict:
-                layout.notes.append((f"{column.letter}{layout.header_row}", match.conflict))
-        elif match.role == "evidence":
-            _claim(layout.evidence, match.item, column, grid.sheet, layout.header_row, rubric, "evidence for ")
-        elif match.role not in layout.roles:
-            layout.roles[match.role] = column
-    for number, columns in weak.items():
-        if number not in layout.items and len(columns) == 1:
-            layout.items[number] = columns[0]
-    _headers_from_group_row(grid, top, r, layout, matcher, rubric)
-    _merged_header_notes(grid, r, layout)
+    return _item_layout(grid, r, matches, rubric, matcher)
+
+
+def _best_header_row(grid: Grid, matcher: HeaderMatcher) -> tuple[int, int, dict]:
+    """(distinct items named, row index, {column: match}) of the row among the first ones that names
+    the most items (the first of equals); (0, 0, {}) when none does."""
+    top = grid.head(HEADER_SEARCH_ROWS + 1)
+    best = (0, 0, {})
+    for r, row in enumerate(top[:HEADER_SEARCH_ROWS]):
+        matches = _row_matches(row, [top[i] for i in (r - 1, r + 1) if 0 <= i < len(top)], matcher)
+        distinct = len({m.item for m in matches.values() if m.role == "item" and m.strong})
+        if distinct > best[0]:
+            best = (distinct, r, matches)
+    return best
+
+
+def _row_matches(row: list, neighbours: list[list], matcher: HeaderMatcher) -> dict[int, HeaderMatch]:
+    """{column: match} for a candidate header row.  Bare numbers are item numbers only in a row of
+    several different ones ('1 2 ... 11') or among named items, and never when a row next to it has
+    numbers other than answers (0 and 1) in the same columns: a header row has no numbers where the rows
+    below it have them (a row of printed totals, '8 6 7', is data)."""
+    matches = {c: m for c, value in enumerate(row) if (m := matcher.classify(value)) is not None}
+    bare = [c for c, m in matches.items() if m.role == "item" and _is_number(row[c])]
+    if not bare:
+        return matches
+    numbers = [matches[c].item for c in bare]
+    named = sum(1 for c, m in matches.items() if m.role == "item" and m.strong and c not in bare)
+    beside = max((sum(1 for c in bare if c < len(other) and _is_number(other[c])
+                      and str(other[c]).strip() not in ("0", "1", "0.0", "1.0")) for other in neighbours), default=0)
+    if named < MIN_BARE_NUMBERS and (len(set(numbers)) < MIN_BARE_NUMBERS or len(set(numbers)) < len(numbers)) \
+            or beside * 2 > len(bare):
+        for c in bare:
+            del matches[c]
+    return matches
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) or (isinstance(value, str) and bool(_NUMBER_LIKE.match(value)))
+
+
+def _item_layout(grid: Grid, r: int, matches: dict, rubric: Rubric, matcher: HeaderMatcher) -> Layout:
+    """The layout of a sheet whose header row ``r`` names the items (``matches``)."""
+    top = grid.head(HEADER_SEARCH_ROWS + 2)
+    block = _header_block(top, r, matches, matcher, rubric)
+    matches, texts = _combined_header(top, block, matches, matcher)
+    layout = Layout(sheet=grid.sheet, header_row=block[-1] + 1, items={},
+                    header_rows=tuple(b + 1 for b in block), transposed=grid.transposed_view)
+    _claim_columns(grid, layout, matches, texts, rubric)
+    layout.year = _year_column(texts, layout, rubric)
+    _headers_from_group_row(grid, top, block, layout, matcher, rubric)
+    for row in block:
+        _merged_header_notes(grid, row, layout)
+    if grid.transposed_view:
+        first = min(c.index for c in layout.items.values())
+        layout.reading.insert(0, (grid.address(block[0], first), f"the items are rows and the trials columns: "
+                                                                  f"read transposed (items as rows), item labels in "
+                                                                  f"{grid.row_name(block[0])}"))
+    if len(block) > 1:
+        first = min(c.index for c in layout.items.values())
+        names = [grid.row_name(b).split() for b in block]
+        layout.reading.insert(0, (grid.address(block[0], first), f"{names[0][0]}s {names[0][1]} and {names[1][1]} "
+                                                                  "are read as one header"))
     missing = [n for n in rubric.scored_items if n not in layout.items]
     if missing:
         names = ", ".join(f"{n} ({rubric.item(n).label.lower()})" for n in missing)
         example = rubric.item(missing[0]).heading
         raise SheetError(
             f"sheet '{grid.sheet}' has no column for item{'s' if len(missing) > 1 else ''} {names}; "
-            f"{_headers_found(grid, r)}; name the column '{example}' or pass --sheet")
+            f"{_headers_found(grid, block[-1])}; name the column '{example}' or pass --sheet")
     if "study" not in layout.roles:
-        column = _first_text_column(grid, r, layout, rubric)
+        column = _first_text_column(grid, block[-1], layout, rubric)
         if column is not None:
             layout.roles["study"] = column
             layout.study_found_by = "first text column"
     return layout
 
 
+def _claim_columns(grid: Grid, layout: Layout, matches: dict, texts: dict, rubric: Rubric) -> None:
+    """Give each matched column its item, evidence or role; a weak match (a number with a name the rubric
+    does not know) only where no other column claims the item."""
+    weak: dict[int, list[Column]] = {}
+    for c, match in sorted(matches.items()):
+        column = Column(c, texts[c])
+        if match.role == "item":
+            if not match.strong:
+                weak.setdefault(match.item, []).append(column)
+                continue
+            _claim(layout.items, match.item, column, grid, rubric)
+            if match.conflict:
+                layout.notes.append((grid.address(layout.header_rows[0] - 1, c), match.conflict))
+        elif match.role == "evidence":
+            _claim(layout.evidence, match.item, column, grid, rubric, "evidence for ")
+        elif match.role not in layout.roles:
+            layout.roles[match.role] = column
+    for number, columns in weak.items():
+        if number not in layout.items and len(columns) == 1:
+            layout.items[number] = columns[0]
+
+
+def _header_block(top: list[list], r: int, matches: dict, matcher: HeaderMatcher, rubric: Rubric) -> list[int]:
+    """The rows of the header: ``r``, with the row above or below it when that row names the same
+    columns' items too (item numbers in one row, names in the other) or, below, holds names the rubric
+    does not know where answers would be, under a label cell merged down into it."""
+    item_columns = [c for c, m in matches.items() if m.role == "item"]
+    block = [r]
+    if r > 0 and _names_items(top[r - 1], item_columns, matcher):
+        block.insert(0, r - 1)
+    if r + 1 < len(top) and (_names_items(top[r + 1], item_columns, matcher)
+                             or _holds_names(top[r + 1], item_columns, rubric)):
+        block.append(r + 1)
+    return block
+
+
+def _names_items(row: list, item_columns: list[int], matcher: HeaderMatcher) -> bool:
+    """Whether ``row`` names items in at least half of ``item_columns`` (each a different item)."""
+    items = set()
+    for c in item_columns:
+        match = matcher.classify(row[c]) if c < len(row) else None
+        if match is not None and match.role == "item" and match.strong:
+            items.add(match.item)
+    return len(items) * 2 >= len(item_columns) and len(items) >= 2
+
+
+def _holds_names(row: list, item_columns: list[int], rubric: Rubric) -> bool:
+    """Whether ``row`` holds, in at least half of the item columns, text that is neither an answer nor
+    a number, no answer at all, and nothing outside them (no trial label): short names the rubric does
+    not know ('Rand', 'Conc') under the item numbers."""
+    if any(_present(value) for c, value in enumerate(row) if c not in item_columns):
+        return False
+    texts = 0
+    for c in item_columns:
+        value = row[c] if c < len(row) else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if _is_number(value) or not isinstance(value, str) or fold_text(value) in rubric.synonyms:
+            return False
+        texts += 1
+    return texts * 2 >= len(item_columns) and texts >= 2
+
+
+def _combined_header(top: list[list], block: list[int], matches: dict,
+                     matcher: HeaderMatcher) -> tuple[dict, dict]:
+    """({column: match}, {column: header text}) over the rows of the header.  A named item wins over a
+    numbered one ('1' above 'Random allocation' is item 2, as in sheets that renumber after dropping
+    item 1; the conflict is said), and the texts of a column are joined ('2 Random allocation')."""
+    if len(block) == 1:
+        return matches, {c: _as_text(value) for c, value in enumerate(top[block[0]])}
+    combined, texts = {}, {}
+    rows = [top[b] for b in block]
+    for c in range(max(len(row) for row in rows)):
+        cells = [row[c] for row in rows if c < len(row) and _present(row[c])]
+        texts[c] = " ".join(dict.fromkeys(_as_text(v) for v in cells))
+        found = [m for v in cells if (m := matcher.classify(v)) is not None]
+        named = next((m for m in found if m.role == "item" and m.by_name and m.strong), None)
+        chosen = named or matches.get(c) or next(iter(found), None)
+        if chosen is None:
+            continue
+        numbered = next((m for m in found if m.role == "item" and not m.by_name and m.strong), None)
+        if named is not None and numbered is not None and numbered.item != named.item:
+            chosen = HeaderMatch("item", named.item, by_name=True, conflict=(
+                f"header '{texts[c]}' is numbered {numbered.item} but names item {named.item} "
+                f"({matcher.rubric.item(named.item).label}); read as item {named.item}"))
+        combined[c] = chosen
+    return combined, texts
+
+
+def _totals_only_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher) -> Layout | None:
+    """A list of printed totals (a label column and a total column, with or without a year, no item
+    columns): the first row with a total header over a row that holds a number in that column."""
+    top = grid.head(HEADER_SEARCH_ROWS + 1)
+    for r, row in enumerate(top[:HEADER_SEARCH_ROWS]):
+        matches = {c: m for c, value in enumerate(row) if (m := matcher.classify(value)) is not None
+                   and not _is_number(value)}
+        total = next((c for c, m in matches.items() if m.role == "total"), None)
+        below = top[r + 1] if r + 1 < len(top) else []
+        if total is None or total >= len(below) or not _is_number(_first_part(below[total])):
+            continue
+        layout = Layout(sheet=grid.sheet, header_row=r + 1, items={}, totals_only=True)
+        for c, match in sorted(matches.items()):
+            if match.role in ROLES and match.role not in layout.roles:
+                layout.roles[match.role] = Column(c, _as_text(row[c]))
+        layout.year = _year_column({c: _as_text(value) for c, value in enumerate(row)}, layout, rubric)
+        if "study" not in layout.roles:
+            column = _first_text_column(grid, r, layout, rubric)
+            if column is not None:
+                layout.roles["study"] = column
+                layout.study_found_by = "first text column"
+        return layout
+    return None
+
+
+def _year_column(texts: dict, layout: Layout, rubric: Rubric) -> Column | None:
+    """The first column not otherwise read whose header is one of the rubric's [columns.year] words."""
+    words = set(rubric.columns.get("year", {}).get("words", ()))
+    used = {c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values())}
+    return next((Column(c, text) for c, text in sorted(texts.items()) if c not in used and header_key(text) in words),
+                None)
+
+
+def _first_part(value):
+    """'7' of '7/10': what a printed total starts with."""
+    return value.split("/")[0] if isinstance(value, str) else value
+
+
 def _present(value) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def _range_name(merged) -> str:
+def _range_name(grid: Grid, merged) -> str:
     r1, c1, r2, c2 = merged
-    return f"{cell_address(r1, c1)}:{cell_address(r2, c2)}"
+    return f"{grid.address(r1, c1)}:{grid.address(r2, c2)}"
 
 
-def _headers_from_group_row(grid: Grid, top: list[list], r: int, layout: Layout, matcher: HeaderMatcher,
-                            rubric: Rubric) -> None:
-    """Headers the header row leaves empty, taken from the row above it when
-    that row is a group row (two or more headings) or the header cell is merged
-    down into the header row: "Study" and "Total" above, items 1-11 below."""
+def _headers_from_group_row(grid: Grid, top: list[list], block: list[int], layout: Layout,
+                            matcher: HeaderMatcher, rubric: Rubric) -> None:
+    """Headers the header rows leave empty, taken from the row above them when that row is a group row
+    (two or more headings) or the header cell is merged down into the header: "Study" and "Total" above,
+    items 1-11 below."""
+    r = block[0]
     if r == 0:
         return
-    above, header = top[r - 1], top[r]
+    above = top[r - 1]
     headings = sum(1 for value in above if _present(value))
     merges = [m for m in grid.merged if m[0] <= r - 1 <= m[2]]
     used = {c.index for c in layout.items.values()} | {c.index for c in layout.roles.values()} | {
         c.index for c in layout.evidence.values()}
     for c, value in enumerate(above):
-        if not _present(value) or c in used or (c < len(header) and _present(header[c])):
+        if not _present(value) or c in used or any(c < len(top[b]) and _present(top[b][c]) for b in block):
             continue
         merged = next((m for m in merges if m[1] <= c <= m[3]), None)
         merged_down = merged is not None and merged[0] <= r - 1 and merged[2] >= r and merged[1] == merged[3] == c
@@ -240,9 +500,11 @@ def _headers_from_group_row(grid: Grid, top: list[list], r: int, layout: Layout,
             what = ROLE_NAMES[match.role]
         else:
             continue
-        where = f"is merged over {_range_name(merged)}" if merged_down else "is in the row above the header row"
-        layout.reading.append((cell_address(r - 1, c), f"header '{column.header}' {where}; read as {what} "
-                                                     f"for column {column.letter}"))
+        where = (f"is merged over {_range_name(grid, merged)}" if merged_down else
+                 "is in the column before the header column" if grid.transposed_view else
+                 "is in the row above the header row")
+        layout.reading.append((grid.address(r - 1, c),
+                               f"header '{column.header}' {where}; read as {what} for {grid.column_name(c)}"))
 
 
 def _merged_header_notes(grid: Grid, r: int, layout: Layout) -> None:
@@ -250,18 +512,24 @@ def _merged_header_notes(grid: Grid, r: int, layout: Layout) -> None:
     noted = {cell for cell, _ in layout.reading}
     for merged in grid.merged:
         r1, c1, r2, c2 = merged
-        if not (r1 <= r <= r2) or cell_address(r1, c1) in noted or (r1 == r2 and c1 == c2):
+        if not (r1 <= r <= r2) or grid.address(r1, c1) in noted or (r1 == r2 and c1 == c2):
             continue
         value = grid.value(r1, c1)
         what = _column_role(layout, c1)
-        text = f"header '{_as_text(value)}' is merged over {_range_name(merged)}; " + (
-            f"column {column_letter(c1)} is read as {what}" if what else f"column {column_letter(c1)} is not used")
-        rest = [column_letter(c) for c in range(c1 + 1, c2 + 1) if _column_role(layout, c) is None]
+        text = f"header '{_as_text(value)}' is merged over {_range_name(grid, merged)}; " + (
+            f"{grid.column_name(c1)} is read as {what}" if what else f"{grid.column_name(c1)} is not used")
+        rest = [grid.column_name(c) for c in range(c1 + 1, c2 + 1) if _column_role(layout, c) is None]
         if len(rest) == 1:
-            text += f"; column {rest[0]} under it has no header of its own and is not read"
+            text += f"; {rest[0]} under it has no header of its own and is not read"
         elif rest:
-            text += f"; columns {', '.join(rest)} under it have no header of their own and are not read"
-        layout.reading.append((cell_address(r1, c1), text))
+            text += f"; {_plural(rest)} under it have no header of their own and are not read"
+        layout.reading.append((grid.address(r1, c1), text))
+
+
+def _plural(names: list[str]) -> str:
+    """'columns C, D' of ['column C', 'column D']."""
+    word = names[0].split()[0]
+    return f"{word}s " + ", ".join(name.split()[1] for name in names)
 
 
 def _column_role(layout: Layout, index: int) -> str | None:
@@ -277,13 +545,13 @@ def _column_role(layout: Layout, index: int) -> str | None:
     return None
 
 
-def _claim(table: dict, item: int, column: Column, sheet: str, header_row: int, rubric: Rubric, what=""):
+def _claim(table: dict, item: int, column: Column, grid: Grid, rubric: Rubric, what=""):
     if item in table:
         other = table[item]
+        (word, first), (_, second) = grid.column_name(other.index).split(), grid.column_name(column.index).split()
         raise SheetError(
-            f"sheet '{sheet}': columns {other.letter} ('{other.header}') and {column.letter} "
-            f"('{column.header}') are both {what}item {item} ({rubric.item(item).label.lower()}); "
-            "rename or delete one of them and run again")
+            f"sheet '{grid.sheet}': {word}s {first} ('{other.header}') and {second} ('{column.header}') are both "
+            f"{what}item {item} ({rubric.item(item).label.lower()}); rename or delete one of them and run again")
     table[item] = column
 
 
@@ -311,9 +579,9 @@ def _headers_found(grid: Grid, row_index: int) -> str:
     found = [_as_text(v) for v in row if v is not None and str(v).strip()]
     if not found:
         return "the sheet is empty" if not any(any(v is not None for v in row) for row in grid.rows) \
-            else f"row {row_index + 1} has no headers"
+            else f"{grid.row_name(row_index)} has no headers"
     shown = ", ".join(found[:20]) + (", ..." if len(found) > 20 else "")
-    return f"found headers (row {row_index + 1}): {shown}"
+    return f"found headers ({grid.row_name(row_index)}): {shown}"
 
 
 def _as_text(value) -> str:

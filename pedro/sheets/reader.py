@@ -38,7 +38,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from ..errors import InputError
-from .cells import cell_address, column_index, split_address
+from .cells import cell_address, column_index, column_letter, split_address
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 OTHER_SPREADSHEET_SUFFIXES = (".xls", ".ods", ".xlsb")
@@ -56,6 +56,8 @@ MAX_CSV_BYTES = MAX_UNPACKED_BYTES
 _SMALL_XML_PART = 4 * 2**20  # parts up to this size are parsed whole for well-formedness
 _CHUNK = 2**20
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+# A table printed with the items as rows has a row per item: its item labels lie near the top.
+TRANSPOSED_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,14 @@ class Grid:
     A sheet read by calamine is kept as one table (``cells``, a 2-D object
     array) and ``rows`` are made from it only when asked: scoring reads the
     columns it needs (``columns``) and the first rows (``head``), so the values
-    of a large sheet are not copied again into rows that nothing reads."""
+    of a large sheet are not copied again into rows that nothing reads.
+
+    ``transposed()`` gives the same sheet with rows and columns swapped (a
+    table printed with the items as rows is read as one with the trials as
+    rows); ``address``, ``row_name`` and ``column_name`` always name the cells
+    of the sheet as it is, whichever way it is read."""
+
+    transposed_view = False  # a view made by ``transposed()`` says True
 
     def __init__(self, sheet: str, rows: list[list] | None = None, merged: list | None = None,
                  hidden: bool = False, scan=None, *, cells=None):
@@ -166,6 +175,64 @@ class Grid:
             if r1 <= row <= r2 and c1 <= column <= c2:
                 return merged
         return None
+
+    def address(self, row: int, column: int) -> str:
+        """The sheet's address of a 0-based cell of this grid ((4, 2) -> 'C5')."""
+        return cell_address(row, column)
+
+    def column_name(self, column: int) -> str:
+        """How a user finds a 0-based column of this grid in the sheet: 'column C'."""
+        return f"column {column_letter(column)}"
+
+    def row_name(self, row: int) -> str:
+        """How a user finds a 0-based row of this grid in the sheet: 'row 5'."""
+        return f"row {row + 1}"
+
+    def transposed(self) -> "Grid":
+        """This sheet read with rows and columns swapped (kept: asked again, the same view)."""
+        view = self.__dict__.get("_transposed")
+        if view is None:
+            view = self.__dict__["_transposed"] = TransposedGrid(self)
+        return view
+
+
+class TransposedGrid(Grid):
+    """A sheet read with its rows as columns: row r of the view is column r of
+    the sheet.  Merged ranges, hidden rows and columns and formulas are swapped
+    with it; addresses and names give the sheet's own cells.  A table printed
+    this way has a row per item and a column per trial, so only its first
+    ``TRANSPOSED_ROWS`` rows are looked at: anything further down is under the
+    table, not in it."""
+
+    transposed_view = True
+
+    def __init__(self, grid: Grid):
+        rows = grid.head(TRANSPOSED_ROWS)
+        width = max((len(row) for row in rows), default=0)
+        columns = [[row[c] if c < len(row) else None for row in rows] for c in range(width)]
+        merged = [(c1, r1, c2, r2) for r1, c1, r2, c2 in grid.merged if r1 < TRANSPOSED_ROWS]
+        super().__init__(grid.sheet, columns, merged, grid.hidden)
+        self.original = grid
+
+    def _scan_once(self, formulas: bool) -> SheetInfo:
+        # SheetInfo numbers rows from 1 and columns from 0.
+        info = self.original._scan_once(formulas)
+        return SheetInfo(hidden_rows=frozenset(c + 1 for c in info.hidden_columns),
+                         hidden_columns=frozenset(r - 1 for r in info.hidden_rows),
+                         formulas_without_value=frozenset((c + 1, r - 1) for r, c in info.formulas_without_value),
+                         checked=info.checked)
+
+    def address(self, row: int, column: int) -> str:
+        return cell_address(column, row)
+
+    def column_name(self, column: int) -> str:
+        return f"row {column + 1}"
+
+    def row_name(self, row: int) -> str:
+        return f"column {column_letter(row)}"
+
+    def transposed(self) -> Grid:
+        return self.original
 
 
 def _python_row(values: list) -> list:
