@@ -8,18 +8,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
 from .audit.log import synonym_changes
+from .audit.record import last_saved, table_edits
 from .audit.workbook import PEDRO_SHEETS, Key, pedro_sheet, read_previous_audit
-from .errors import InputError, SheetError
+from .errors import InputError, PedroError, SheetError
 from .normalise import RatedSheet, normalise_sheet
 from .rubric import BandSet, Rubric, load_rubric
 from .rules import CheckContext, run_rules
 from .runtime import bulk_allocation, current_user, file_sha256, now_utc
-from .scoring import score_answers
+from .scoring import score_sheet
 from .sheets.layout import HeaderMatcher, detect_layout
 from .sheets.reader import Book, open_book
 
@@ -40,6 +41,10 @@ class ScoreResult:
     previous_changes: object  # DataFrame, LOG_COLUMNS: the input's own change log (with hashes), if audited
     previous_provenance: dict = field(default_factory=dict)
     audited: bool = False  # the input is a workbook pedro wrote (its Provenance sheet says so)
+    # An audited input's table against the cells it recorded (pedro.audit.record.Difference), and who saved
+    # it last and when, where its properties say so after scoring: the change log's "edited outside pedro".
+    edits: list = field(default_factory=list)
+    last_saved: tuple = (None, None)
     time: str = ""
     user: str = ""
 
@@ -92,8 +97,9 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
         progress("normalising", f"sheet '{grid_name}'")
         rated = normalise_sheet(book.path.name, book.grid(grid_name), layout, rubric)
         progress("checking", f"{len(rated.studies):,} trials")
-        scores = score_answers(rated.answers, rubric, band_set)
+        scores = score_sheet(rated, rubric, band_set)
         findings = run_rules(CheckContext(rated, rubric, band_set, scores))
+        edits = table_edits(book, rated, previous_provenance)
     time = now_utc()
     user = current_user()
     return ScoreResult(
@@ -101,7 +107,51 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
         bands=band_set, sheet=rated, sheet_names=book.sheet_names, sheet_choice=choice, scores=scores,
         findings=findings, changes=synonym_changes(rated, rubric, time, user),
         previous_changes=previous_changes, previous_provenance=previous_provenance or {},
-        audited=previous_provenance is not None, time=time, user=user)
+        audited=previous_provenance is not None, edits=edits,
+        last_saved=last_saved(book.path, previous_provenance.get(Key.TIME, "")) if edits else (None, None),
+        time=time, user=user)
+
+
+def continue_history(result: ScoreResult, output: str | Path) -> ScoreResult:
+    """``result``, of an item sheet that is not itself an audited workbook,
+    about to replace ``output``: the audited workbook an earlier `pedro score`
+    wrote of the same input.  Its history goes on rather than being silently
+    rewritten: its change log is kept (the chain continues from its last row),
+    the differences between the table it recorded and the input now are
+    logged as edits outside pedro, and the original input it names carries
+    over.  An InputError where ``output`` holds edits of its own since it was
+    written, which replacing it would lose.  ``result`` as it is for any other
+    ``output`` (none yet, another input's, not a workbook)."""
+    output = Path(output)
+    if result.audited or not output.is_file():
+        return result
+    try:
+        book = open_book(output)
+        previous_changes, provenance = read_previous_audit(book)
+    except PedroError:  # not a workbook pedro reads: there is no history to keep
+        return result
+    if provenance is None or result.input.name not in (provenance.get(Key.INPUT), provenance.get(Key.ORIGINAL_INPUT)) \
+            or provenance.get(Key.INPUT_SHEET) != result.sheet.sheet:
+        return result
+    own = _edits_of_audited(book, provenance, result.rubric)
+    if own:
+        raise InputError(f"{output.name} holds {len(own)} edit(s) made since it was scored ({own[0]}), "
+                         f"which writing over it would lose; score {output.name} instead of {result.input.name} to "
+                         "keep them in its history, or write elsewhere with -o")
+    edits = table_edits(book, result.sheet, provenance, dict(zip(result.changes["cell"], result.changes["new"])))
+    return replace(result, previous_changes=previous_changes, previous_provenance=provenance, edits=edits,
+                   last_saved=last_saved(result.input, provenance.get(Key.TIME, "")) if edits else (None, None))
+
+
+def _edits_of_audited(book: Book, provenance: dict, rubric: Rubric) -> list[str]:
+    """What an audited workbook's item sheet holds that its Recorded cells do not, as `pedro audit` words it."""
+    name = provenance.get(Key.INPUT_SHEET)
+    try:
+        grid = book.grid(name)
+        rated = normalise_sheet(book.path.name, grid, detect_layout(grid, rubric), rubric)
+        return [edit.message for edit in table_edits(book, rated, provenance)]
+    except PedroError:  # its item sheet is no longer one pedro reads: every cell of it is an edit
+        return [f"sheet '{name}' can no longer be read as an item sheet"]
 
 
 def choose_sheet(book: Book, rubric: Rubric, wanted: str | None, audited: dict | None = None):

@@ -12,6 +12,7 @@ from pedro.audit.chain import KEY_ENV, canonical, chain_hashes, table_digest
 from pedro.audit.verify import verify_workbook
 from pedro.cli import main
 from pedro.engine import score_file
+from pedro.errors import InputError
 from pedro.write.audited import write_audited
 
 from conftest import item_sheet, write_xlsx
@@ -177,15 +178,27 @@ def test_hmac_mode_rejects_a_chain_recomputed_without_the_key(tmp_path, monkeypa
     provenance.cell(row=provenance.max_row, column=2).value = table_digest(entries[:-1], None)
     workbook.save(audited)
     monkeypatch.delenv(KEY_ENV)
-    assert verify_workbook(audited)["chain"]["ok"]  # ...without the key it looks consistent,
+    # ...without the key the recorded key fingerprint says a key sealed it,
+    with pytest.raises(InputError, match="was sealed with a key; the key given .PEDRO_AUDIT_KEY. is missing"):
+        verify_workbook(audited)
     monkeypatch.setenv(KEY_ENV, "editor-secret")
-    report = verify_workbook(audited)  # but with the key it is rejected
+    report = verify_workbook(audited)  # and with the key it is rejected
     assert report["chain"]["ok"] is False and report["chain"]["first_bad_row"] == 1
     assert report["provenance"]["ok"] is False
-    # and a wrong key does not verify a genuine workbook
+    # A forger who also writes the fingerprint of no key: without the key it looks consistent, with it it is
+    # refused as sealed without the key.
+    _set_provenance(workbook, "key_fingerprint", "none")
+    workbook.save(audited)
+    monkeypatch.delenv(KEY_ENV)
+    assert verify_workbook(audited)["chain"]["ok"]
+    monkeypatch.setenv(KEY_ENV, "editor-secret")
+    with pytest.raises(InputError, match="was sealed without a key, but a key is given .PEDRO_AUDIT_KEY."):
+        verify_workbook(audited)
+    # and a wrong key does not verify a genuine workbook: it is named as the likely cause
     genuine = write_audited(score_file(source), tmp_path / "genuine.xlsx")
     monkeypatch.setenv(KEY_ENV, "another key")
-    assert verify_workbook(genuine)["chain"]["ok"] is False
+    with pytest.raises(InputError, match="was sealed with a key; the key given .PEDRO_AUDIT_KEY. is different"):
+        verify_workbook(genuine)
 
 
 def test_hmac_workbook_without_the_key_says_so(tmp_path, monkeypatch):
@@ -194,7 +207,7 @@ def test_hmac_workbook_without_the_key_says_so(tmp_path, monkeypatch):
     audited = write_audited(score_file(source), tmp_path / "audited.xlsx")
     monkeypatch.delenv(KEY_ENV)
     result = _audit(audited)
-    assert result.exit_code == 1 and "set it to verify" in result.output
+    assert result.exit_code == 2 and "sealed with a key; the key given (PEDRO_AUDIT_KEY) is missing" in result.output
 
 
 def test_rerun_keeps_the_chain_verifiable(audited, tmp_path):
@@ -202,7 +215,11 @@ def test_rerun_keeps_the_chain_verifiable(audited, tmp_path):
     again = write_audited(score_file(audited), tmp_path / "again.xlsx")
     report = verify_workbook(again)
     assert report["ok"], report["discrepancies"]
-    assert report["chain"]["rows"] == 4
+    # the three earlier rows, the assessor's edit (found against the recorded cells), then pedro's rewrite of it
+    assert report["chain"]["rows"] == 5
+    log = [[c.value for c in row] for row in openpyxl.load_workbook(again)["Change log"].iter_rows(min_row=5)]
+    assert [r[3:9] for r in log] == [["F3", "Jones 2002", 5, "N", "yes", "edited outside pedro"],
+                                     ["F3", "Jones 2002", 5, "yes", "Y", "answer-synonym"]]
 
 
 def test_canonical_values_survive_a_round_trip():
@@ -242,20 +259,19 @@ def _scores_cell(workbook, header, line):
     return workbook["Scores"].cell(row=line, column=[c.value for c in workbook["Scores"][1]].index(header) + 1)
 
 
-def test_scores_row_numbers_edited_are_named_then_the_cells_they_leave_unmatched(audited):
+def test_scores_row_numbers_edited_are_named_and_the_item_sheet_is_not_blamed(audited):
     workbook = openpyxl.load_workbook(audited)
     _scores_cell(workbook, "Row", 3).value = "x"  # Jones 2002's row: no longer a number
     _scores_cell(workbook, "Row", 4).value = 99  # Lee 2003's row: now names a row with no trial
     workbook.save(audited)
     report = verify_workbook(audited)
-    assert report["discrepancies"][:2] == ["Scores sheet: edited after scoring (its digest differs from the one "
-                                           "recorded)", "Scores!B3: the row number 'x' was edited"]
-    edited = report["edited_after_scoring"]
-    assert {(e["study"], e["recorded"]) for e in edited[:-1]} == {("Jones 2002", None), ("Lee 2003", None)}
-    assert len(edited) == 2 * 11 + 1
-    assert edited[-1] == {"study": "Lee 2003", "item": None, "cell": "row 99", "recorded": "a scored trial",
-                          "found": "no trial"}
-    assert report["answers"] == {"ok": False} and report["score_mismatches"] == []
+    assert report["discrepancies"] == ["Scores sheet: edited after scoring (its digest differs from the one "
+                                       "recorded)", "Scores!B3: the row number 'x' was edited",
+                                       "Scores!B4: the row number '99' was edited (no trial was on that row at "
+                                       "scoring)"]
+    # The Recorded cells show the item sheet unchanged: its cells are not reported as edited.
+    assert report["edited_after_scoring"] == [] and report["answers"] == {"ok": True}
+    assert report["score_mismatches"] == []
 
 
 def test_change_log_head_differing_from_the_provenance_is_caught(audited):

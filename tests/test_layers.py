@@ -30,7 +30,8 @@ LAYERS = [
     ("score", ["pedro.scoring"]),
     # The audited workbook's format comes before the engine, which continues an audited input's
     # change log; its verification comes after it, because it scores the item sheet again.
-    ("audit format", ["pedro.audit", "pedro.audit.workbook", "pedro.audit.chain", "pedro.audit.log"]),
+    ("audit format", ["pedro.audit", "pedro.audit.workbook", "pedro.audit.chain", "pedro.audit.log",
+                      "pedro.audit.record"]),
     ("engine", ["pedro.engine"]),
     ("audit verification", ["pedro.audit.verify"]),
     ("assessors", ["pedro.agreement", "pedro.compare", "pedro.consensus"]),

@@ -70,7 +70,9 @@ def test_audited_workbook_layout(als_copy, tmp_path):
     result = score_file(als_copy)
     out = write_audited(result, tmp_path / "out.xlsx")
     workbook = openpyxl.load_workbook(out)
-    assert workbook.sheetnames == ["PEDro ratings", "Summary", "Scores", "Findings", "Change log", "Provenance"]
+    assert workbook.sheetnames == ["PEDro ratings", "Summary", "Scores", "Findings", "Change log", "Provenance",
+                                   "Recorded cells"]
+    assert workbook["Recorded cells"].sheet_state == "hidden"  # pedro's record: kept from view, sealed
     scores = list(workbook["Scores"].iter_rows(values_only=True))
     header = scores[0]
     assert header[0] == "Study" and header[2] == "1 Eligibility criteria" and "Total" in header
@@ -150,7 +152,10 @@ def test_rerun_after_a_correction_appends_to_the_change_log(tmp_path):
     workbook.save(first)
     second = write_audited(score_file(first), tmp_path / "again.xlsx")
     log = list(openpyxl.load_workbook(second)["Change log"].iter_rows(values_only=True))[1:]
-    assert [r[3] for r in log] == ["B2", "C2", "D2", "E2", "F2"]
+    # the first run's four rewrites kept, then the assessor's edit (N -> yes, edited outside pedro),
+    # then this run's rewrite of it (yes -> Y)
+    assert [r[3] for r in log] == ["B2", "C2", "D2", "E2", "F2", "F2"]
+    assert [r[6:8] for r in log[4:]] == [("N", "yes"), ("yes", "Y")]
     # and the stale finding marks of the first run are cleared
     ratings = openpyxl.load_workbook(second)["Ratings"]
     assert ratings["F2"].value == "Y"

@@ -3,8 +3,10 @@ recorded in the Provenance sheet, and their verification (`pedro audit`, in ``pe
 
 Each change-log row carries a hash over its own content and the previous row's
 hash, so a deleted, reordered or edited row breaks the chain.  The Provenance
-sheet records digests of the item answers and of the Scores sheet as written,
-the head of the chain, and a digest over the Provenance rows themselves.
+sheet records digests of the item answers, of the Scores sheet as written and
+of the Recorded cells (each of whose rows carries its own digest), the head of
+the chain, which key sealed them (``key_fingerprint``), and a digest over the
+Provenance rows themselves.
 
 With ``PEDRO_AUDIT_KEY`` set, every hash and digest is an HMAC-SHA256 under that
 key, so someone without the key cannot forge a consistent chain; verifying with
@@ -78,6 +80,23 @@ def digest(payload: bytes, key: bytes | None = None, mode: str | None = None) ->
 
 class MissingKey(Exception):
     """A value was made with PEDRO_AUDIT_KEY, which is not set now."""
+
+
+UNKEYED = "none"  # the key fingerprint of a workbook sealed without a key
+_FINGERPRINTED = b"pedro audit key fingerprint"
+
+
+def key_fingerprint(key: bytes | None) -> str:
+    """What the Provenance records of the key: an HMAC of a fixed text under
+    it (never the key), or ``UNKEYED``.  `pedro audit` compares it with the
+    key it is given, to say that a key is missing or different rather than
+    report every hash as tampered."""
+    return digest(_FINGERPRINTED, key) if key else UNKEYED
+
+
+def row_digest(values, key: bytes | None = None, mode: str | None = None) -> str:
+    """A digest over one row of values."""
+    return digest(_serialise(values), key, mode)
 
 
 def table_digest(rows, key: bytes | None = None, mode: str | None = None) -> str:

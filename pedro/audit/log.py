@@ -1,6 +1,8 @@
 """The change log's rows: every value pedro changes, where, old, new, which
 rule and why.  Scoring writes rows for rewritten answers and for answers it
-keeps as a formula's value; consensus writes a row per resolution.  Each row
+keeps as a formula's value, and, scoring an audited workbook again, first a
+row for each difference between the table it recorded and the sheet now
+(edits made outside pedro); consensus writes a row per resolution.  Each row
 is chained to the one before it (``hashed_log``)."""
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ SYNONYM_RULE = "answer-synonym"
 FOOTNOTE_RULE = "PD803"  # footnote-marker: see pedro.rules.layout
 FORMULA_RULE = "formula-value"
 CONSENSUS_RULE = "consensus"
+OUTSIDE_RULE = "edited outside pedro"  # a difference from the recorded table, found on scoring again
+UNKNOWN_USER = "unknown"  # who made an edit outside pedro, where the workbook does not say
 
 
 def change_rows(**columns):
@@ -75,6 +79,31 @@ def consensus_changes(resolutions, sheet: str, address_of, source_name: str, tim
              for r in resolutions],
         new=[r.consensus for r in resolutions], rule=CONSENSUS_RULE,
         reason=[f"consensus from {source_name} row {r.row}: {r.reason or '(no reason given)'}" for r in resolutions])
+
+
+def outside_changes(result):
+    """One row per difference between the table an audited input recorded and
+    the sheet now (``result.edits``: ``pedro.audit.record.Difference``), in
+    the order `pedro audit` lists them, logged at this run's time.  Who edited
+    is the workbook's last saver where its properties say so after scoring
+    (``result.last_saved``), else not known: never the user scoring again."""
+    edits, (by, when) = result.edits, result.last_saved
+    found = f"found by {result.user} on scoring again" + (f"; the workbook was last saved at {when}" if when else "")
+    return change_rows(time=result.time, user=by or UNKNOWN_USER, sheet=result.sheet.sheet,
+                       cell=[e.cell for e in edits], study=[e.study for e in edits], item=[e.item for e in edits],
+                       old=[e.old for e in edits], new=[e.new for e in edits], rule=OUTSIDE_RULE,
+                       reason=[f"{e.message}; {found}" for e in edits])
+
+
+def logged_changes(result, changes):
+    """This run's change-log rows: the edits made outside pedro since the
+    input was scored, then ``changes``, pedro's own."""
+    import pandas as pd
+
+    if not result.edits:
+        return changes
+    outside = outside_changes(result)
+    return pd.concat([outside, changes], ignore_index=True) if len(changes) else outside
 
 
 def hashed_log(previous, changes, key) -> list[list]:

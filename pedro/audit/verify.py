@@ -2,15 +2,22 @@
 item cells say, was anything edited after scoring, and how would the bands
 move under other conventions?
 
-One small function per check, each returning rows of one findings table
+First ``check_key``: a workbook sealed with a key is not audited without that
+key (nor one sealed without a key with a key set), since every hash would then
+read as tampered; it says which it is, and `pedro audit` exits 2.  Then one
+small function per check, each returning rows of one findings table
 (``AuditFinding``), in the order the report lists them:
 - ``provenance_findings``: the Provenance sheet's own digest (its rows were not changed);
 - ``change_log_findings``: the change-log hash chain, and its length and head
   against the Provenance;
 - ``scores_sheet_findings``: the Scores sheet against the digest recorded when it was written;
+- ``recorded_cells_findings``: the Recorded cells sheet (the item sheet's
+  table as scored, ``pedro.audit.record``) against its digests;
 - ``answers_digest_findings``, ``row_number_findings``, ``answer_edit_findings``:
-  the answer cells against the digest recorded at scoring time, naming every
-  cell whose text differs from what the Scores sheet recorded;
+  the item sheet's table against what was recorded at scoring time, naming
+  every cell edited and every trial row or column added, deleted or moved (in
+  a workbook written before pedro recorded the whole table, the answer cells
+  against the Scores sheet);
 - ``recomputed_score_findings``: every total, range and band recomputed from
   the item cells against Scores.
 ``verify_workbook`` runs them and ``audit_report`` composes the report from
@@ -19,6 +26,7 @@ their rows; ``band_sensitivity`` adds how the bands move under other band sets.
 
 from __future__ import annotations
 
+import hmac
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +34,27 @@ from pathlib import Path
 from ..engine import ScoreResult, score_file
 from ..errors import InputError
 from ..normalise import answer_text
-from ..sheets.cells import column_letter
+from ..sheets.cells import column_index, column_letter
 from ..sheets.reader import Book, open_book
-from .chain import audit_key, canonical, verify_chain, verify_digest
+from .chain import (
+    KEY_ENV,
+    UNKEYED,
+    MissingKey,
+    audit_key,
+    canonical,
+    key_fingerprint,
+    row_digest,
+    verify_chain,
+    verify_digest,
+)
+from .record import EDITED, RELABELLED, CellTable, line_name, read_record, recorded_row, recorded_table
 from .workbook import (
     CHANGE_LOG_SHEET,
     LOG_COLUMNS,
     MAX_COLUMN,
     MIN_COLUMN,
     PROVENANCE_SHEET,
+    RECORDED_SHEET,
     ROW_COLUMN,
     SCORES_SHEET,
     STUDY_COLUMN,
@@ -43,6 +63,7 @@ from .workbook import (
     band_column,
     is_audited,
     pedro_sheet,
+    recorded_seal,
 )
 
 
@@ -52,9 +73,12 @@ class Check:
     PROVENANCE = "provenance-digest"
     CHANGE_LOG = "change-log-chain"
     SCORES_SHEET = "scores-digest"
+    RECORDED = "recorded-cells-digest"
     ANSWERS = "answers-digest"
     ROW_NUMBERS = "scores-row-number"
-    ANSWER_EDITS = "answer-edited"
+    ANSWER_EDITS = "answer-edited"  # an answer against the Scores sheet (a workbook without Recorded cells)
+    CELL_EDITS = "cell-edited"  # any cell of the table against the Recorded cells
+    TABLE = "table-changed"  # a trial row or a column added, deleted or moved; the header moved
     SCORES = "score-recomputed"
 
 
@@ -74,6 +98,7 @@ class AuditFinding:
     column: str | None = None  # the Scores column of a recomputed total, range or band
     expected: str | None = None  # the answer the Scores sheet recorded, or the score recomputed now
     found: str | None = None  # what the workbook holds there now
+    change: str | None = None  # a table change: pedro.audit.record's kind ('deleted', 'moved', 'column added', ...)
 
 
 @dataclass(frozen=True)
@@ -88,6 +113,8 @@ class AuditedWorkbook:
     log: list[list]  # change-log rows under the header, each as wide as LOG_COLUMNS, hash last
     scores: list[list]  # the Scores sheet, header first, each row as wide as the header
     column: dict[str, int]  # Scores header -> column index
+    record: list[list] | None = None  # the Recorded cells sheet, header first; None where it has none
+    table: CellTable | None = None  # the table it records; None where there is none to read
 
 
 @dataclass(frozen=True)
@@ -101,12 +128,16 @@ class Rescored:
     digest_problem: str | None  # why the answers digest could not be checked
     scores_by_row: dict[int, list]  # Scores rows by the item-sheet row of their trial
     scores_line: dict[int, int]  # and the line each is on in the Scores sheet
+    row_of_label: dict[str, int]  # the item-sheet row of each trial label the Scores sheet has once
+    covered: bool = False  # the workbook recorded the whole table (Recorded cells), not only the answers
 
 
 def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> dict:
     """`pedro audit`: every check's findings, in order, and the band sensitivity, as one report."""
     audited = open_audited(path)
-    findings = [*provenance_findings(audited), *change_log_findings(audited), *scores_sheet_findings(audited)]
+    check_key(audited)
+    findings = [*provenance_findings(audited), *change_log_findings(audited), *scores_sheet_findings(audited),
+                *recorded_cells_findings(audited)]
     rescored = rescore(audited)
     findings += [*answers_digest_findings(rescored), *row_number_findings(audited),
                  *answer_edit_findings(audited, rescored), *recomputed_score_findings(audited, rescored)]
@@ -128,7 +159,8 @@ def open_audited(path: str | Path) -> AuditedWorkbook:
     if not is_audited(book):
         raise InputError(f"{book.path.name} is not an audited workbook: it has no {PROVENANCE_SHEET} sheet written "
                          "by pedro score; run `pedro score` on the item sheet first")
-    sheets = {name: pedro_sheet(book.sheet_names, name) for name in (SCORES_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)}
+    sheets = {name: pedro_sheet(book.sheet_names, name)
+              for name in (SCORES_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET, RECORDED_SHEET)}
     for needed in (SCORES_SHEET, CHANGE_LOG_SHEET):
         if sheets[needed] is None:
             raise InputError(f"{book.path.name} is not a complete audited workbook: its '{needed}' sheet is "
@@ -137,11 +169,49 @@ def open_audited(path: str | Path) -> AuditedWorkbook:
     log = _sheet_rows(book.grid(sheets[CHANGE_LOG_SHEET]), len(LOG_COLUMNS))[1:]
     scores = _sheet_rows(book.grid(sheets[SCORES_SHEET]))
     header = [canonical(h) for h in scores[0]] if scores else []
+    record = read_record(book)
     return AuditedWorkbook(
         book=book, key=key, sheets=sheets, provenance_rows=provenance_rows,
         provenance={canonical(k): canonical(v) for k, v in provenance_rows}, log=log,
         scores=[(r + [None] * len(header))[:len(header)] for r in scores],
-        column={name: i for i, name in enumerate(header)})
+        column={name: i for i, name in enumerate(header)}, record=record,
+        table=recorded_table(record) if record else None)
+
+
+def check_key(audited: AuditedWorkbook) -> None:
+    """An InputError where the key given cannot verify the workbook: it was
+    sealed with a key that is missing now or different (or the workbook was
+    sealed without a key and one is set).  Every hash would read as tampered;
+    this says why instead, and `pedro audit` exits 2: nothing was verified."""
+    recorded = audited.provenance.get(Key.KEY_FINGERPRINT) or (
+        # written before pedro recorded a fingerprint: the Provenance's own seal says which kind
+        None if audited.provenance.get(Key.PROVENANCE_DIGEST, "").startswith("hmac-sha256:") else UNKEYED)
+    name, key = audited.book.path.name, audited.key
+    if recorded == UNKEYED:
+        if key is not None:
+            raise InputError(f"{name} was sealed without a key, but a key is given ({KEY_ENV}): it was scored "
+                             "without the key, or someone without the key recomputed its hashes; unset "
+                             f"{KEY_ENV} to check it for accidental edits only, and treat it as not verified")
+        return
+    if key is None:
+        raise InputError(f"{name} was sealed with a key; the key given ({KEY_ENV}) is missing: set {KEY_ENV} to "
+                         "the key it was scored with, then run again")
+    if recorded != key_fingerprint(key) and not _key_opens(audited):
+        raise InputError(f"{name} was sealed with a key; the key given ({KEY_ENV}) is different: set {KEY_ENV} to "
+                         "the key it was scored with, then run again")
+
+
+def _key_opens(audited: AuditedWorkbook) -> bool:
+    """Whether something sealed with the key verifies under the key given:
+    then it is the key, and whatever does not verify was tampered with (the
+    fingerprint itself, say)."""
+    provenance, key = audited.provenance, audited.key
+    if verify_digest(audited.scores, provenance.get(Key.SCORES_DIGEST, ""), key)[0]:
+        return True
+    if audited.record and verify_digest(recorded_seal(audited.record), provenance.get(Key.RECORDED_DIGEST, ""),
+                                        key)[0]:
+        return True
+    return bool(audited.log) and verify_chain([audited.log[0][:-1]], [audited.log[0][-1]], key)["ok"]
 
 
 def provenance_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
@@ -150,7 +220,7 @@ def provenance_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
     matches, why = verify_digest(sealed, audited.provenance.get(Key.PROVENANCE_DIGEST, ""), audited.key)
     if matches:
         return []
-    return [AuditFinding(Check.PROVENANCE, f"{PROVENANCE_SHEET} sheet: "
+    return [AuditFinding(Check.PROVENANCE, f"{audited.sheets[PROVENANCE_SHEET]} sheet: "
                          f"{why or 'its rows were changed after scoring (digest differs)'}",
                          sheet=audited.sheets[PROVENANCE_SHEET])]
 
@@ -164,19 +234,23 @@ def change_log_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
         return [_log_finding(audited, chain["first_bad_row"], chain["reason"])]
     recorded_rows = audited.provenance.get(Key.CHANGE_LOG_ROWS)
     if recorded_rows not in (None, "") and str(len(log)) != recorded_rows:
+        if not recorded_rows.isdigit():
+            return [_log_finding(audited, None, f"the {audited.sheets[PROVENANCE_SHEET]} sheet records "
+                                                f"{recorded_rows!r} as its number of rows, not a number: the "
+                                                f"{audited.sheets[PROVENANCE_SHEET]} was edited")]
         recorded = int(recorded_rows)
         return [_log_finding(audited, min(len(log), recorded) + 1,
                              f"the log has {len(log)} row(s) but {recorded_rows} were recorded: rows were "
                              f"{'deleted' if len(log) < recorded else 'added'} at the end")]
     if log and audited.provenance.get(Key.CHANGE_LOG_HEAD) not in (None, "", canonical(log[-1][-1])):
-        return [_log_finding(audited, len(log), f"the last row's hash is not the head the {PROVENANCE_SHEET} "
-                                                "recorded")]
+        return [_log_finding(audited, len(log), f"the last row's hash is not the head the "
+                                                f"{audited.sheets[PROVENANCE_SHEET]} recorded")]
     return []
 
 
-def _log_finding(audited: AuditedWorkbook, first_bad_row: int, reason: str) -> AuditFinding:
-    return AuditFinding(Check.CHANGE_LOG, f"{CHANGE_LOG_SHEET}: {reason}", sheet=audited.sheets[CHANGE_LOG_SHEET],
-                        log_row=first_bad_row)
+def _log_finding(audited: AuditedWorkbook, first_bad_row: int | None, reason: str) -> AuditFinding:
+    return AuditFinding(Check.CHANGE_LOG, f"{audited.sheets[CHANGE_LOG_SHEET]}: {reason}",
+                        sheet=audited.sheets[CHANGE_LOG_SHEET], log_row=first_bad_row)
 
 
 def scores_sheet_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
@@ -184,9 +258,44 @@ def scores_sheet_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
     matches, why = verify_digest(audited.scores, audited.provenance.get(Key.SCORES_DIGEST, ""), audited.key)
     if matches:
         return []
-    return [AuditFinding(Check.SCORES_SHEET, f"{SCORES_SHEET} sheet: "
+    return [AuditFinding(Check.SCORES_SHEET, f"{audited.sheets[SCORES_SHEET]} sheet: "
                          + (why or "edited after scoring (its digest differs from the one recorded)"),
                          sheet=audited.sheets[SCORES_SHEET])]
+
+
+def recorded_cells_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
+    """The Recorded cells sheet (what the table held at scoring) against the
+    digest in the Provenance and each of its rows against its own digest, so
+    that an edit there, which would hide an edit of the table, is named."""
+    stored = audited.provenance.get(Key.RECORDED_DIGEST)
+    name = audited.sheets[RECORDED_SHEET] or RECORDED_SHEET
+    if stored is None:  # written before pedro recorded the whole table: the report says what is covered
+        return []
+    if audited.table is None:
+        return [AuditFinding(Check.RECORDED, f"{name} sheet: missing or emptied after scoring, so edits of the "
+                                             "item sheet's table cannot be named", sheet=name)]
+    matches, why = verify_digest(recorded_seal(audited.record), stored, audited.key)
+    if why is not None:
+        return [AuditFinding(Check.RECORDED, f"{name} sheet: {why}", sheet=name)]
+    # The sheet's digest covers each row's digest; each row's digest covers its cells.
+    edited = [AuditFinding(Check.RECORDED, f"{name}!A{line}: row edited after scoring (it does not match its "
+                                           "digest)", sheet=name, cell=f"A{line}")
+              for line, row in enumerate(audited.record[1:], start=2) if not _row_matches(row, audited.key)]
+    if matches and not edited:
+        return []
+    return [AuditFinding(Check.RECORDED, f"{name} sheet: edited after scoring (its digest differs)", sheet=name),
+            *edited]
+
+
+def _row_matches(row: list, key) -> bool:
+    body, stored = recorded_row(row)
+    mode = stored.split(":", 1)[0] if ":" in stored else None
+    if key is not None and mode != "hmac-sha256":  # with the key, a digest made without it is a forgery
+        return False
+    try:
+        return hmac.compare_digest(row_digest(body, key, mode), stored)
+    except MissingKey:
+        return False
 
 
 def rescore(audited: AuditedWorkbook) -> Rescored:
@@ -197,15 +306,19 @@ def rescore(audited: AuditedWorkbook) -> Rescored:
     cells = [[row, item, answer_text(raw)] for row, item, raw in zip(answers["row"], answers["item"], answers["raw"])]
     matches, why = verify_digest(cells, audited.provenance.get(Key.ANSWERS_DIGEST, ""), audited.key)
     if ROW_COLUMN not in audited.column or STUDY_COLUMN not in audited.column:
-        raise InputError(f"{audited.book.path.name}: the {SCORES_SHEET} sheet has lost its '{STUDY_COLUMN}' or "
-                         f"'{ROW_COLUMN}' column; score the original item sheet again")
-    by_row, line_of = {}, {}
+        raise InputError(f"{audited.book.path.name}: the {audited.sheets[SCORES_SHEET]} sheet has lost its "
+                         f"'{STUDY_COLUMN}' or '{ROW_COLUMN}' column; score the original item sheet again")
+    by_row, line_of, labels = {}, {}, Counter()
     for line, row in enumerate(audited.scores[1:], start=2):
         number = _row_number(row[audited.column[ROW_COLUMN]])
         if number is not None:  # an edited row number is row_number_findings' to report
             by_row[number], line_of[number] = row, line
+            labels[canonical(row[audited.column[STUDY_COLUMN]])] += 1
+    row_of_label = {canonical(row[audited.column[STUDY_COLUMN]]): number for number, row in by_row.items()
+                    if labels[canonical(row[audited.column[STUDY_COLUMN]])] == 1}
     return Rescored(result=result, cells=cells, digest_matches=matches, digest_problem=why,
-                    scores_by_row=by_row, scores_line=line_of)
+                    scores_by_row=by_row, scores_line=line_of, row_of_label=row_of_label,
+                    covered=audited.table is not None)
 
 
 def _row_number(value) -> int | None:
@@ -225,18 +338,32 @@ def answers_digest_findings(rescored: Rescored) -> list[AuditFinding]:
 
 
 def row_number_findings(audited: AuditedWorkbook) -> list[AuditFinding]:
-    """Scores rows whose row number was edited: they no longer name a trial."""
-    index = audited.column[ROW_COLUMN]
-    return [AuditFinding(Check.ROW_NUMBERS, f"{SCORES_SHEET}!{column_letter(index)}{line}: the row number "
-                                            f"'{canonical(row[index])}' was edited",
-                         sheet=SCORES_SHEET, cell=f"{column_letter(index)}{line}")
-            for line, row in enumerate(audited.scores[1:], start=2) if _row_number(row[index]) is None]
+    """Scores rows whose row number was edited: it is not a number any more,
+    or (where the table was recorded) names no row a trial was on at scoring."""
+    index, name = audited.column[ROW_COLUMN], audited.sheets[SCORES_SHEET]
+    scored = {_line_number(line) for line in audited.table.lines} if audited.table is not None else None
+    findings = []
+    for line, row in enumerate(audited.scores[1:], start=2):
+        number, cell = _row_number(row[index]), f"{column_letter(index)}{line}"
+        if number is None or (scored is not None and number not in scored):
+            findings.append(AuditFinding(
+                Check.ROW_NUMBERS, f"{name}!{cell}: the row number '{canonical(row[index])}' was edited"
+                + ("" if number is None else " (no trial was on that row at scoring)"), sheet=name, cell=cell))
+    return findings
+
+
+def _line_number(line) -> int:
+    """The number the Scores sheet's Row column gives a trial's line: its row, or its column counted from A = 1."""
+    return line if isinstance(line, int) else column_index(str(line)) + 1
 
 
 def answer_edit_findings(audited: AuditedWorkbook, rescored: Rescored) -> list[AuditFinding]:
-    """Every answer edited after scoring, by cell; where none can be named but
-    the answers digest differs, that."""
-    edits = [*edited_answer_findings(audited, rescored), *missing_trial_findings(audited, rescored)]
+    """Every edit of the item sheet's table after scoring: each cell, trial
+    row and column against the Recorded cells (``table_findings``), or, in a
+    workbook without them, each answer against the Scores sheet; where none
+    can be named but the answers digest differs, that."""
+    edits = table_findings(rescored) if rescored.covered else [*edited_answer_findings(audited, rescored),
+                                                               *missing_trial_findings(audited, rescored)]
     if edits or rescored.digest_matches:
         return edits
     return [AuditFinding(Check.ANSWERS, "item answers: their digest differs from the one recorded at scoring time",
@@ -260,6 +387,15 @@ def edited_answer_findings(audited: AuditedWorkbook, rescored: Rescored) -> list
     return findings
 
 
+def table_findings(rescored: Rescored) -> list[AuditFinding]:
+    """The differences between the Recorded cells and the table now, as the
+    engine found them on scoring the sheet again (``ScoreResult.edits``)."""
+    sheet = rescored.result.sheet.sheet
+    return [AuditFinding(Check.CELL_EDITS if e.kind in (EDITED, RELABELLED) else Check.TABLE, e.message,
+                         sheet=sheet, cell=e.cell, study=e.study, item=e.item, expected=e.old, found=e.new,
+                         change=e.kind) for e in rescored.result.edits]
+
+
 def missing_trial_findings(audited: AuditedWorkbook, rescored: Rescored) -> list[AuditFinding]:
     """Trials the Scores sheet scored that the item sheet no longer has."""
     rows_now = {int(row) for row, _, _ in rescored.cells}
@@ -281,17 +417,21 @@ def recomputed_score_findings(audited: AuditedWorkbook, rescored: Rescored) -> l
     result = rescored.result
     studies = result.sheet.studies
     scores = result.scores.loc[studies.index]
+    labels = Counter(canonical(label) for label in studies["study"].tolist())
     findings = []
     for study, row, low, high, band in zip(studies["study"].tolist(), studies["row"].tolist(),
                                            scores["min_total"].tolist(), scores["max_total"].tolist(),
                                            scores["band"].tolist()):
-        scores_row = rescored.scores_by_row.get(int(row))
-        if scores_row is None:  # no row to compare: edited_answer_findings names the trial's cells
+        # A trial's Scores row by its label where both have it once (its row may have moved), else by its row.
+        number = rescored.row_of_label.get(canonical(study)) if labels[canonical(study)] == 1 else None
+        number = int(row) if number is None else number
+        scores_row = rescored.scores_by_row.get(number)
+        if scores_row is None:  # no row to compare: answer_edit_findings names the trial's cells
             continue
         low, high = int(low), int(high)
         expected = {TOTAL_COLUMN: low if low == high else None, MIN_COLUMN: low, MAX_COLUMN: high,
                     band_column(result.bands.name): band}
-        findings += _score_row_findings(audited, study, scores_row, rescored.scores_line[int(row)], expected)
+        findings += _score_row_findings(audited, study, scores_row, rescored.scores_line[number], expected)
     return findings
 
 
@@ -304,11 +444,11 @@ def _score_row_findings(audited: AuditedWorkbook, study, scores_row: list, line:
             continue
         found = scores_row[audited.column[column]]
         if canonical(found) != canonical(value):
-            cell = f"{column_letter(audited.column[column])}{line}"
+            cell, name = f"{column_letter(audited.column[column])}{line}", audited.sheets[SCORES_SHEET]
             findings.append(AuditFinding(
-                Check.SCORES, f"{study}: {SCORES_SHEET}!{cell} ({column}) expected {canonical(value) or 'blank'}, "
+                Check.SCORES, f"{study}: {name}!{cell} ({column}) expected {canonical(value) or 'blank'}, "
                               f"found {canonical(found) or 'blank'}",
-                sheet=SCORES_SHEET, cell=cell, study=study, column=column, expected=canonical(value) or None,
+                sheet=name, cell=cell, study=study, column=column, expected=canonical(value) or None,
                 found=canonical(found) or None))
     return findings
 
@@ -327,9 +467,13 @@ def audit_report(audited: AuditedWorkbook, result: ScoreResult, findings: list[A
         "chain": {"ok": not log_findings, "rows": len(audited.log),
                   "first_bad_row": log_findings[0].log_row if log_findings else None},
         "scores_sheet": {"ok": not _of(findings, Check.SCORES_SHEET)},
-        "answers": {"ok": not _of(findings, Check.ANSWERS, Check.ANSWER_EDITS)},
+        "answers": {"ok": not _of(findings, Check.ANSWERS, Check.ANSWER_EDITS)
+                    and not [f for f in _of(findings, Check.CELL_EDITS) if f.item is not None]},
+        "table": {"ok": not _of(findings, Check.RECORDED, Check.CELL_EDITS, Check.TABLE), **coverage(audited)},
         "edited_after_scoring": [{"study": f.study, "item": f.item, "cell": f.cell, "recorded": f.expected,
-                                  "found": f.found} for f in _of(findings, Check.ANSWER_EDITS)],
+                                  "found": f.found} for f in _of(findings, Check.ANSWER_EDITS, Check.CELL_EDITS)],
+        "table_changes": [{"change": f.change, "study": f.study, "cell": f.cell, "recorded": f.expected,
+                           "found": f.found, "message": f.message} for f in _of(findings, Check.TABLE)],
         "score_mismatches": [{"study": f.study, "field": f.column, "cell": f"{f.sheet}!{f.cell}",
                               "expected": f.expected, "found": f.found} for f in _of(findings, Check.SCORES)],
         "open_findings": result.counts,
@@ -338,6 +482,19 @@ def audit_report(audited: AuditedWorkbook, result: ScoreResult, findings: list[A
         "on_boundary": on_boundary,
         "discrepancies": [f.message for f in findings],
     }
+
+
+def coverage(audited: AuditedWorkbook) -> dict:
+    """What the audit covers of the item sheet: the whole table as recorded
+    (its sheet, header row, number of trials and columns), or, in a workbook
+    written before pedro recorded it, the answer cells only."""
+    table = audited.table
+    if table is None:
+        return {"covered": "answers"}
+    lines = "rows" if table.positions and str(table.positions[0]).isdigit() else "columns"  # trials as columns
+    return {"covered": "table", "sheet": audited.provenance.get(Key.INPUT_SHEET),
+            "header": line_name(table.header_line), "trials": len(table.lines),
+            "span": f"{lines} {table.positions[0]}-{table.positions[-1]}" if table.positions else ""}
 
 
 def _of(findings: list[AuditFinding], *checks: str) -> list[AuditFinding]:

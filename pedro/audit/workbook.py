@@ -5,14 +5,15 @@ verifies it, `pedro compare` takes the assessor's name from it)."""
 
 from __future__ import annotations
 
-from .chain import table_digest
+from .chain import key_fingerprint, table_digest
 
 SUMMARY_SHEET = "Summary"
 SCORES_SHEET = "Scores"
 FINDINGS_SHEET = "Findings"
 CHANGE_LOG_SHEET = "Change log"
 PROVENANCE_SHEET = "Provenance"
-PEDRO_SHEETS = (SUMMARY_SHEET, SCORES_SHEET, FINDINGS_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET)
+RECORDED_SHEET = "Recorded cells"  # the item sheet's table as scored: see pedro.audit.record
+PEDRO_SHEETS = (SUMMARY_SHEET, SCORES_SHEET, FINDINGS_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET, RECORDED_SHEET)
 PROVENANCE_MARK = "pedro provenance"  # cell A1 of the Provenance sheet: pedro wrote this workbook
 RENAMED_SUFFIX = " (pedro)"  # pedro's sheet where a user's sheet already has the plain name
 
@@ -22,6 +23,15 @@ LOG_COLUMNS = CHANGE_COLUMNS + [HASH_COLUMN]
 
 # The Scores sheet's fixed columns; the item headings and band columns come from the rubric.
 STUDY_COLUMN, ROW_COLUMN, TOTAL_COLUMN, MIN_COLUMN, MAX_COLUMN = "Study", "Row", "Total", "Min", "Max"
+REPORTED_TOTAL_COLUMN = "Reported total"  # the total the sheet printed, beside the computed one
+
+# The Recorded cells sheet (pedro.audit.record): ROW_COLUMN (the item sheet's row), STUDY_COLUMN (the trial's
+# label), the row's digest, then its cells as JSON, continued in the next columns past a cell's length.  Its
+# first row under this header records the table's header row ({column letter: text}); each further row, one
+# trial ([text, ...] under those letters).
+DIGEST_COLUMN = "Digest"
+CELLS_COLUMN = "Cells"
+RECORDED_COLUMNS = (ROW_COLUMN, STUDY_COLUMN, DIGEST_COLUMN, CELLS_COLUMN)
 
 
 def band_column(band_set_name: str) -> str:
@@ -49,6 +59,7 @@ class Key:
     ORIGINAL_INPUT = "original_input"
     ORIGINAL_INPUT_SHA256 = "original_input_sha256"
     OUTPUT = "output"
+    NOT_CARRIED_OVER = "not_carried_over"  # what of the input the audited workbook could not keep
     RESOLUTIONS = "resolutions"  # a consensus sheet's
     UNRESOLVED = "unresolved"
     ASSESSOR = "assessor"  # who rated, where a workbook names them
@@ -57,6 +68,8 @@ class Key:
     SCORES_DIGEST = "scores_digest"
     CHANGE_LOG_ROWS = "change_log_rows"
     CHANGE_LOG_HEAD = "change_log_head"
+    RECORDED_DIGEST = "recorded_cells_digest"  # the Recorded cells sheet: its header and its rows' digests
+    KEY_FINGERPRINT = "key_fingerprint"  # pedro.audit.chain.key_fingerprint: which key sealed the workbook
     PROVENANCE_DIGEST = "provenance_digest"  # the last row: seals the rows above it
 
 
@@ -117,14 +130,26 @@ def read_previous_audit(book):
     return changes, provenance
 
 
-def seal(cells, scores_rows, log_rows, key) -> dict[str, str]:
+def seal(cells, scores_rows, log_rows, key, recorded_rows=None) -> dict[str, str]:
     """The digests the Provenance sheet records (see ``pedro.audit.chain``):
-    the answer cells, the Scores sheet as written, the log's length and head."""
+    the answer cells, the Scores sheet as written, the Recorded cells sheet
+    (``recorded_rows``, header first: ``RECORDED_COLUMNS``), the log's length
+    and head, and which key sealed them."""
+    recorded = {} if recorded_rows is None else {Key.RECORDED_DIGEST: table_digest(recorded_seal(recorded_rows), key)}
     return {
         Key.ANSWERS_DIGEST: table_digest(cells, key),
         Key.SCORES_DIGEST: table_digest(scores_rows, key),
+        **recorded,
         **log_seal(log_rows),
+        Key.KEY_FINGERPRINT: key_fingerprint(key),
     }
+
+
+def recorded_seal(rows) -> list[list]:
+    """What the Recorded cells sheet's digest covers: its header and each
+    row's own digest (which covers the row), so its cells are serialised once."""
+    at = RECORDED_COLUMNS.index(DIGEST_COLUMN)
+    return [rows[0][:len(RECORDED_COLUMNS)], *([row[at]] for row in rows[1:])] if rows else []
 
 
 def log_seal(log_rows) -> dict[str, str]:
