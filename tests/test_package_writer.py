@@ -20,6 +20,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
 
 from pedro.audit.verify import verify_workbook
+from pedro.audit.workbook import PEDRO_SHEETS, PROVENANCE_MARK, Key
 from pedro.engine import score_file
 from pedro.write import audited as audited_module
 from pedro.write.audited import write_audited
@@ -39,7 +40,7 @@ def _both(result, tmp_path: Path) -> tuple[Path, Path]:
     fast = write_audited(result, tmp_path / "package" / "out.xlsx", progress=lambda stage, detail="": stages.append(
         (stage, detail)))
     assert not any("openpyxl" in stage for stage, _ in stages), stages  # the package writer did it
-    slow = audited_module._write_with_openpyxl(result, tmp_path / "openpyxl" / "out.xlsx", None, lambda *a: None)
+    slow, _ = audited_module._write_with_openpyxl(result, tmp_path / "openpyxl" / "out.xlsx", None, lambda *a: None)
     return fast, slow
 
 
@@ -67,13 +68,26 @@ def _look(path: Path) -> dict:
 
 
 def _same(fast: Path, slow: Path) -> dict:
+    """The two writers' workbooks look the same, but for what openpyxl says it could not carry over
+    (the look of an input's comment boxes: the Provenance sheet names it, and its digest differs)."""
     a, b = _look(fast), _look(slow)
     assert a["sheets"] == b["sheets"]
     for name in a["sheets"]:
+        if a[name]["cells"].get("A1", [None])[0] == PROVENANCE_MARK:
+            assert Key.NOT_CARRIED_OVER not in _provenance(a[name])  # the package writer kept everything
+            assert _provenance(a[name]) == _provenance(b[name], leave_out=(Key.NOT_CARRIED_OVER,)), name
+            continue
         assert a[name]["cells"] == b[name]["cells"], name
         for key in ("formats", "charts", "freeze", "filter", "widths"):
             assert a[name][key] == b[name][key], (name, key)
     return a
+
+
+def _provenance(look: dict, leave_out=()) -> dict:
+    """A Provenance sheet's keys and values, without ``leave_out`` and the digest over them all."""
+    cells = look["cells"]
+    pairs = {cells[ref][0]: cells.get("B" + ref[1:], (None,))[0] for ref in cells if ref.startswith("A")}
+    return {k: v for k, v in pairs.items() if k not in (*leave_out, Key.PROVENANCE_DIGEST)}
 
 
 @pytest.fixture
@@ -110,7 +124,7 @@ def test_messy_sheet_is_the_same_from_both_writers(messy, tmp_path):
     result = score_file(messy)
     fast, slow = _both(result, tmp_path)
     seen = _same(fast, slow)
-    assert seen["sheets"] == ["Ratings", "Notes", "Summary", "Scores", "Findings", "Change log", "Provenance"]
+    assert seen["sheets"] == ["Ratings", "Notes", *PEDRO_SHEETS]
     ratings = seen["Ratings"]["cells"]
     assert ratings["C2"][0] == "Y" and ratings["D3"][0] == "Y"  # rewritten, and logged
     assert ratings["A2"][2] == ("Ann", "check this trial's report again")  # the assessor's comment stays
@@ -168,28 +182,48 @@ def _shared_formula_answers(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_shared_formula_answer_falls_back_to_openpyxl_and_says_why(tmp_path):
+def test_a_shared_formula_answer_is_written_by_the_package_writer(tmp_path):
+    """Both cells sharing the formula are answers: each becomes its value, logged with its own formula."""
     result = score_file(_shared_formula_answers(tmp_path))
-    with pytest.raises(Unsupported, match="B2 holds a formula other cells share"):
+    fast, slow = _both(result, tmp_path)
+    _same(fast, slow)
+    workbook = openpyxl.load_workbook(fast)
+    assert workbook["Ratings"]["B2"].value == "Y" and workbook["Ratings"]["B3"].value == "Y"
+    log = [(r[3], r[6], r[8]) for r in workbook["Change log"].iter_rows(min_row=2, values_only=True)]
+    assert log == [("B2", '="Y"', "formula-value"), ("B3", '="Y"', "formula-value")]
+
+
+def test_an_array_formula_over_other_cells_falls_back_to_openpyxl_and_says_why(tmp_path):
+    path = _shared_formula_answers(tmp_path)
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = xml.replace('<f t="shared" ref="B2:B3" si="0">', '<f t="array" ref="B2:B3">'
+                                                    ).replace('<f t="shared" si="0"/>', "").encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    result = score_file(path)
+    with pytest.raises(Unsupported, match="B2 is part of an array formula or data table over B2:B3"):
         audited_module._write_package(result, tmp_path / "direct.xlsx", None, lambda *a: None)
     stages = []
     out = write_audited(result, tmp_path / "out.xlsx", progress=lambda stage, detail="": stages.append(
         (stage, detail)))
-    assert ("carrying the workbook over with openpyxl", "cell B2 holds a formula other cells share") in stages
-    workbook = openpyxl.load_workbook(out)
-    assert workbook["Ratings"]["B2"].value == "Y" and workbook["Ratings"]["B3"].value == "Y"
-    log = [(r[3], r[8]) for r in workbook["Change log"].iter_rows(min_row=2, values_only=True)]
-    assert log == [("B2", "formula-value"), ("B3", "formula-value")]
+    assert ("carrying the workbook over with openpyxl",
+            "cell B2 is part of an array formula or data table over B2:B3") in stages
+    assert openpyxl.load_workbook(out)["Ratings"]["B2"].value == "Y"
 
 
-def test_a_form_control_drawing_falls_back_to_openpyxl(tmp_path):
+def test_a_form_control_drawing_is_kept_by_the_package_writer(tmp_path):
+    """A check box in the item sheet's legacy drawing (which here declares no office namespace):
+    kept, with pedro's notes added beside it."""
     path = write_xlsx(tmp_path / "in.xlsx", item_sheet(TRIALS))
-    result = score_file(path)
     with zipfile.ZipFile(path) as source:
         parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    checkbox = b'<v:shape id="_x0000_s1025"><x:ClientData ObjectType="Checkbox"/></v:shape>'
     parts["xl/drawings/vmlDrawing1.vml"] = (
         b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:x="urn:schemas-microsoft-com:office:excel">'
-        b'<v:shape id="_x0000_s1025"><x:ClientData ObjectType="Checkbox"/></v:shape></xml>')
+        + checkbox + b'</xml>')
     parts["xl/worksheets/_rels/sheet1.xml.rels"] = (
         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
         b'Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing" '
@@ -198,12 +232,17 @@ def test_a_form_control_drawing_falls_back_to_openpyxl(tmp_path):
     parts["xl/worksheets/sheet1.xml"] = xml.replace(
         "</worksheet>", '<legacyDrawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
         'relationships" r:id="rId9"/></worksheet>').encode()
+    types = parts["[Content_Types].xml"].decode()
+    parts["[Content_Types].xml"] = types.replace("</Types>", '<Default Extension="vml" ContentType="application/'
+                                                 'vnd.openxmlformats-officedocument.vmlDrawing"/></Types>').encode()
     with zipfile.ZipFile(path, "w") as target:
         for name, data in parts.items():
             target.writestr(name, data)
-    with pytest.raises(Unsupported, match="legacy drawing holds more than comments"):
-        audited_module._write_package(score_file(path), tmp_path / "direct.xlsx", None, lambda *a: None)
-    assert write_audited(result, tmp_path / "out.xlsx").exists()
+    out = audited_module._write_package(score_file(path), tmp_path / "direct.xlsx", None, lambda *a: None)[0]
+    with zipfile.ZipFile(out) as archive:
+        vml = archive.read("xl/drawings/vmlDrawing1.vml")
+    assert checkbox in vml and vml.count(b'ObjectType="Note"') == vml.count(b"<v:shape ") - 1
+    assert openpyxl.load_workbook(out)["Ratings"]["H4"].comment.author == "pedro"
 
 
 @pytest.mark.slow
@@ -261,13 +300,14 @@ def test_users_sheets_named_like_pedros_are_kept_on_every_run(tmp_path):
     assert again_result.sheet.sheet == "Ratings" and len(again_result.previous_changes) == 1
     fast, slow = _both(again_result, tmp_path)
     seen = _same(fast, slow)
-    assert seen["sheets"] == ["Ratings", "Scores", "Provenance", "Summary", "Scores (pedro)", "Findings",
-                              "Change log", "Provenance (pedro)"]
+    assert seen["sheets"] == ["Ratings", "Scores", "Provenance",
+                              *(f"{name} (pedro)" if name in mine else name for name in PEDRO_SHEETS)]
+    assert "Scores (pedro)" in seen["sheets"] and "Provenance (pedro)" in seen["sheets"]
     assert seen["Scores"]["cells"]["A1"][0] == "my own scores"
     assert seen["Provenance"]["cells"]["A1"][0] == "where the trials came from"
     report = verify_workbook(fast)
     assert report["ok"], report["discrepancies"]
-    assert report["chain"]["rows"] == 2
+    assert report["chain"]["rows"] == 3  # yes -> Y, then the correction (Y -> no, edited outside pedro), no -> N
 
 
 def _table_from_both_writers(table, tmp_path: Path) -> tuple[Path, Path]:
