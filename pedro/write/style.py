@@ -11,6 +11,7 @@ themselves, and style cells through bounded ranges.  Every value goes through
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 
 from ..sheets.cells import column_letter, split_address
@@ -18,13 +19,46 @@ from .files import put
 
 SEVERITY_COLOURS = {"error": "FFC7CE", "warning": "FFEB9C", "advisory": "DDEBF7"}
 HEADER_COLOUR = "D9E1F2"
-ANSWER_COLOURS = {"Y": "C6EFCE", "N": "FFC7CE", "?": "FFEB9C"}
+# The answers' colours, in the workbooks and the figures alike: robvis's "colourblind" palette
+# (McGuinness & Higgins 2021, Res Synth Methods 12:55; robvis R/helpers.R ``get_colour``: low risk
+# #fed98e, some concerns #fe9929, high #d95f0e), which is ColorBrewer's YlOrBr (Harrower & Brewer
+# 2003).  Its colours differ in lightness, Y lightest and N darkest, so they stay apart for every
+# common colour-vision deficiency and in greyscale print, where a red/green traffic light does not.
+# Colour is never the only signal: the cells hold the letters, the Summary carries a legend and the
+# figures draw ANSWER_SYMBOLS.
+ANSWER_COLOURS = {"Y": "FED98E", "N": "D95F0E", "?": "FE9929"}
 MISSING_COLOUR = "D9D9D9"
+ANSWER_SYMBOLS = {"Y": "\u2713", "N": "\u2717", "?": "?", None: "\u2013"}  # check mark, ballot x, ?, en dash
+ANSWER_NAMES = {"Y": "Yes (criterion satisfied)", "N": "No", "?": "Unclear (scores 0)", None: "Not rated / unreadable"}
 TO_FILL_COLOUR = "FFF2CC"  # cells left for the reader to fill in
 QUOTED_COLOUR = "F2F2F2"  # cells that quote an assessor's answer
 HIGHLIGHT_COLOUR = SEVERITY_COLOURS["error"]  # a row that needs a look
 
-COMMENT_AUTHOR = "pedro"  # pedro's comments: a re-run replaces them and keeps everyone else's
+COMMENT_AUTHOR = "pedro"  # the author of a comment pedro alone writes
+# A cell has one comment.  pedro's findings follow this line in it, under the assessor's own text
+# when the cell already had a comment; a re-run replaces what follows the line and nothing above it.
+FINDINGS_SEPARATOR = "\u2014\u2014 pedro findings \u2014\u2014"
+# pedro's comments from before the separator: its author, and a finding ("error PD401 ...") first.
+_OLD_FINDING_STARTS = tuple(f"{severity} " for severity in SEVERITY_COLOURS)
+
+
+def with_findings(text: str | None, findings: str) -> str:
+    """A comment's text: the assessor's ``text`` (if any), then pedro's ``findings`` under the separator."""
+    return f"{text}\n{FINDINGS_SEPARATOR}\n{findings}" if text else f"{FINDINGS_SEPARATOR}\n{findings}"
+
+
+def assessor_part(text: str, author: str) -> str | None:
+    """A comment's text without pedro's findings: what precedes the separator
+    line ('' when pedro wrote the whole comment), or None when the comment
+    holds no findings of pedro's (an assessor's, or a template's criterion help)."""
+    at = text.find(FINDINGS_SEPARATOR)
+    while at > 0 and text[at - 1] != "\n":  # pedro's separator always opens a line
+        at = text.find(FINDINGS_SEPARATOR, at + 1)
+    if at >= 0:
+        return text[:at - 1] if at else ""  # without the line break ``with_findings`` put before it
+    if author == COMMENT_AUTHOR and text.startswith(_OLD_FINDING_STARTS):
+        return ""
+    return None
 NOTE_SIZE = (420, 220)  # width and height, in pixels, of a comment on a header cell
 MARK_WIDTH = 360  # pixels, of the comment on a marked cell of an item sheet
 
@@ -32,7 +66,12 @@ MARK_WIDTH = 360  # pixels, of the comment on a marked cell of an item sheet
 @dataclass
 class BarChart:
     """A column chart of one column of values against a column of labels
-    (columns and rows 1-based, as Excel numbers them)."""
+    (columns and rows 1-based, as Excel numbers them).
+
+    The chart covers whole cells, ``columns`` by ``rows`` from its anchor
+    cell (a two-cell anchor), so whoever places it knows which cells it
+    hides, whatever the widths and heights; the table puts it where no cell
+    is filled."""
 
     title: str
     y_title: str
@@ -43,8 +82,39 @@ class BarChart:
     last_row: int
     anchor_column: int
     anchor_row: int
-    width_cm: float = 12
-    height_cm: float = 7
+    columns: int = 8
+    rows: int = 16
+
+    def area(self) -> tuple[int, int, int, int]:
+        """(first column, first row, last column, last row) of the cells the chart covers."""
+        return (self.anchor_column, self.anchor_row, self.anchor_column + self.columns - 1,
+                self.anchor_row + self.rows - 1)
+
+
+# How every sheet pedro writes prints: landscape, as many pages down as it takes but one page wide,
+# the header row atop each page, and a footer naming the file, the sheet and the page, so that a
+# printed page can be put back in its place.  Margins in inches, narrower than the defaults (0.7
+# and 0.75) to leave the width to the columns.
+PRINT_FOOTER = ("&F: &A", "Page &P of &N")  # left and right, in the header/footer codes of SpreadsheetML
+PRINT_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+
+
+def footer_text(left: str = PRINT_FOOTER[0], right: str = PRINT_FOOTER[1]) -> str:
+    """A footer as the <oddFooter> element holds it: sections marked &L, &C, &R."""
+    return f"&L{left}&R{right}"
+
+
+def chosen_print_setup(orientation: str | None, scale, fit_to_page: bool, titles: bool, footer: str) -> bool:
+    """Whether an assessor chose how the item sheet prints (pedro then leaves it as it is).
+
+    Every application writes a page setup, portrait at 100%, and LibreOffice
+    a header and a footer: these are only its defaults.  A choice is
+    landscape, another scale, fitting to pages, or rows or columns repeated.
+    A sheet with pedro's ``footer`` prints as pedro set it (an earlier run, or
+    a sheet pedro made of a CSV file's values): pedro sets it afresh."""
+    if footer == footer_text():
+        return False
+    return orientation == "landscape" or str(scale or 100) not in ("100", "100.0") or fit_to_page or titles
 
 
 @dataclass
@@ -82,11 +152,11 @@ class Table:
     notation ("A2:D9").
 
     Both workbook writers, the package writer (``pedro.write.package``) and
-    openpyxl (``render``), draw the fields up to ``chart`` alike, so the
-    audited workbook is the same whichever writes it.  The fields named in
-    ``RENDER_ONLY`` are drawn by ``render`` alone: the workbooks written with
-    openpyxl (disagreements, consensus, template) use them, and the package
-    writer declines a table that sets one."""
+    openpyxl (``render``), draw the fields up to ``chart``, and how the sheet
+    prints, alike, so the audited workbook is the same whichever writes it.
+    The fields named in ``RENDER_ONLY`` are drawn by ``render`` alone: the
+    workbooks written with openpyxl (disagreements, consensus, template) use
+    them, and the package writer declines a table that sets one."""
 
     rows: list
     header_row: int | None = 1  # bold on the header colour; the autofilter starts here
@@ -106,10 +176,23 @@ class Table:
     merged: tuple = ()  # ranges
     row_heights: dict = field(default_factory=dict)  # {row: height in points}
     header_notes: dict = field(default_factory=dict)  # {column: text of a comment on its header cell}
+    # Every sheet prints as PRINT_FOOTER says; these rows (first, last) repeat atop each page.  None:
+    # the header row, else the rows frozen above the pane, else none.
+    print_rows: tuple | None = None
+    hidden: bool = False  # kept from view (and from print), not from anyone: the sheet state is "hidden"
 
     def render_only(self) -> list[str]:
         """The fields set here that only ``render`` draws."""
         return [name for name in RENDER_ONLY if getattr(self, name)]
+
+    def print_titles(self) -> tuple[int, int] | None:
+        """(first, last) of the rows printed atop every page, or None."""
+        if self.print_rows:
+            return tuple(self.print_rows)
+        if self.header_row:
+            return (self.header_row, self.header_row)
+        frozen = split_address(self.freeze)[0] - 1 if self.freeze else 0
+        return (1, frozen) if frozen > 0 else None
 
 
 def plain(value):
@@ -149,10 +232,14 @@ def render(sheet, table: Table) -> None:
     _style_ranges(sheet, table)
     _add_notes_and_validations(sheet, table)
     _lay_out(sheet, table)
+    _fit_wrapped_rows(sheet, table)
     for block in table.answer_blocks:
         _colour_answers(sheet, *block)
     if table.chart is not None:
         _add_chart(sheet, table.chart)
+    set_print(sheet, table.print_titles())
+    if table.hidden:
+        sheet.sheet_state = "hidden"
 
 
 def _row_cells(sheet, table: Table, row: int):
@@ -163,17 +250,22 @@ def _row_cells(sheet, table: Table, row: int):
 
 def _range_cells(sheet, ref: str):
     """The cells of an A1 range, made where missing."""
-    first, _, last = ref.partition(":")
-    (top, left), (bottom, right) = split_address(first), split_address(last or first)
+    top, left, bottom, right = _range_bounds(ref)
     for row in sheet.iter_rows(min_row=top, max_row=bottom, min_col=left, max_col=right):
         yield from row
 
 
 def _style_rows(sheet, table: Table) -> None:
     """The header rows, bold rows, title and severity fills: what both writers draw."""
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import PatternFill
 
-    bold = Font(bold=True)
+    # Bold in the workbook's own face, as the package writer derives it: a Font without a name
+    # shows in LibreOffice's fallback face (a serif) beside the sheet's sans-serif text.
+    bold = copy(Cell(sheet).font)
+    bold.b = True
+    title = copy(bold)
+    title.sz = table.title_size
     fill = PatternFill("solid", fgColor=HEADER_COLOUR)
     for row in ((table.header_row,) if table.header_row else ()) + tuple(table.subheader_rows):
         for cell in _row_cells(sheet, table, row):
@@ -183,7 +275,7 @@ def _style_rows(sheet, table: Table) -> None:
             cell.font = bold
     if table.title_row:
         for cell in _row_cells(sheet, table, table.title_row):
-            cell.font = Font(bold=True, size=table.title_size)
+            cell.font = title
     if table.severity_column is not None:
         fills = {severity: PatternFill("solid", fgColor=colour) for severity, colour in SEVERITY_COLOURS.items()}
         column = table.severity_column + 1
@@ -237,6 +329,65 @@ def _lay_out(sheet, table: Table) -> None:
         sheet.row_dimensions[row].height = height
 
 
+LINE_HEIGHT = 15  # points: a line of 11-point text
+MAX_ROW_HEIGHT = 409  # points: Excel's limit
+DEFAULT_WIDTH = 8.43  # characters: a column's width when none is set
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """The lines ``text`` takes wrapped at its spaces in a column ``width``
+    characters wide.  A character is taken as wide as the digit that column
+    widths count, wider than most letters: the estimate errs tall, never cut."""
+    capacity = max(int(width), 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > capacity:
+                lines, used = lines + 1, 0
+            used += (1 if used else 0) + len(word)
+            while used > capacity:  # a word longer than the line breaks where the line ends
+                lines, used = lines + 1, used - capacity
+    return lines
+
+
+def _fit_wrapped_rows(sheet, table: Table) -> None:
+    """Give each row of wrapped text whose height is not set the height of its
+    tallest cell.  Excel opens such a row at the default height and
+    LibreOffice at the stored one: the text would be cut on screen and run
+    over the next row in print."""
+    merged = {cell for ref in table.merged for cell in _range_addresses(ref)}
+    needed: dict[int, int] = {}
+    for ref in table.wrapped:
+        top, left, bottom, right = _range_bounds(ref)
+        for row in range(top, min(bottom, len(table.rows)) + 1):
+            values = table.rows[row - 1]
+            if row in table.row_heights:
+                continue
+            for column in range(left - 1, min(right, len(values))):
+                value = values[column]
+                if isinstance(value, str) and value and (row, column + 1) not in merged:
+                    lines = wrapped_lines(value, table.widths.get(column, DEFAULT_WIDTH))
+                    needed[row] = max(needed.get(row, 1), lines)
+    for row, lines in needed.items():
+        if lines > 1:
+            sheet.row_dimensions[row].height = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
+
+
+def _range_bounds(ref: str) -> tuple[int, int, int, int]:
+    """(top row, left column, bottom row, right column), 1-based, of an A1 range."""
+    first, _, last = ref.partition(":")
+    (top, left), (bottom, right) = split_address(first), split_address(last or first)
+    return top, left, bottom, right
+
+
+def _range_addresses(ref: str):
+    """(row, column) of each cell of an A1 range."""
+    top, left, bottom, right = _range_bounds(ref)
+    return ((row, column) for row in range(top, bottom + 1) for column in range(left, right + 1))
+
+
 def _add_chart(sheet, chart: BarChart) -> None:
     from openpyxl.chart import BarChart as OpenpyxlBarChart
     from openpyxl.chart import Reference
@@ -248,8 +399,53 @@ def _add_chart(sheet, chart: BarChart) -> None:
                   titles_from_data=True)
     bars.set_categories(Reference(sheet, min_col=chart.category_column, min_row=chart.first_row,
                                   max_row=chart.last_row))
-    bars.height, bars.width = chart.height_cm, chart.width_cm
-    sheet.add_chart(bars, f"{column_letter(chart.anchor_column - 1)}{chart.anchor_row}")
+    sheet.add_chart(bars, chart_anchor(chart))
+
+
+def chart_anchor(chart: BarChart):
+    """openpyxl's two-cell anchor of the cells ``chart.area()`` names: from the
+    first cell's top left corner to the top left corner of the cell past the last."""
+    from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
+
+    first_column, first_row, last_column, last_row = chart.area()
+    return TwoCellAnchor(_from=AnchorMarker(col=first_column - 1, row=first_row - 1),
+                         to=AnchorMarker(col=last_column, row=last_row))
+
+
+def set_print(sheet, titles: tuple[int, int] | None, footer: bool = True) -> None:
+    """Print an openpyxl worksheet as pedro prints its sheets (see PRINT_FOOTER):
+    landscape, one page wide, ``titles`` (first, last row) atop every page,
+    and pedro's footer unless ``footer`` is False."""
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    setup = sheet.page_setup
+    setup.orientation, setup.fitToWidth, setup.fitToHeight, setup.scale = "landscape", 1, 0, None
+    if sheet.sheet_properties.pageSetUpPr is None:
+        sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins = PageMargins(**PRINT_MARGINS)
+    if footer:
+        for part in (sheet.oddFooter.left, sheet.oddFooter.center, sheet.oddFooter.right):
+            part.text = part.font = part.size = part.color = None
+        sheet.oddFooter.left.text, sheet.oddFooter.right.text = PRINT_FOOTER
+    if titles:
+        sheet.print_title_rows = f"{titles[0]}:{titles[1]}"
+
+
+def print_item_sheet(sheet, header_row: int) -> None:
+    """Give the item sheet (openpyxl) pedro's print setup, its header row
+    repeated, unless the assessor chose how it prints (``chosen_print_setup``).
+    A footer the sheet has (the assessor's, or LibreOffice's "Page 1") stays,
+    and so do its headers and margins."""
+    fit = sheet.sheet_properties.pageSetUpPr
+    footer = str(sheet.oddFooter) if sheet.oddFooter else ""
+    if chosen_print_setup(sheet.page_setup.orientation, sheet.page_setup.scale, bool(fit and fit.fitToPage),
+                          bool(sheet.print_title_rows or sheet.print_title_cols), footer):
+        return
+    margins = sheet.page_margins
+    set_print(sheet, (header_row, header_row), footer=footer in ("", footer_text()))
+    sheet.page_margins = margins
 
 
 def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last_row: int) -> None:
@@ -271,23 +467,32 @@ def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last
 
 
 def clear_marks(sheet) -> None:
-    """Remove pedro's comments from an openpyxl item sheet, and the severity
-    fills of the cells that carried them (a re-run marks afresh)."""
+    """Remove pedro's findings from the comments of an openpyxl item sheet
+    (a comment pedro alone wrote goes, an assessor's keeps its own text), and
+    the severity fills of the cells that carried them (a re-run marks afresh)."""
     from openpyxl.styles import PatternFill
 
     pedro_fills = set(SEVERITY_COLOURS.values())
     for row in sheet.iter_rows():
         for cell in row:
-            if cell.comment is not None and cell.comment.author == COMMENT_AUTHOR:
+            if cell.comment is None:
+                continue
+            kept = assessor_part(cell.comment.text or "", cell.comment.author)
+            if kept is None:
+                continue
+            if kept:
+                cell.comment.text = kept
+            else:
                 cell.comment = None
-                colour = (cell.fill.fgColor.rgb or "")[-6:] if cell.fill is not None else ""
-                if colour in pedro_fills:
-                    cell.fill = PatternFill(fill_type=None)
+            colour = (cell.fill.fgColor.rgb or "")[-6:] if cell.fill is not None else ""
+            if colour in pedro_fills:
+                cell.fill = PatternFill(fill_type=None)
 
 
 def mark_cells(sheet, severities: dict, comments: dict) -> None:
     """Fill cells of an openpyxl item sheet by severity ({cell: severity}) and
-    give each pedro's comment ({cell: (text, height in pixels)})."""
+    add pedro's findings ({cell: (text, height in pixels)}) to each cell's
+    comment: under the assessor's text, or as a comment of pedro's own."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -296,6 +501,9 @@ def mark_cells(sheet, severities: dict, comments: dict) -> None:
         cell = sheet[ref]
         cell.fill = fills[severity]
         text, height = comments[ref]
-        comment = Comment(text, COMMENT_AUTHOR)
+        if cell.comment is not None:  # the assessor's (``clear_marks`` took pedro's out): keep author and size
+            cell.comment.text = with_findings(cell.comment.text, text)
+            continue
+        comment = Comment(with_findings(None, text), COMMENT_AUTHOR)
         comment.width, comment.height = MARK_WIDTH, height
         cell.comment = comment
