@@ -2,43 +2,116 @@
 
 PEDro's own database rates every trial twice, independently, and a third
 rater settles each item on which the two disagree (PEDRO-NOTES 1.4).  This
-module matches the assessors' trials by label, lists every (trial, item)
-disagreement, and computes the agreement statistics of ``pedro.agreement``.
+module pairs the assessors' trials by label (``pair_trials``), lists every
+(trial, item) disagreement, and computes the agreement statistics of
+``pedro.agreement``.  It also gathers what the consensus needs besides the
+answers: the other columns of each sheet (``carried_columns``) and the change
+logs the inputs already carry (``history_changes``).
 
 Categories: the statistics are computed on the point each item earns, "Y"
 against not "Y" ("N" and "?" both score 0, because PEDro awards a point only
 when a criterion is clearly satisfied).  The disagreement list is stricter: any
-difference in the answers, "N" against "?" included, is listed for consensus.
+difference in the answers, "N" against "?" included, is listed for consensus,
+and so is every answer pedro cannot read, shown as it was typed.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from . import agreement
-from .audit.workbook import Key
+from .audit.chain import audit_key, canonical, verify_chain
+from .audit.log import change_rows
+from .audit.workbook import CHANGE_COLUMNS, HASH_COLUMN, ROW_COLUMN, STUDY_COLUMN, Key
 from .engine import ScoreResult, score_file
 from .errors import InputError
+from .normalise import STATUS_UNRECOGNISED, answer_text
 from .rubric import Rubric, load_rubric
 from .runtime import bulk_allocation
-from .text import fold_text
+from .sheets.cells import column_letter
+from .text import fold_text, header_key
 
 # The disagreement workbook that `pedro compare` writes (``pedro.write.disagreements``) and
 # `pedro consensus` reads: its sheet names, marks and columns, spelt here only.  Its
-# Provenance sheet has the audited workbook's name (``pedro.audit.workbook``).
+# Provenance, Change log and Recorded cells sheets have the audited workbook's names (``pedro.audit.workbook``).
 DISAGREEMENTS_SHEET = "Disagreements"
 AGREED_SHEET = "Agreed"
+TRIALS_SHEET = "Trials"
 STATISTICS_SHEET = "Statistics"
 DIFFERENCES_SHEET = "Trial differences"
 UNMATCHED_SHEET = "Unmatched"
 DISAGREEMENTS_MARK = "pedro disagreements"  # cell A1 of its Provenance sheet
+# Its hidden sheet of the cells as written (named as the audited workbook's, which does the same job for an
+# item sheet), so that consensus finds the edits made since; sealed by Key.RECORDED_DIGEST in the Provenance.
 ITEM_HEADER, CRITERION_HEADER = "Item", "Criterion"
 CONSENSUS_HEADER, REASON_HEADER, RESOLVED_BY_HEADER = "Consensus", "Reason", "Resolved by"
 CONSENSUS_HEADERS = (CONSENSUS_HEADER, REASON_HEADER, RESOLVED_BY_HEADER)
 ANSWER_SUFFIX, EVIDENCE_SUFFIX = ": answer", ": evidence"  # after each assessor's name
+# The Trials sheet: one row per trial and assessor, with what pairs them and the sheet's other columns.
+TRIAL_HEADER, ASSESSOR_HEADER, LABEL_HEADER, MATCHED_HEADER = "Trial", "Assessor", "Label as written", "Matched"
+ROW_HEADER = ROW_COLUMN  # the trial's row in the assessor's sheet, as the Scores sheet names it
+WHY_HEADER = "Why"  # the Unmatched sheet's: why the trial is not paired
+MATCHED_BY_LABEL, MATCHED_BY_NAME_YEAR = "label", "first author's surname and year"
+BLANK_ANSWER = "(blank)"
+NOT_IN_SHEET = "(not in this sheet)"  # the Trials sheet's cell of a column the assessor's sheet does not have
+UNREADABLE_NOTE = " (not a valid answer)"  # after an answer shown as typed
+HISTORY_RULE = "history"  # a change-log row that introduces the rows carried from an input's log
+
+
+# The sheets whose cells the hidden Recorded sheet keeps as `pedro compare` wrote them, each with the
+# columns that identify a row (so that sorting a sheet is not an edit) and the columns that tie the
+# sheets together, which may not be edited.  The Disagreements sheet is kept up to its Consensus column.
+RECORDED_KEYS = {DISAGREEMENTS_SHEET: (STUDY_COLUMN, ITEM_HEADER), AGREED_SHEET: (STUDY_COLUMN,),
+                 TRIALS_SHEET: (ASSESSOR_HEADER, ROW_HEADER), UNMATCHED_SHEET: (ASSESSOR_HEADER, ROW_HEADER)}
+RECORDED_FIXED = {DISAGREEMENTS_SHEET: (STUDY_COLUMN, ITEM_HEADER), AGREED_SHEET: (STUDY_COLUMN,),
+                  TRIALS_SHEET: (STUDY_COLUMN, TRIAL_HEADER, ASSESSOR_HEADER, ROW_HEADER),
+                  UNMATCHED_SHEET: (ASSESSOR_HEADER, STUDY_COLUMN, ROW_HEADER)}
+RECORDED_CHUNK = 32_000  # characters of a Recorded cells row per cell: a cell holds at most 32,767
+
+
+def recorded_rows(sheet: str, rows: list[list]) -> list[list]:
+    """The rows the Recorded cells sheet keeps of ``sheet`` (header first): [sheet, the row's values as
+    text in a JSON list], the JSON split over further cells past RECORDED_CHUNK characters.  One cell
+    per row rather than one per value: at the scale of the PEDro database this sheet holds a quarter
+    of a million rows, and a workbook writer's time goes by the cell."""
+    header = [answer_text(h) for h in rows[0]] if rows else []
+    width = header.index(CONSENSUS_HEADER) if sheet == DISAGREEMENTS_SHEET and CONSENSUS_HEADER in header else None
+    recorded = []
+    for row in rows:
+        text = json.dumps([canonical(v) for v in (list(row)[:width] if width is not None else row)],
+                          ensure_ascii=False)
+        recorded.append([sheet, *(text[i:i + RECORDED_CHUNK] for i in range(0, len(text), RECORDED_CHUNK))])
+    return recorded
+
+
+def read_recorded(rows: list[list]) -> dict[str, list[list[str]]]:
+    """The Recorded cells sheet read back (``recorded_rows``): sheet -> its rows, header first, each a
+    list of the values as text."""
+    sheets: dict[str, list[list[str]]] = {}
+    for row in rows:
+        if row and answer_text(row[0]) is not None:
+            text = "".join(canonical(v) for v in row[1:])
+            sheets.setdefault(str(row[0]), []).append(json.loads(text) if text else [])
+    return sheets
+
+
+def recorded_values(rows) -> list[list[str]]:
+    """The rows of the Recorded sheet as its digest covers them: values as text, trailing blanks
+    left out (a sheet read back pads its short rows), blank rows skipped."""
+    trimmed = []
+    for row in rows:
+        values = [canonical(v) for v in row]
+        while values and values[-1] == "":
+            values.pop()
+        if values:
+            trimmed.append(values)
+    return trimmed
 
 
 def answer_header(assessor: str) -> str:
@@ -49,12 +122,29 @@ def evidence_header(assessor: str) -> str:
     return f"{assessor}{EVIDENCE_SUFFIX}"
 
 
+def shown_answer(answer, typed=None, blank=None):
+    """An answer as the disagreement workbook shows it: the canonical answer; what was typed,
+    marked as not a valid answer, where pedro cannot read it ('Yy (not a valid answer)'); else ``blank``."""
+    if answer is not None:
+        return answer
+    return f"{typed}{UNREADABLE_NOTE}" if typed is not None else blank
+
+
+def typed_answer(shown):
+    """The value a cell of the disagreement workbook stands for: ``shown_answer`` undone."""
+    text = answer_text(shown)
+    if text is None or text == BLANK_ANSWER:
+        return None
+    return text[: -len(UNREADABLE_NOTE)] if text.endswith(UNREADABLE_NOTE) else text
+
+
 POINT_CATEGORIES = ("Y", "not Y")
 MISSING = -1  # the code of a missing answer (or band) in the arrays of a Comparison
 
 
 def match_key(label) -> str | None:
-    """Trial labels match ignoring case, spacing and punctuation ("Smith, 2001" = "smith 2001")."""
+    """The exact key: labels that differ only in case, spacing and punctuation ("Smith, 2001" =
+    "smith 2001").  Pairs made on it come first (``pair_trials``)."""
     if label is None:
         return None
     key = re.sub(r"[\W_]+", "", fold_text(label))
@@ -78,6 +168,57 @@ def match_keys(labels: list) -> list[str | None]:
     return [(next(ascii_keys) or None) if plain else match_key(label) for label, plain in zip(labels, is_ascii)]
 
 
+# How a person reads a trial label: the first author's surname and the year.  Reference numbers
+# ("[12]", "(ref 3)", superscripts) go first; brackets that hold the year stay.
+_REFERENCE_MARKS = re.compile("[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+")
+_BRACKETED = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
+_YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})([a-zA-Z]?)(?![0-9A-Za-z])")  # 2019, 2019a
+_NAME_ENDS = re.compile(r"\bet\.?\s*al\b|\band\b|&|[,;:(\[]", re.IGNORECASE)  # co-authors, initials after a comma
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Letters that Unicode does not decompose into a base letter and an accent.
+_OWN_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+                              "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "Þ": "Th"})
+# Headers of a separate year column, which completes a label that has no year ("Müller et al." | 2019).
+YEAR_HEADERS = {"year", "yr", "pubyear", "publicationyear", "yearofpublication", "yearpublished"}
+
+
+def surname_year_key(label, year=None) -> str | None:
+    """The key a person matches trials by: the first author's surname and the year, ignoring case,
+    accents, "et al.", co-authors, initials, punctuation, bracketed reference numbers and how the year
+    is written.  "Müller et al. (2019) [12]" and "Muller et al 2019" are both "muller 2019";
+    "García-López, 2020" is "garcialopez 2020"; a year letter stays ("smith 2001a").  ``year`` (a Year
+    column's value) is used when the label has none.  None when the label gives no name or no year."""
+    if label is None:
+        return None
+    text = _REFERENCE_MARKS.sub(" ", str(label))
+    text = _BRACKETED.sub(lambda m: m.group(0) if _YEAR.search(m.group(1)) else " ", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_OWN_LETTERS))
+    text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    found = _YEAR.search(text)
+    if found:
+        year_text = found.group(1) + found.group(2).lower()
+        before = text[: found.start()]
+        name = before if _LETTERS.search(before) else text[found.end():]
+    else:
+        found = _YEAR.fullmatch(answer_text(year).strip()) if answer_text(year) else None
+        year_text, name = (found.group(1) + found.group(2).lower(), text) if found else (None, "")
+    surname = _surname(name)
+    return f"{surname} {year_text}" if surname and year_text else None
+
+
+def _surname(name: str) -> str | None:
+    """The first author's surname in the text before the year: up to "et al.", "and", "&" or a
+    comma; initials after the surname ("Smith JA") left out; parts joined ("van der Berg")."""
+    end = _NAME_ENDS.search(name)
+    tokens = _LETTERS.findall(name[: end.start()] if end else name)
+    if not tokens:
+        return None
+    shouting = "".join(tokens).isupper()  # "SMITH J": only single letters are initials then
+    initial = 1 if shouting else 3
+    kept = [tokens[0], *(t for t in tokens[1:] if not (t.isupper() and len(t) <= initial))]
+    return "".join(kept).casefold()
+
+
 @dataclass
 class Assessor:
     name: str
@@ -86,6 +227,27 @@ class Assessor:
     @property
     def path(self) -> Path:
         return self.result.input
+
+
+@dataclass(frozen=True)
+class Unpaired:
+    """A trial that is not paired with one trial in every other assessor's sheet, and why."""
+
+    assessor: int  # position in Comparison.assessors
+    position: int  # the trial's position in that assessor's sheet.studies
+    label: str | None
+    row: int
+    why: str
+
+
+@dataclass
+class Pairing:
+    """Which trials of the assessors' sheets are the same trial (``pair_trials``)."""
+
+    trials: list[tuple[int, ...]]  # per paired trial, its position in each assessor's sheet.studies
+    kinds: list[str]  # per paired trial, MATCHED_BY_LABEL or MATCHED_BY_NAME_YEAR
+    unpaired: list[Unpaired]  # in assessor order, then sheet order
+    ambiguous: list[dict]  # {"key": surname and year, "labels": {assessor: [labels]}}: not paired, said so
 
 
 @dataclass
@@ -103,9 +265,11 @@ class Comparison:
     answer_labels: tuple  # the answers the codes stand for ("Y", "N", "?")
     totals: object  # float array, trials x assessors: total, NaN when unknown
     bands: object  # object array, trials x assessors: band or None
-    unmatched: dict[str, list[str]]
+    unmatched: dict[str, list[str]]  # assessor -> labels of the trials not paired ("(row 7, no label)")
     items: list[dict] = field(default_factory=list)  # statistics per item
     total_stats: dict = field(default_factory=dict)
+    pairing: Pairing | None = None
+    unreadable: dict = field(default_factory=dict)  # (trial, assessor, item) -> the answer as typed, unreadable
 
     @property
     def names(self) -> list[str]:
@@ -116,6 +280,15 @@ class Comparison:
         import numpy as np
 
         return np.array([*self.answer_labels, None], dtype=object)[codes]  # MISSING (-1) picks the None
+
+    def trial_labels(self, trial: int) -> list:
+        """Each assessor's label of the matched trial at position ``trial`` of ``keys``, as written."""
+        indexes = self.study_index[trial].tolist()
+        return [a.result.sheet.studies["study"].loc[i] for a, i in zip(self.assessors, indexes)]
+
+    def paired_by_name_year(self) -> list[list]:
+        """Each assessor's label of every trial paired by first author's surname and year, not by label."""
+        return [self.trial_labels(t) for t, kind in enumerate(self.pairing.kinds) if kind == MATCHED_BY_NAME_YEAR]
 
     @cached_property
     def disagreements(self) -> list[dict]:
@@ -130,6 +303,11 @@ class Comparison:
     def trial_differences(self) -> list[dict]:
         """Per trial, each assessor's total and band (``trial_differences``)."""
         return trial_differences(self)
+
+    @cached_property
+    def columns(self) -> list[CarriedColumn]:
+        """The sheets' other columns, carried into the consensus (``carried_columns``)."""
+        return carried_columns(self.assessors)
 
 
 def assessor_names(results: list[ScoreResult], names: list[str] | None) -> list[str]:
@@ -158,16 +336,7 @@ def compare_files(paths: list[str | Path], names: list[str] | None = None, bands
     return compare_results(results, assessor_names(results, names))
 
 
-def _first_rows(labels: list) -> dict[str, int]:
-    """Match key -> position of the first trial with that key (trials without a key are left out)."""
-    first: dict[str, int] = {}
-    for position, key in enumerate(match_keys(labels)):
-        if key is not None and key not in first:
-            first[key] = position
-    return first
-
-
-def _cells(wide, index, items):
+def cells_at(wide, index, items):
     """The values of ``wide`` (study x item, None where missing, as ``RatedSheet.wide``
     gives it) at the studies ``index`` and ``items`` (arrays broadcast together), None
     wherever the sheet has no such cell."""
@@ -181,48 +350,158 @@ def _cells(wide, index, items):
     return padded[rows, columns]
 
 
+def pair_trials(names: list[str], labels: list[list], years: list | None = None,
+                rows: list | None = None) -> Pairing:
+    """Which trials of the assessors' sheets are the same trial.  ``labels[a]`` are assessor ``a``'s
+    labels in sheet order; ``years[a]``, where given, the values of a Year column beside them;
+    ``rows[a]`` their rows in the sheet (for the report).
+
+    First, labels equal but for case, spacing and punctuation pair (``match_key``).  Then, among the
+    trials left, the first author's surname and the year (``surname_year_key``).  A key that a sheet
+    holds more than once, where every sheet holds it, is ambiguous: its trials are reported and not
+    paired.  Every trial not paired is listed with why (``Pairing.unpaired``)."""
+    count = len(labels)
+    years, rows = years or [None] * count, rows or [None] * count
+    exact = [match_keys(sheet_labels) for sheet_labels in labels]
+    exact_pairs = _pair_exact(exact)
+    taken = [{pair[a] for pair in exact_pairs} for a in range(count)]
+    second = [_second_keys(labels[a], exact[a], years[a], taken[a]) for a in range(count)]
+    loose_pairs, ambiguous, why = _pair_remaining(names, labels, second)
+    kinds = {pair: MATCHED_BY_LABEL for pair in exact_pairs} | {pair: MATCHED_BY_NAME_YEAR for pair in loose_pairs}
+    for pair in loose_pairs:
+        for a, position in enumerate(pair):
+            taken[a].add(position)
+    left = [{key for p in range(len(labels[a])) if p not in taken[a] for key in (exact[a][p], second[a][p])}
+            for a in range(count)]
+    unpaired = [Unpaired(a, p, label, rows[a][p] if rows[a] is not None else p + 1,
+                         why.get((a, p)) or _unpaired_reason(names, a, label, {exact[a][p], second[a][p]}, left))
+                for a in range(count) for p, label in enumerate(labels[a]) if p not in taken[a]]
+    trials = sorted(kinds)  # in the first assessor's order
+    return Pairing(trials, [kinds[t] for t in trials], unpaired, ambiguous)
+
+
+def _second_keys(labels: list, exact: list, years, taken: set) -> list:
+    """The key of each trial the exact keys left: its surname and year, else its exact key."""
+    years = years if years is not None else [None] * len(labels)
+    return [None if p in taken or key is None else (surname_year_key(label, year) or key)
+            for p, (label, key, year) in enumerate(zip(labels, exact, years))]
+
+
+def _pair_exact(exact: list[list]) -> list[tuple[int, ...]]:
+    """Trials whose exact key each sheet holds once: their positions, one tuple per trial."""
+    counts = [Counter(k for k in keys if k is not None) for keys in exact]
+    once = [{key: p for p, key in enumerate(keys) if key is not None and counts[a][key] == 1}
+            for a, keys in enumerate(exact)]
+    return [(p, *(once[a][key] for a in range(1, len(exact))))
+            for p, key in enumerate(exact[0]) if key in once[0] and all(key in found for found in once[1:])]
+
+
+def _pair_remaining(names: list[str], labels: list[list], keys: list[list]):
+    """Pairs of the trials the exact keys left, on ``keys`` (surname and year, else the exact key):
+    (pairs, ambiguous groups, {(assessor, position): why not paired})."""
+    groups = [defaultdict(list) for _ in keys]
+    for a, sheet_keys in enumerate(keys):
+        for position, key in enumerate(sheet_keys):
+            if key is not None:
+                groups[a][key].append(position)
+    pairs, ambiguous, why = [], [], {}
+    for key in groups[0]:
+        found = [group.get(key, []) for group in groups]
+        if not all(found):
+            continue
+        if all(len(positions) == 1 for positions in found):
+            pairs.append(tuple(positions[0] for positions in found))
+            continue
+        shown = {names[a]: [labels[a][p] for p in positions] for a, positions in enumerate(found)}
+        ambiguous.append({"key": key, "labels": shown})
+        listed = "; ".join(f"{name}: " + ", ".join(f"'{label}'" for label in given) for name, given in shown.items())
+        year = key.rpartition(" ")[2] if " " in key else None
+        example = f" ({year}a, {year}b)" if year else ""
+        for a, positions in enumerate(found):
+            for position in positions:
+                why[(a, position)] = (f"ambiguous: {listed} all read as '{key}', so none is paired; give each "
+                                      f"trial a label of its own{example} and compare again")
+    return pairs, ambiguous, why
+
+
+def _unpaired_reason(names: list[str], a: int, label, keys: set, left: list[set]) -> str:
+    """Why a trial that no key paired, and that is not ambiguous, stands alone: the sheets that have
+    no unpaired trial with its label or its surname and year."""
+    if label is None:
+        return "no label"
+    keys.discard(None)
+    missing = [names[b] for b in range(len(names)) if b != a and not keys & left[b]]
+    if not missing:
+        return "its label, or its surname and year, is in a sheet more than once"
+    return f"not in {', '.join(missing)}'s sheet (no trial there with this label, or this surname and year)"
+
+
+def _study_years(result: ScoreResult) -> list | None:
+    """The values of the sheet's Year column beside its trials, or None when it has none."""
+    for kind, _, index in sheet_columns(result):
+        if kind[0] == "header" and kind[1] in YEAR_HEADERS:
+            return column_values(result, index)
+    return None
+
+
 def compare_results(results: list[ScoreResult], names: list[str]) -> Comparison:
     import numpy as np
     import pandas as pd
 
     assessors = [Assessor(n, r) for n, r in zip(names, results)]
     labels_by_assessor = [a.result.sheet.studies["study"].tolist() for a in assessors]
-    first_rows = [_first_rows(labels) for labels in labels_by_assessor]
-    common = set(first_rows[0]).intersection(*first_rows[1:])
-    keys = [k for k in first_rows[0] if k in common]
-    if not keys:
+    pairing = pair_trials(names, labels_by_assessor, [_study_years(a.result) for a in assessors],
+                          [a.result.sheet.studies["row"].tolist() for a in assessors])
+    if not pairing.trials:
         raise InputError(
-            "the assessors' sheets have no trials in common (labels are matched ignoring case, spacing and "
-            "punctuation): " + "; ".join(f"{a.name} ({a.path.name}): "
-                                         f"{', '.join(map(str, a.result.sheet.studies['study'].head(5)))}"
-                                         for a in assessors))
-    unmatched = {}
-    for assessor, first, labels in zip(assessors, first_rows, labels_by_assessor):
-        studies = assessor.result.sheet.studies
-        unlabelled = studies.loc[studies["study"].isna(), "row"]
-        unmatched[assessor.name] = ([labels[i] for k, i in first.items() if k not in common]
-                                    + [f"(row {row}, no label)" for row in unlabelled])
+            "the assessors' sheets have no trials in common (labels are matched ignoring case, accents, "
+            "punctuation, 'et al.' and how the year is written): " + "; ".join(
+                f"{a.name} ({a.path.name}): {', '.join(map(str, a.result.sheet.studies['study'].head(5)))}"
+                for a in assessors))
+    unmatched = {a.name: [] for a in assessors}
+    for trial in pairing.unpaired:
+        unmatched[names[trial.assessor]].append(trial.label if trial.label is not None
+                                                else f"(row {trial.row}, no label)")
+    positions = np.array(pairing.trials, dtype=np.int64).reshape(len(pairing.trials), len(assessors))
     items = list(assessors[0].result.rubric.item_numbers)
     study_index, answers, totals, bands = [], [], [], []
-    for assessor, first in zip(assessors, first_rows):
+    for a, assessor in enumerate(assessors):
         result = assessor.result
-        index = result.sheet.studies.index[np.array([first[k] for k in keys])]
+        index = result.sheet.studies.index[positions[:, a]]
         study_index.append(index.to_numpy())
-        answers.append(_cells(result.sheet.wide("answer"), index.to_numpy()[:, None], items))
+        answers.append(cells_at(result.sheet.wide("answer"), index.to_numpy()[:, None], items))
         scores = result.scores.reindex(index)
         totals.append(scores["total"].to_numpy(dtype=float, na_value=np.nan))
         bands.append(scores["band"].to_numpy(dtype=object))
     codes, answer_labels = pd.factorize(np.stack(answers, axis=1).ravel())
     bands = np.stack(bands, axis=1)
     bands[pd.isna(bands)] = None
+    keys = match_keys([labels_by_assessor[0][p] for p in positions[:, 0].tolist()])
     comparison = Comparison(
-        assessors=assessors, keys=keys, labels={k: labels_by_assessor[0][first_rows[0][k]] for k in keys},
+        assessors=assessors, keys=keys, labels={k: labels_by_assessor[0][p] for k, p in zip(keys, positions[:, 0])},
         study_index=np.stack(study_index, axis=1), item_numbers=items,
         answers=codes.reshape(len(keys), len(assessors), len(items)), answer_labels=tuple(answer_labels),
-        totals=np.stack(totals, axis=1), bands=bands, unmatched=unmatched)
+        totals=np.stack(totals, axis=1), bands=bands, unmatched=unmatched, pairing=pairing)
+    comparison.unreadable = unreadable_answers(comparison)
     comparison.items = item_statistics(comparison)
     comparison.total_stats = total_statistics(comparison)
     return comparison
+
+
+def unreadable_answers(comparison: Comparison) -> dict:
+    """(trial, assessor, item) -> the answer as typed, for every answer of a matched trial that pedro
+    cannot read (not Y, N, ? or a synonym): shown as typed, never as blank."""
+    found = {}
+    for a, assessor in enumerate(comparison.assessors):
+        answers = assessor.result.sheet.answers
+        bad = answers[answers["status"] == STATUS_UNRECOGNISED]
+        if not len(bad):
+            continue
+        trial_of = dict(zip(comparison.study_index[:, a].tolist(), range(len(comparison.keys))))
+        for study, item, raw in zip(bad["study_index"].tolist(), bad["item"].tolist(), bad["raw"].tolist()):
+            if study in trial_of:
+                found[(trial_of[study], a, int(item))] = answer_text(raw)
+    return found
 
 
 def item_points(comparison: Comparison):
@@ -357,21 +636,30 @@ def total_statistics(comparison: Comparison) -> dict:
 
 @bulk_allocation()  # the lists of small dicts: see engine.bulk_allocation
 def list_disagreements(comparison: Comparison, evidence: bool = True) -> list[dict]:
-    """Every (trial, item) on which the assessors' answers differ, in trial order, then item
-    order: study, item, each assessor's answer and (with ``evidence``) evidence."""
+    """Every (trial, item) on which the assessors' answers differ, or that an assessor answered with
+    something pedro cannot read, in trial order, then item order: study, item, each assessor's answer
+    (None where blank or unreadable), the unreadable answers as typed ({assessor: "Yy"}) and (with
+    ``evidence``) each assessor's evidence."""
     import numpy as np
 
     names, keys, answers = comparison.names, comparison.keys, comparison.answers
-    trials, columns = np.nonzero((answers != answers[:, :1, :]).any(axis=1))
+    listed = (answers != answers[:, :1, :]).any(axis=1)
+    column_of = {item: c for c, item in enumerate(comparison.item_numbers)}
+    for trial, _, item in comparison.unreadable:
+        listed[trial, column_of[item]] = True
+    trials, columns = np.nonzero(listed)
     order = np.lexsort((np.asarray(comparison.item_numbers)[columns], trials))
     trials, columns = trials[order], columns[order]
     given = comparison.answer_text(answers[trials, :, columns]).tolist()
+    unreadable = comparison.unreadable
     found = [{"study": comparison.labels[keys[t]], "item": comparison.item_numbers[c],
-              "answers": dict(zip(names, answers_given))}
+              "answers": dict(zip(names, answers_given)),
+              "unreadable": {name: unreadable[(t, a, comparison.item_numbers[c])] for a, name in enumerate(names)
+                             if (t, a, comparison.item_numbers[c]) in unreadable}}
              for t, c, answers_given in zip(trials.tolist(), columns.tolist(), given)]
     if evidence:
         items = np.asarray(comparison.item_numbers)[columns]
-        quoted = [_cells(assessor.result.sheet.wide("evidence"), comparison.study_index[trials, i], items).tolist()
+        quoted = [cells_at(assessor.result.sheet.wide("evidence"), comparison.study_index[trials, i], items).tolist()
                   for i, assessor in enumerate(comparison.assessors)]
         for entry, texts in zip(found, zip(*quoted)):
             entry["evidence"] = dict(zip(names, texts))
@@ -395,3 +683,117 @@ def trial_differences(comparison: Comparison) -> list[dict]:
              "bands": dict(zip(names, trial_bands))}
             for position, trial_totals, trial_bands in zip(differs.tolist(), total_rows,
                                                            comparison.bands[differs].tolist())]
+
+
+# --------------------------------------------------------------------------- carried into the consensus
+
+# Columns the consensus does not carry: the label is the trial's own, and the reported total and
+# band follow from the answers, so `pedro score` computes them again from the consensus answers.
+NOT_CARRIED_ROLES = ("study", "total", "band")
+
+
+@dataclass(frozen=True)
+class CarriedColumn:
+    """A column of the assessors' sheets besides the label, the items and the reported total and
+    band (evidence, randomisation method, numbers for item 8, notes, year, ...), carried into the
+    consensus.  Columns of different sheets are the same column when they have the same role
+    (evidence for the same item, the method, ...) or, failing that, the same header."""
+
+    header: str  # as the first assessor who has it wrote it
+    kind: tuple  # ("evidence", item), ("role", role) or ("header", header key): what makes it the same column
+    indexes: tuple  # per assessor, the column's index in that sheet, None where the sheet lacks it
+
+
+def sheet_columns(result: ScoreResult) -> list[tuple[tuple, str, int]]:
+    """(kind, header, column index) of each column of the sheet's table that the consensus carries
+    (see ``CarriedColumn``), in sheet order.  The table runs from its first headed (or read) column to
+    its last, as the audit's record of it does (``RatedSheet.table_cells``); a column in it without a
+    header is carried when a trial's row has a value in it.  A transposed sheet is read as pedro reads
+    it, the trials' columns as rows."""
+    sheet = result.sheet
+    layout, grid = sheet.layout, sheet.grid
+    if grid is None:
+        return []
+    skip = {c.index for c in layout.items.values()} | {
+        c.index for role, c in layout.roles.items() if role in NOT_CARRIED_ROLES}
+    known = {c.index: (("evidence", item), c.header) for item, c in layout.evidence.items()}
+    known.update({c.index: (("role", role), c.header) for role, c in layout.roles.items()
+                  if role not in NOT_CARRIED_ROLES})
+    headers = {c: answer_text(grid.value(layout.header_row - 1, c)) for c in range(grid.width)}
+    ends = [c for c, header in headers.items() if header is not None] + [*skip, *known]
+    found, seen = [], Counter()
+    for index in range(min(ends, default=0), max(ends, default=-1) + 1):
+        if index in skip:
+            continue
+        kind, header = known.get(index, (None, None))
+        if kind is None:
+            header = headers[index]
+            if header is None and not any(answer_text(v) is not None for v in column_values(result, index)):
+                continue
+            header = header or f"(column {column_letter(index)})"
+            kind = ("header", header_key(header) or header)
+        seen[kind] += 1
+        found.append((kind if seen[kind] == 1 else (*kind, seen[kind]), str(header), index))
+    return found
+
+
+def column_values(result: ScoreResult, index: int) -> list:
+    """The values of column ``index`` (0-based) in the rows of the sheet's trials, in trial order."""
+    sheet = result.sheet
+    header_row = sheet.layout.header_row
+    values = sheet.grid.columns([index], start=header_row)[index]
+    return [values[offset] if 0 <= offset < len(values) else None
+            for offset in (row - header_row - 1 for row in sheet.studies["row"].tolist())]
+
+
+def carried_columns(assessors: list[Assessor]) -> list[CarriedColumn]:
+    """The columns the consensus carries: the first assessor's in its sheet order, then those only
+    a later assessor's sheet has."""
+    merged: dict[tuple, list] = {}
+    for a, assessor in enumerate(assessors):
+        for kind, header, index in sheet_columns(assessor.result):
+            entry = merged.setdefault(kind, [header, [None] * len(assessors)])
+            entry[1][a] = index
+    return [CarriedColumn(header, kind, tuple(indexes)) for kind, (header, indexes) in merged.items()]
+
+
+# --------------------------------------------------------------------------- history carried over
+
+def history_changes(comparison: Comparison, time: str, user: str):
+    """The change-log rows the consensus inherits from the assessors' sheets, as a DataFrame of
+    CHANGE_COLUMNS: per assessor with any, a row saying what follows, then the rows of its own change
+    log verbatim (an audited workbook's), then the answers pedro rewrote reading it for this compare
+    ("yes" written as "Y").  The rows are chained again in the disagreement workbook's log; the
+    introducing row records whether the input's own chain verified, and its head."""
+    import pandas as pd
+
+    parts = []
+    for assessor in comparison.assessors:
+        result = assessor.result
+        previous, own = result.previous_changes, result.changes
+        if not len(previous) and not len(own):
+            continue
+        parts.append(change_rows(time=[time], user=user, sheet=result.sheet.sheet, cell=None, study=None, item=None,
+                                 old=None, new=None, rule=HISTORY_RULE,
+                                 reason=_history_note(assessor, previous, len(own))))
+        parts += [frame[CHANGE_COLUMNS].astype(object) for frame in (previous, own) if len(frame)]
+    if not parts:
+        return change_rows(**{column: [] for column in CHANGE_COLUMNS})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _history_note(assessor: Assessor, previous, rewritten: int) -> str:
+    """The reason of the row that introduces an assessor's history in the consensus's change log."""
+    result = assessor.result
+    note = f"{assessor.name}'s {result.input.name} (sha256 {result.input_sha256}): "
+    parts = []
+    if len(previous):
+        chain = verify_chain([list(r) for r in previous[CHANGE_COLUMNS].itertuples(index=False)],
+                             previous[HASH_COLUMN].tolist(), audit_key())
+        verdict = ("its hash chain verified, head " + str(previous[HASH_COLUMN].iloc[-1]) if chain["ok"]
+                   else f"its hash chain did NOT verify ({chain['reason']})")
+        parts.append(f"the next {len(previous)} row(s) are its own change log, carried verbatim; {verdict}")
+    if rewritten:
+        parts.append(f"{'then ' if parts else 'the next '}{rewritten} row(s) are the answers pedro rewrote "
+                     "reading it for pedro compare")
+    return note + "; ".join(parts)

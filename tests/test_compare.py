@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pedro.cli import main
-from pedro.compare import compare_files, match_key, match_keys
+from pedro.compare import compare_files, match_key, match_keys, pair_trials, surname_year_key
 from pedro.consensus import read_consensus
 from pedro.engine import score_file
 from pedro.errors import InputError
@@ -63,6 +63,68 @@ def test_match_key_ignores_case_spacing_punctuation():
     assert match_key(None) is None
 
 
+@pytest.mark.parametrize("labels, key", [
+    (["Müller et al. (2019)", "Muller et al 2019", "MÜLLER 2019", "Müller, 2019 [12]", "Müller et al., 2019 (ref 3)",
+      "Müller¹² et al. 2019", "Muller J, Schmidt K. 2019"], "muller 2019"),
+    (["García-López et al. (2020)", "Garcia-Lopez, 2020", "García López 2020"], "garcialopez 2020"),
+    (["Smith 2013", "Smith et al. (2013)", "Smith JA et al. 2013", "Smith and Jones 2013", "Smith & Jones (2013)",
+      "SMITH J 2013"], "smith 2013"),
+    (["van der Berg (2016)", "Van der Berg, 2016"], "vanderberg 2016"),
+    (["Ødegaard 2018", "Odegaard et al 2018"], "odegaard 2018"),
+    (["Smith 2001a", "Smith et al. (2001a)"], "smith 2001a"),
+])
+def test_surname_year_key_reads_labels_as_a_person_does(labels, key):
+    assert {surname_year_key(label) for label in labels} == {key}
+
+
+def test_surname_year_key_needs_a_name_and_a_year():
+    assert surname_year_key("Trial A") is None and surname_year_key("2019") is None
+    assert surname_year_key(None) is None
+    assert surname_year_key("Müller et al.", 2019) == surname_year_key("Müller et al.", "2019") == "muller 2019"
+    assert surname_year_key("Smith 2001a") != surname_year_key("Smith 2001b") != surname_year_key("Smith 2001")
+    assert surname_year_key("Smith 2013") != surname_year_key("Smyth 2013")
+
+
+def test_pair_trials_exact_first_then_surname_and_year():
+    pairing = pair_trials(["A", "B"], [["Smith 2013", "Smith et al. 2013", "Jones 2002"],
+                                       ["smith, 2013", "Jones et al. (2002)"]])
+    # "Smith 2013" = "smith, 2013" on the exact key; the other Smith is left, never paired twice
+    assert pairing.trials == [(0, 0), (2, 1)]
+    assert pairing.kinds == ["label", "first author's surname and year"]
+    assert [(u.assessor, u.label) for u in pairing.unpaired] == [(0, "Smith et al. 2013")]
+    assert pairing.ambiguous == []
+
+
+def test_pair_trials_reports_an_ambiguous_key_and_pairs_none_of_it():
+    two_in_one = pair_trials(["A", "B"], [["Li 2012", "Li 2012", "Kim 2010"], ["Li et al. 2012", "Kim 2010"]])
+    assert two_in_one.trials == [(2, 1)]
+    assert two_in_one.ambiguous == [{"key": "li 2012", "labels": {"A": ["Li 2012", "Li 2012"],
+                                                                  "B": ["Li et al. 2012"]}}]
+    assert all(u.why.startswith("ambiguous") for u in two_in_one.unpaired) and len(two_in_one.unpaired) == 3
+    one_for_two = pair_trials(["A", "B"], [["Li (2012)"], ["Li Y 2012", "Li Z et al. 2012"]])
+    assert one_for_two.trials == [] and one_for_two.ambiguous[0]["labels"]["B"] == ["Li Y 2012", "Li Z et al. 2012"]
+    # without a year the exact keys decide, and a repeated one is ambiguous too
+    repeated = pair_trials(["A", "B"], [["Trial A", "trial a"], ["Trial A"]])
+    assert repeated.trials == [] and repeated.ambiguous[0]["key"] == "triala"
+
+
+def test_pair_trials_takes_the_year_from_a_year_column():
+    pairing = pair_trials(["A", "B"], [["Müller et al.", "Jones"], ["Muller 2019", "Jones 2002"]],
+                          years=[[2019, 2003], None])
+    assert pairing.trials == [(0, 0)]
+    assert [u.label for u in pairing.unpaired] == ["Jones", "Jones 2002"]
+
+
+def test_compare_reads_the_year_column(tmp_path):
+    a = write_xlsx(tmp_path / "a.xlsx", item_sheet({"Müller et al.": "YYYYNNYYYYY", "Kalron": "YYYYNNYYYYY"},
+                                                    ["Year"], {"Müller et al.": [2019], "Kalron": [2021]}))
+    b = write_xlsx(tmp_path / "b.xlsx", item_sheet({"Muller 2019": "YYYYNNYYYYY",
+                                                    "Kalron et al. (2021)": "YYYYNNYYYYN"}))
+    comparison = compare_files([a, b])
+    assert len(comparison.keys) == 2 and comparison.unmatched == {"a": [], "b": []}
+    assert comparison.paired_by_name_year() == [["Müller et al.", "Muller 2019"], ["Kalron", "Kalron et al. (2021)"]]
+
+
 LABEL = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(),
                   st.text(alphabet=st.characters(max_codepoint=127)),  # ASCII, NUL and control characters too
                   st.sampled_from(["Smith, 2001", "ΟΔΟΣ 2001", "Ｓｍｉｔｈ　２００１", "Müller_2003", "", "  "]))
@@ -87,7 +149,9 @@ def test_two_assessors_end_to_end(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["assessors"] == ["ann", "ben"]
-    assert report["studies"] == {"compared": 5, "unmatched": {"ann": [], "ben": []}}
+    assert report["studies"] == {"compared": 5, "unmatched": {"ann": [], "ben": []}, "not_paired": [],
+                                 "ambiguous": [], "paired_by_surname_and_year": []}
+    assert report["unreadable_answers"] == []
     assert {(d["study"], d["item"]) for d in report["disagreements"]} == {
         ("Smith 2001", 3), ("Jones 2002", 8), ("Lee 2003", 11)}
     item3 = report["items"][2]
@@ -103,8 +167,9 @@ def test_two_assessors_end_to_end(tmp_path):
     assert report["total"]["band_changes"] == 1
 
     workbook = openpyxl.load_workbook(out)
-    assert workbook.sheetnames == ["Disagreements", "Agreed", "Statistics", "Trial differences", "Unmatched",
-                                   "Provenance"]
+    assert workbook.sheetnames == ["Disagreements", "Agreed", "Trials", "Statistics", "Trial differences",
+                                   "Unmatched", "Change log", "Provenance", "Recorded cells"]
+    assert workbook["Recorded cells"].sheet_state == "hidden"
     sheet = workbook["Disagreements"]
     header = [c.value for c in sheet[1]]
     assert header == ["Study", "Item", "Criterion", "ann: answer", "ann: evidence", "ben: answer", "ben: evidence",

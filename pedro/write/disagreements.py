@@ -2,14 +2,24 @@
 
 Sheets:
 - Disagreements: one row per (trial, item) on which the assessors' answers
-  differ, each assessor's answer and evidence side by side, then an empty
-  Consensus column (Y/N/? dropdown), Reason and Resolved by, to fill in by hand;
+  differ, or that an assessor answered with something pedro cannot read (shown
+  as typed, 'Yy (not a valid answer)', on a red fill), each assessor's answer
+  and evidence side by side, then an empty Consensus column (Y/N/? dropdown),
+  Reason and Resolved by, to fill in by hand;
 - Agreed: every compared trial with the answers all assessors gave (blank where
   they disagree): the consensus starts from it;
+- Trials: every trial of every sheet, one row per assessor, with how it was
+  paired and the sheet's other columns (evidence, method, numbers, notes, ...),
+  cells that differ between the assessors on a red fill: the consensus carries them;
 - Statistics: agreement per item and on totals, with a note on reading them;
 - Trial differences: trials whose total or band differs;
-- Unmatched: trials that not every assessor rated;
-- Provenance: the assessors, their files and SHA-256.
+- Unmatched: trials that not every assessor rated, why, and their answers;
+- Change log: the inputs' own change logs, carried over (``history_changes``);
+- Provenance: the assessors, their files and SHA-256, the log's seal and the
+  digest of the Recorded sheet, sealed by a digest of its own;
+- Recorded cells (hidden): the cells of Disagreements (up to Consensus), Agreed,
+  Trials and Unmatched as written, so that `pedro consensus` logs every edit
+  made to them afterwards.
 
 Each sheet is a ``Table`` drawn by ``pedro.write.style.render``; header rows
 wrap their text, aligned to the top, so long headings fit narrow columns.
@@ -19,26 +29,64 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..audit.workbook import PROVENANCE_SHEET, STUDY_COLUMN, Key
+from ..audit.chain import audit_key, key_fingerprint, table_digest
+from ..audit.log import hashed_log
+from ..audit.workbook import (
+    CHANGE_LOG_SHEET,
+    LOG_COLUMNS,
+    PROVENANCE_SHEET,
+    RECORDED_SHEET,
+    STUDY_COLUMN,
+    Key,
+    log_seal,
+)
 from ..compare import (
     AGREED_SHEET,
+    ASSESSOR_HEADER,
+    BLANK_ANSWER,
     CONSENSUS_HEADERS,
     CRITERION_HEADER,
     DIFFERENCES_SHEET,
     DISAGREEMENTS_MARK,
     DISAGREEMENTS_SHEET,
     ITEM_HEADER,
+    LABEL_HEADER,
+    MATCHED_HEADER,
     MISSING,
+    NOT_IN_SHEET,
+    RECORDED_KEYS,
+    ROW_HEADER,
     STATISTICS_SHEET,
+    TRIAL_HEADER,
+    TRIALS_SHEET,
     UNMATCHED_SHEET,
+    WHY_HEADER,
     Comparison,
     answer_header,
+    cells_at,
+    column_values,
     evidence_header,
+    history_changes,
+    recorded_rows,
+    recorded_values,
+    shown_answer,
     trial_differences,
 )
+from ..normalise import STATUS_UNRECOGNISED, answer_text, map_distinct
 from ..runtime import current_user, now_utc
+from ..text import fold_text
+from .audited import change_log_table
 from .files import atomic_save, check_output_path
-from .style import HIGHLIGHT_COLOUR, QUOTED_COLOUR, TO_FILL_COLOUR, Table, answer_validation, cell_range, render
+from .style import (
+    HIGHLIGHT_COLOUR,
+    MISSING_COLOUR,
+    QUOTED_COLOUR,
+    TO_FILL_COLOUR,
+    Table,
+    answer_validation,
+    cell_range,
+    render,
+)
 
 READING_NOTE = (
     "How to read these: observed agreement is the share of trials on which the assessors gave the same point "
@@ -63,14 +111,28 @@ def write_disagreements(comparison: Comparison, output: Path | None = None) -> P
     output = Path(output) if output else default_output(first)
     for assessor in comparison.assessors:
         check_output_path(output, assessor.path)
+    key, time, user = audit_key(), now_utc(), current_user()
+    log_rows = hashed_log(_empty_log(), history_changes(comparison, time, user), key)
     tables = {DISAGREEMENTS_SHEET: _disagreements_table(comparison), AGREED_SHEET: _agreed_table(comparison),
-              STATISTICS_SHEET: _statistics_table(comparison), DIFFERENCES_SHEET: _differences_table(comparison),
-              UNMATCHED_SHEET: _unmatched_table(comparison), PROVENANCE_SHEET: _provenance_table(comparison)}
+              TRIALS_SHEET: _trials_table(comparison), STATISTICS_SHEET: _statistics_table(comparison),
+              DIFFERENCES_SHEET: _differences_table(comparison), UNMATCHED_SHEET: _unmatched_table(comparison),
+              CHANGE_LOG_SHEET: change_log_table(log_rows)}
+    recorded = [row for name in RECORDED_KEYS for row in recorded_rows(name, tables[name].rows)]
+    seal = {**log_seal(log_rows), Key.RECORDED_DIGEST: table_digest(recorded_values(recorded), key),
+            Key.KEY_FINGERPRINT: key_fingerprint(key)}
+    tables[PROVENANCE_SHEET] = _provenance_table(comparison, time, user, seal, key)
+    tables[RECORDED_SHEET] = Table(recorded, header_row=None, autofilter=False, freeze=None, hidden=True)
     workbook = openpyxl.Workbook()
     workbook.active.title = DISAGREEMENTS_SHEET
     for name, table in tables.items():
         render(workbook[name] if name in workbook.sheetnames else workbook.create_sheet(name), table)
     return atomic_save(workbook, output)
+
+
+def _empty_log():
+    import pandas as pd
+
+    return pd.DataFrame(columns=LOG_COLUMNS, dtype=object)
 
 
 def _row_range(row: int, width: int) -> str:
@@ -85,19 +147,22 @@ def _disagreements_table(comparison: Comparison) -> Table:
     for name in comparison.names:
         header += [answer_header(name), evidence_header(name)]
     header += list(CONSENSUS_HEADERS)
-    rows = [header]
+    rows, unreadable = [header], []
+    answers = [3 + 2 * i for i in range(len(comparison.names))]
     for row in comparison.disagreements:
         values = [row["study"], row["item"], rubric.item(row["item"]).label]
-        for name in comparison.names:
-            values += [row["answers"][name] if row["answers"][name] is not None else "(blank)",
+        for name, column in zip(comparison.names, answers):
+            values += [shown_answer(row["answers"][name], row["unreadable"].get(name), BLANK_ANSWER),
                        row["evidence"][name]]
+            if name in row["unreadable"]:
+                unreadable.append(cell_range(len(rows) + 1, column, len(rows) + 1, column))
         rows.append(values + [None, None, None])
     last, consensus = len(rows), len(header) - len(CONSENSUS_HEADERS)
-    answers = [3 + 2 * i for i in range(len(comparison.names))]
     fills = {}
     if last > 1:
         fills = {cell_range(2, column, last, column): TO_FILL_COLOUR for column in range(consensus, len(header))}
         fills.update({cell_range(2, column, last, column): QUOTED_COLOUR for column in answers})
+        fills.update(dict.fromkeys(unreadable, HIGHLIGHT_COLOUR))  # an answer pedro cannot read: flagged
     return Table(
         rows, freeze="D2", fills=fills, wrapped=(cell_range(1, 0, last, len(header) - 1),),
         widths={0: 28, 1: 6, 2: 34, **{c: 12 for c in answers}, **{c + 1: 40 for c in answers},
@@ -202,16 +267,126 @@ def _differences_table(comparison: Comparison) -> Table:
 
 
 def _unmatched_table(comparison: Comparison) -> Table:
-    header = ["Assessor", "Trial not rated by every assessor"]
-    rows = [header, *([name, label] for name, labels in comparison.unmatched.items() for label in labels)]
-    return Table(rows, autofilter=False, freeze=None, widths={0: 24, 1: 40}, wrapped=(_row_range(1, 2),))
+    """Each trial not paired: who rated it, its label and row, why, and its answers (an unreadable one
+    shown as typed, on a red fill, as in the Disagreements sheet): the consensus carries it with these."""
+    rubric = comparison.assessors[0].result.rubric
+    header = [ASSESSOR_HEADER, STUDY_COLUMN, ROW_HEADER, WHY_HEADER, *(item.heading for item in rubric.items)]
+    rows, fills = [header], {}
+    items = list(rubric.item_numbers)
+    shown = {}
+    for trial in comparison.pairing.unpaired:
+        result = comparison.assessors[trial.assessor].result
+        if trial.assessor not in shown:
+            shown[trial.assessor] = _shown_answers(result, items)
+        answers, unreadable = shown[trial.assessor]
+        rows.append([comparison.names[trial.assessor], trial.label, trial.row, trial.why, *answers[trial.position]])
+        fills.update({cell_range(len(rows), 4 + c, len(rows), 4 + c): HIGHLIGHT_COLOUR
+                      for c, flagged in enumerate(unreadable[trial.position]) if flagged})
+    return Table(rows, autofilter=len(rows) > 1, freeze="C2", fills=fills,
+                 widths={0: 16, 1: 28, 2: 6, 3: 60}, wrapped=(cell_range(1, 0, len(rows), 3),))
 
 
-def _provenance_table(comparison: Comparison) -> Table:
+def _shown_answers(result, items: list[int]) -> tuple[list[list], list[list]]:
+    """Every trial's answers to ``items`` as the disagreement workbook shows them (canonical, an
+    unreadable one as typed), and per answer whether it is unreadable; trials in sheet order."""
+    import numpy as np
+
+    index = result.sheet.studies.index.to_numpy()[:, None]
+    shown, status, raw = (cells_at(result.sheet.wide(column), index, items) for column in ("answer", "status", "raw"))
+    unreadable = status == STATUS_UNRECOGNISED
+    for row, column in zip(*np.nonzero(unreadable)):
+        shown[row, column] = shown_answer(None, answer_text(raw[row, column]))
+    return shown.tolist(), unreadable.tolist()
+
+
+def _trials_table(comparison: Comparison) -> Table:
+    """Every trial, one row per assessor who rated it: the label the workbook uses (the first
+    assessor's), how it was paired, each label as written and its row, then every other column of the
+    sheets (``Comparison.columns``; NOT_IN_SHEET, on grey, where an assessor's sheet lacks it); a value
+    that differs between the assessors is on a red fill."""
+    import numpy as np
+
+    columns, assessors, pairing = comparison.columns, comparison.assessors, comparison.pairing
+    header = [STUDY_COLUMN, TRIAL_HEADER, ASSESSOR_HEADER, LABEL_HEADER, ROW_HEADER, MATCHED_HEADER,
+              *(c.header for c in columns)]
+    first, count = len(header) - len(columns), len(assessors)
+    sheets = [_trial_cells(a.result, [c.indexes[i] for c in columns]) for i, a in enumerate(assessors)]
+    positions = np.array(pairing.trials, dtype=np.int64).reshape(len(pairing.trials), count)
+    given = np.stack([sheets[a][positions[:, a]] for a in range(count)], axis=1)  # trials x assessors x columns
+    keys = np.stack([np.repeat(given[:, 0, :1], count, axis=1), *_pair_keys(comparison, positions)], axis=2)
+    rows = np.concatenate([keys, given[:, :, len(TRIAL_CELLS):]], axis=2).reshape(len(positions) * count, len(header))
+    body = rows.tolist()
+    for number, trial in enumerate(pairing.unpaired, start=len(pairing.trials) + 1):
+        name = comparison.names[trial.assessor]
+        body.append([trial.label, number, name, trial.label, trial.row, f"{name} only",
+                     *sheets[trial.assessor][trial.position, len(TRIAL_CELLS):].tolist()])
+    fills = _difference_fills(given[:, :, len(TRIAL_CELLS):], first, count)
+    fills.update({cell_range(r, c, r, c): MISSING_COLOUR for r, row in enumerate(body, start=2)
+                  for c in range(first, len(header)) if row[c] is NOT_IN_SHEET})
+    return Table([header, *body], freeze="B2", fills=fills, wrapped=(_row_range(1, len(header)),),
+                 widths={0: 28, 3: 28, 5: 18, **{c: 24 for c in range(first, len(header))}})
+
+
+TRIAL_CELLS = ("label", "row")  # the trial's own cells ahead of the carried columns, in _trial_cells
+
+
+def _trial_cells(result, indexes: list) -> "np.ndarray":  # noqa: F821
+    """Per trial of the sheet: its label, its row, then the value in each column of ``indexes``
+    (NOT_IN_SHEET where the index is None): an object array, trials x (2 + columns)."""
+    import numpy as np
+
+    studies = result.sheet.studies
+    table = np.empty((len(studies), len(TRIAL_CELLS) + len(indexes)), dtype=object)
+    table[:, 0] = studies["study"].to_numpy(dtype=object)
+    table[:, 1] = studies["row"].astype(int).tolist()
+    for c, index in enumerate(indexes, start=len(TRIAL_CELLS)):
+        table[:, c] = column_values(result, index) if index is not None else NOT_IN_SHEET
+    return table
+
+
+def _pair_keys(comparison: Comparison, positions) -> list:
+    """The Trial, Assessor, Label as written, Row and Matched cells of the paired trials, each an array
+    trials x assessors (the label ahead of them, the first assessor's, is made by the caller)."""
+    import numpy as np
+
+    count = len(comparison.assessors)
+    numbers = np.repeat(np.arange(1, len(positions) + 1)[:, None], count, axis=1)
+    names = np.array([comparison.names] * len(positions), dtype=object).reshape(len(positions), count)
+    labels = np.stack([a.result.sheet.studies["study"].to_numpy(dtype=object)[positions[:, i]]
+                       for i, a in enumerate(comparison.assessors)], axis=1)
+    rows = np.stack([a.result.sheet.studies["row"].to_numpy()[positions[:, i]].astype(object)
+                     for i, a in enumerate(comparison.assessors)], axis=1)
+    kinds = np.repeat(np.array([f"by {kind}" for kind in comparison.pairing.kinds], dtype=object)[:, None], count,
+                      axis=1)
+    return [numbers.astype(object), names, labels, rows, kinds]
+
+
+def _difference_fills(values, first: int, count: int) -> dict:
+    """A red fill over the assessors' cells of each paired trial and column whose values differ
+    (ignoring case and spacing; a sheet without the column has no say)."""
+    import numpy as np
+
+    folded = map_distinct(values.ravel(), lambda v: v if v is NOT_IN_SHEET else fold_text(answer_text(v) or ""))
+    folded = folded.reshape(values.shape)
+    present = folded != NOT_IN_SHEET
+    reference = np.where(present, folded, None)
+    differs = np.zeros(values.shape[::2], dtype=bool)
+    for a in range(count):
+        for b in range(a + 1, count):
+            differs |= present[:, a] & present[:, b] & (reference[:, a] != reference[:, b])
+    return {cell_range(2 + t * count, first + c, 1 + (t + 1) * count, first + c): HIGHLIGHT_COLOUR
+            for t, c in zip(*np.nonzero(differs))}
+
+
+def _provenance_table(comparison: Comparison, time: str, user: str, seal: dict, key) -> Table:
+    """Who compared which files, the change log's seal and the Recorded sheet's digest, sealed by a
+    digest over the rows above it (as the audited workbook's Provenance is)."""
     result = comparison.assessors[0].result
-    rows = [[DISAGREEMENTS_MARK, "value"], [Key.TIME, now_utc()], [Key.USER, current_user()],
-            [Key.RUBRIC, result.rubric.name], [Key.BANDS, result.bands.name],
+    rows = [[Key.TIME, time], [Key.USER, user], [Key.RUBRIC, result.rubric.name], [Key.BANDS, result.bands.name],
             [Key.ASSESSORS, ", ".join(comparison.names)]]
     for assessor in comparison.assessors:
         rows.append([f"{Key.ASSESSOR} {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"])
-    return Table(rows, autofilter=False, freeze=None, widths={0: 28, 1: 80}, wrapped=(_row_range(1, 2),))
+    rows += [list(item) for item in seal.items()]
+    rows.append([Key.PROVENANCE_DIGEST, table_digest([tuple(r) for r in rows], key)])
+    return Table([[DISAGREEMENTS_MARK, "value"], *rows], autofilter=False, freeze=None, widths={0: 28, 1: 80},
+                 wrapped=(_row_range(1, 2),))
