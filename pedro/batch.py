@@ -3,7 +3,9 @@
 Each file is scored and written in turn.  With one input, ``-o`` names the
 audited workbook and a file that cannot be used stops the run; with several,
 ``-o`` is a folder, a file that cannot be used is reported and the others go
-on, and the JSON report lists every file.
+on, and the run ends with a tally of the files (scored, with errors,
+unreadable and why), on the terminal and in the JSON report, which lists
+every file.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from pathlib import Path
 from .engine import score_file
 from .errors import InputError, OutputError, PedroError
 from .progress import for_job
-from .report import result_to_json, summary_text
+from .report import file_error_text, result_to_json, summary_text, tally_dict, tally_text
 from .rubric import load_rubric
 from .write.audited import default_output, write_audited
 
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".xls", ".ods")
 # pedro's own outputs in a folder are not inputs to score again.
 OUTPUT_MARKERS = (".audited.", ".disagreements.", ".consensus.")
+EXIT_UNUSABLE = 2  # a file that could not be used; the worst exit status of a run
 
 
 def expand_inputs(inputs) -> list[Path]:
@@ -40,38 +43,51 @@ def expand_inputs(inputs) -> list[Path]:
 
 
 def score_many(paths: list[Path], output: Path | None, bands=None, sheet=None, rubric=None, as_json=False,
-               dry_run=False, quiet=False, echo=print, echo_json=print, echo_error=print) -> int:
+               dry_run=False, quiet=False, echo=print, echo_json=print, echo_error=print, debug=False) -> int:
     """Score each file and write its audited workbook (not with ``dry_run``);
-    tell ``echo`` each summary, or ``echo_json`` the JSON report.  Exit
-    status: 2 if a file could not be used, else 1 if any has error findings,
-    else 0."""
+    tell ``echo`` each summary, or ``echo_json`` the JSON report.  With
+    several files, one that cannot be used (or that trips a bug in pedro,
+    unless ``debug``) is told to ``echo_error`` and the others go on, and a
+    tally ends the report.  Exit status, the worst of the files': 2 if a file
+    could not be used, else 1 if any has error findings, else 0."""
     single = len(paths) == 1 and not (output is not None and output.is_dir())
     if not single and output is not None and not output.is_dir():
         raise OutputError(f"with {len(paths)} inputs, -o must be an existing folder, not {output}")
     rubric = load_rubric(rubric)
     progress = for_job(paths, quiet)
-    reports, status = [], 0
+    reports, outcomes = [], []
     for number, path in enumerate(paths, start=1):
         def step(stage, detail="", number=number):
             progress(stage if single else f"[{number}/{len(paths)}] {stage}", detail)
         target = output if single else (output / default_output(path).name if output is not None else None)
+        failure, not_carried_over = None, []
         try:
             result = score_file(path, sheet=sheet, bands=bands, rubric=rubric, progress=step)
-            written = None if dry_run else write_audited(result, target, progress=step)
-        except PedroError as exc:
-            if single:
-                raise
-            status = 2
-            reports.append({"input": str(path), "error": str(exc)})
-            echo_error(f"pedro: {exc}")
-            continue
+            written = None if dry_run else write_audited(result, target, progress=step, warn=not_carried_over.append)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            failure = exc
         finally:
-            progress.done()
-        status = max(status, result.exit_status)
+            progress.done()  # before anything is printed, so no message lands on the progress line
+        for sentence in not_carried_over:  # what of the input the audited workbook could not keep
+            echo_error(f"pedro: {sentence}")
+        if failure is not None:
+            is_bug = not isinstance(failure, PedroError)
+            if single or (is_bug and debug):
+                raise failure
+            outcome = {"input": str(path), "error": file_error_text(path, failure, is_bug),
+                       "exit_status": EXIT_UNUSABLE}
+            echo_error(f"pedro: {outcome['error']}")
+            outcomes.append(outcome)
+            reports.append(outcome)
+            continue
+        outcomes.append({"input": str(path), "exit_status": result.exit_status, "errors": result.counts["error"]})
         if as_json:
             reports.append(result_to_json(result) | {"output": str(written) if written else None})
         else:
             echo(summary_text(result, written))
+    tally = None if single else tally_dict(outcomes)
     if as_json:
-        echo_json(reports[0] if single else {"files": reports})
-    return status
+        echo_json(reports[0] if single else {"files": reports, "tally": tally})
+    elif tally is not None:
+        echo(tally_text(tally))
+    return max(outcome["exit_status"] for outcome in outcomes)

@@ -36,13 +36,18 @@ def reports_errors(command):
             click.echo("pedro: interrupted; nothing was written", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug in pedro: say so plainly, keep the traceback for PEDRO_DEBUG
-            if os.environ.get("PEDRO_DEBUG"):
+            if debugging():
                 raise
-            click.echo(f"pedro: internal error ({type(exc).__name__}: {exc}); nothing was written. This is a "
-                       "bug in pedro: please report it with the input file (set PEDRO_DEBUG=1 for details)",
-                       err=True)
+            from .report import internal_error_text
+
+            click.echo(f"pedro: {internal_error_text(exc)}", err=True)
             sys.exit(EXIT_COULD_NOT_RUN)
     return wrapper
+
+
+def debugging() -> bool:
+    """PEDRO_DEBUG set: let a bug in pedro raise with its traceback."""
+    return bool(os.environ.get("PEDRO_DEBUG"))
 
 
 # The options that several commands take, defined once.
@@ -93,7 +98,7 @@ def score(inputs, output, bands, sheet, rubric, as_json, dry_run, quiet):
 
     sys.exit(score_many(expand_inputs(inputs), output, bands=bands, sheet=sheet, rubric=rubric, as_json=as_json,
                         dry_run=dry_run, quiet=quiet, echo=click.echo, echo_json=echo_json,
-                        echo_error=lambda text: click.echo(text, err=True)))
+                        echo_error=lambda text: click.echo(text, err=True), debug=debugging()))
 
 
 @main.command()

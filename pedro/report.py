@@ -8,9 +8,12 @@ from collections import Counter
 from pathlib import Path
 
 from .audit.chain import KEY_ENV
+from .normalise import STATUS_UNRECOGNISED, answer_text
+from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
+from .scoring import reported_totals
 
-FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "message")
+FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "value", "message")
 
 
 def _plain_values(column) -> list:
@@ -35,10 +38,11 @@ def _finding_dicts(findings) -> list[tuple[object, dict]]:
     study_indexes, items = _plain_values(findings["study_index"]), _plain_values(findings["item"])
     rules, names, severities, cells, messages = (findings[c].tolist() for c in ("rule", "name", "severity", "cell",
                                                                                   "message"))
+    values = _plain_values(findings["value"])  # the cell's text as typed ("Yy"), so no null hides what was there
     return [(study_index, {"rule": rule, "name": name, "severity": severity, "item": item, "cell": cell or None,
-                           "message": message})
-            for study_index, rule, name, severity, item, cell, message
-            in zip(study_indexes, rules, names, severities, items, cells, messages)]
+                           "value": value, "message": message})
+            for study_index, rule, name, severity, item, cell, value, message
+            in zip(study_indexes, rules, names, severities, items, cells, values, messages)]
 
 
 def result_to_json(result) -> dict:
@@ -52,6 +56,7 @@ def _result_to_json(result) -> dict:
     numbers = list(result.rubric.item_numbers)
     keys = [str(n) for n in numbers]
     answers = [dict(zip(keys, given)) for given in _answer_rows(sheet.wide("answer"), numbers)]
+    unreadable = _unreadable_answers(sheet.answers)
     by_study: dict[int, list] = {}
     sheet_level = []
     for study_index, finding in _finding_dicts(result.findings):
@@ -59,22 +64,49 @@ def _result_to_json(result) -> dict:
             sheet_level.append(finding)
         else:
             by_study.setdefault(int(study_index), []).append(finding)
+    reported, differences = _reported_totals(result)
     studies = [
-        {"study": label, "row": row, "answers": given, "total": total, "min_total": low, "max_total": high,
-         "band": band, "findings": by_study.get(i, [])}
-        for i, label, row, given, total, low, high, band in zip(
+        {"study": label, "row": row, "answers": given, "raw": unreadable.get(i, {}), "total": total,
+         "reported_total": printed, "total_difference": difference,
+         "min_total": low, "max_total": high, "band": band, "findings": by_study.get(i, [])}
+        for i, label, row, given, total, low, high, band, printed, difference in zip(
             sheet.studies.index, sheet.studies["study"].tolist(), sheet.studies["row"].tolist(), answers,
             _plain_values(scores["total"]), scores["min_total"].tolist(), scores["max_total"].tolist(),
-            _plain_values(scores["band"]))]
+            _plain_values(scores["band"]), reported, differences)]
     return {
         "input": str(result.input),
         "sheet": sheet.sheet,
+        "layout": _layout_dict(sheet.layout),
         "rubric": result.rubric.name,
         "bands": result.bands.name,
         "studies": studies,
         "findings": sheet_level,
         "summary": summary_dict(result),
     }
+
+
+def _reported_totals(result) -> tuple[list, list]:
+    """Per trial, the printed total (a number, or the text as printed when it is not a total) and printed
+    minus computed (null unless both are known), as JSON values."""
+    reported, differences = reported_totals(result.sheet, result.scores, result.rubric)
+    return [v if v is None or isinstance(v, (int, float, str)) else str(v) for v in reported], differences
+
+
+def _layout_dict(layout) -> dict:
+    """How the sheet was read: its header rows, whether transposed, whether totals only, and in words."""
+    return {"header_rows": list(layout.header_rows), "transposed": layout.transposed,
+            "totals_only": layout.totals_only, "read": layout.how_read}
+
+
+def _unreadable_answers(answers) -> dict[int, dict[str, str]]:
+    """Per study index, {item: the cell's text as typed} for each answer pedro
+    could not read: its canonical answer is null, and this says it was not
+    blank.  Few cells, so a loop over them is quick."""
+    bad = answers[answers["status"].to_numpy(dtype=object) == STATUS_UNRECOGNISED]
+    unreadable: dict[int, dict[str, str]] = {}
+    for study_index, item, raw in zip(bad["study_index"].tolist(), bad["item"].tolist(), bad["raw"].tolist()):
+        unreadable.setdefault(int(study_index), {})[str(item)] = answer_text(raw)
+    return unreadable
 
 
 def _answer_rows(wide, numbers: list[int]) -> list[list]:
@@ -112,24 +144,85 @@ def summary_text(result, output=None, max_lines: int = 12) -> str:
     """A few lines for the terminal: what was read, the bands, the findings, where the output went."""
     summary = summary_dict(result)
     lines = [f"{result.input.name}: {summary['studies']} trial(s) read from {result.sheet_choice}, "
-             f"header row {result.sheet.layout.header_row}"]
+             f"{result.sheet.layout.how_read}"]
     bands = ", ".join(f"{label} {count}" for label, count in summary["bands"].items())
     unbanded = f"; {summary['unbanded']} without a band (answers missing)" if summary["unbanded"] else ""
     lines.append(f"bands ({result.bands.name}): {bands}{unbanded}")
     lines.append(f"findings: {summary['errors']} error(s), {summary['warnings']} warning(s), "
                  f"{summary['advisories']} advisory; {summary['changes']} answer(s) normalised")
-    findings = result.findings
-    serious = findings[findings["severity"] != "advisory"]
-    for _, row in serious.head(max_lines).iterrows():
-        where = f"{row['study']}: " if row["study"] else ""
-        lines.append(f"  {row['severity']} {row['rule']} {where}{row['message']}")
-    if len(serious) > max_lines:
-        lines.append(f"  ... and {len(serious) - max_lines} more (see the Findings sheet or --json)")
-    advisories = Counter(findings.loc[findings["severity"] == "advisory", "name"])
-    if advisories:
-        lines.append("  advisory: " + ", ".join(f"{name} x{n}" for name, n in sorted(advisories.items())))
+    lines += _findings_lines(result.findings, max_lines)
     if output is not None:
         lines.append(f"wrote {output}")
+    return "\n".join(lines)
+
+
+def _findings_lines(findings, max_lines: int) -> list[str]:
+    """The findings worst first: errors, then warnings, one line each up to
+    ``max_lines`` (the rest counted), then the advisories counted by name on
+    one line.  Within a severity they keep the order the rules gave them."""
+    rank = {severity: number for number, severity in enumerate(SEVERITIES)}
+    severities = findings["severity"].tolist()
+    serious = findings.iloc[sorted((i for i, s in enumerate(severities) if s != "advisory"),
+                                   key=lambda i: rank[severities[i]])]
+    lines = []
+    for severity, rule, study, message in zip(*(serious[c].head(max_lines).tolist()
+                                                for c in ("severity", "rule", "study", "message"))):
+        lines.append(f"  {severity} {rule} {f'{study}: ' if study else ''}{message}")
+    if len(serious) > max_lines:
+        left = Counter(serious["severity"].iloc[max_lines:].tolist())
+        counts = ", ".join(f"{left[s]} {s}(s)" for s in SEVERITIES if left[s])
+        lines.append(f"  ... and {len(serious) - max_lines} more: {counts} (see the Findings sheet or --json)")
+    advisories = Counter(name for name, s in zip(findings["name"].tolist(), severities) if s == "advisory")
+    if advisories:
+        lines.append("  advisory: " + ", ".join(f"{name} x{n}" for name, n in sorted(advisories.items())))
+    return lines
+
+
+# --------------------------------------------------------------------------- pedro score on several files
+
+def internal_error_text(exc: BaseException) -> str:
+    """What to say when pedro itself failed (a bug), not the input."""
+    return (f"internal error ({type(exc).__name__}: {exc}); nothing was written. This is a bug in pedro: please "
+            "report it with the input file (set PEDRO_DEBUG=1 for details)")
+
+
+def file_error_text(path: Path, exc: BaseException, is_bug: bool = False) -> str:
+    """Why one file of several could not be used, naming the file: pedro's
+    sentences usually begin with its path or name, and then are left as they are."""
+    why = internal_error_text(exc) if is_bug else str(exc)
+    return why if why.startswith((str(path), path.name)) else f"{path}: {why}"
+
+
+def tally_dict(outcomes: list[dict]) -> dict:
+    """The tally of `pedro score` over several files, from one outcome per file
+    in order: ``{"input", "exit_status", "errors"}`` for a file scored,
+    ``{"input", "exit_status", "error"}`` for one that could not be used.
+    ``scored``, ``with_errors`` and ``unreadable`` count each file once; the
+    exit status is the worst."""
+    unreadable = [{"input": o["input"], "error": o["error"]} for o in outcomes if "error" in o]
+    with_errors = [{"input": o["input"], "errors": o["errors"]} for o in outcomes
+                   if "error" not in o and o["exit_status"]]
+    return {"files": len(outcomes), "scored": len(outcomes) - len(with_errors) - len(unreadable),
+            "with_errors": len(with_errors), "unreadable": len(unreadable),
+            "exit_status": max((o["exit_status"] for o in outcomes), default=0),
+            "unreadable_files": unreadable, "files_with_errors": with_errors}
+
+
+def tally_text(tally: dict) -> str:
+    """The last lines of `pedro score` on several files, the worst first:
+    "5 files: 3 scored, 1 with errors, 1 unreadable: <why>", a line per
+    unreadable file when there are several, then the files with errors."""
+    counts = [f"{tally['scored']} scored"] + [f"{tally[key]} {words}" for key, words in (
+        ("with_errors", "with errors"), ("unreadable", "unreadable")) if tally[key]]
+    head = f"{tally['files']} file{'' if tally['files'] == 1 else 's'}: " + ", ".join(counts)
+    unreadable = [u["error"] for u in tally["unreadable_files"]]
+    if len(unreadable) == 1:
+        lines = [f"{head}: {unreadable[0]}"]
+    else:
+        lines = [f"{head}:" if unreadable else head] + [f"  {why}" for why in unreadable]
+    if tally["files_with_errors"]:
+        lines.append("  with errors: " + ", ".join(f"{f['input']} ({f['errors']} error(s))"
+                                                   for f in tally["files_with_errors"]))
     return "\n".join(lines)
 
 
@@ -143,25 +236,55 @@ def comparison_to_json(comparison) -> dict:
             "item", "n", "agreement", "prevalence_y", "cohen_kappa", "cohen_kappa_se", "cohen_kappa_ci95", "pabak",
             "prevalence_index", "bias_index", "gwet_ac1", "gwet_ac1_se", "fleiss_kappa", "krippendorff_alpha",
             "reasons")})
+    names, pairing = comparison.names, comparison.pairing
     return {
-        "assessors": comparison.names,
+        "assessors": names,
         "files": {a.name: str(a.path) for a in comparison.assessors},
-        "studies": {"compared": len(comparison.keys), "unmatched": comparison.unmatched},
+        "studies": {
+            "compared": len(comparison.keys), "unmatched": comparison.unmatched,
+            "not_paired": [{"rated_by": names[t.assessor], "study": t.label, "row": t.row, "why": t.why}
+                           for t in pairing.unpaired],
+            "ambiguous": pairing.ambiguous,
+            "paired_by_surname_and_year": [dict(zip(names, labels)) for labels in comparison.paired_by_name_year()]},
         "items": items,
         "total": comparison.total_stats,
         "trial_differences": comparison.trial_differences(),
         "disagreements": comparison.disagreements_without_evidence(),
+        "unreadable_answers": _unreadable(comparison),
     }
 
 
+def _unreadable(comparison) -> list[dict]:
+    """The answers of the compared trials that pedro cannot read, as typed, in trial and item order."""
+    names, keys, labels = comparison.names, comparison.keys, comparison.labels
+    return [{"rated_by": names[a], "study": labels[keys[t]], "item": item, "typed": typed}
+            for (t, a, item), typed in sorted(comparison.unreadable.items())]
+
+
 def comparison_text(comparison, output=None) -> str:
-    """`pedro compare` on the terminal: the trials compared, the agreement per item, the totals."""
+    """`pedro compare` on the terminal: the trials compared and how they were paired, every trial only
+    some assessors rated, the answers pedro cannot read, the agreement per item, the totals."""
+    loose = comparison.paired_by_name_year()
     lines = [f"{len(comparison.names)} assessors ({', '.join(comparison.names)}), "
-             f"{len(comparison.keys)} trial(s) compared"]
-    for name, labels in comparison.unmatched.items():
-        if labels:
-            shown = ", ".join(map(str, labels[:5])) + (" ..." if len(labels) > 5 else "")
-            lines.append(f"  not rated by every assessor ({name}): {shown}")
+             f"{len(comparison.keys)} trial(s) compared"
+             + (f", {len(loose)} of them paired by first author's surname and year" if loose else "")]
+    lines += [f"  paired: {' = '.join(repr(str(label)) for label in labels)}" for labels in loose[:20]]
+    if len(loose) > 20:
+        lines.append(f"  ... and {len(loose) - 20} more (see the Trials sheet)")
+    for group in comparison.pairing.ambiguous:
+        shown = "; ".join(f"{name} " + ", ".join(repr(str(label)) for label in labels)
+                          for name, labels in group["labels"].items())
+        lines.append(f"  ambiguous, not paired ('{group['key']}'): {shown}")
+    for a, name in enumerate(comparison.names):
+        alone = [t for t in comparison.pairing.unpaired if t.assessor == a]
+        if alone:
+            lines.append(f"  rated by {name} only ({len(alone)}): " + ", ".join(
+                f"{str(t.label)!r} (row {t.row})" if t.label is not None else f"row {t.row} (no label)" for t in alone))
+    unreadable = _unreadable(comparison)
+    if unreadable:
+        lines.append(f"{len(unreadable)} answer(s) pedro cannot read, listed as typed for consensus: " + ", ".join(
+            f"{u['rated_by']}: {u['study']} item {u['item']} {u['typed']!r}" for u in unreadable[:10])
+            + (" ..." if len(unreadable) > 10 else ""))
     lines.append(f"{len(comparison.disagreements)} disagreement(s) on items; "
                  f"{comparison.total_stats['band_changes']} trial(s) with a different band")
     lines.append("item  n   agree  prev.Y  kappa   PABAK   AC1")
@@ -183,10 +306,25 @@ def _num(value) -> str:
 # --------------------------------------------------------------------------- pedro consensus
 
 def consensus_text(merged, written) -> str:
-    """`pedro consensus` on the terminal: what was merged, where it went, what to run next."""
+    """`pedro consensus` on the terminal: what was merged and carried, the trials one assessor rated,
+    the edits made outside pedro, where it went, what to run next."""
     unresolved = f"; {len(merged.unresolved)} left missing (--allow-unresolved)" if merged.unresolved else ""
-    return (f"{len(merged.studies)} trial(s), {len(merged.resolutions)} resolution(s) merged{unresolved}; "
-            f"wrote {written}\nnext: pedro score {written}")
+    lines = [f"{len(merged.trials)} trial(s), {len(merged.resolutions)} resolution(s) merged{unresolved}"]
+    if merged.columns:
+        differing = merged.differing_values
+        lines.append(f"carried {len(merged.columns)} other column(s): {', '.join(merged.columns)}"
+                     + (f"; {differing} value(s) differed between the assessors: the first assessor's kept, "
+                        "every assessor's named in Consensus notes" if differing else ""))
+    for trial in merged.single:
+        lines.append(f"  rated by {trial.rated_by[0]} only, carried with those answers: {trial.label!r}")
+    if merged.edits:
+        saved = f", saved {merged.saved_at}" if merged.saved_at else ""
+        lines.append(f"{len(merged.edits)} cell(s) edited outside pedro since pedro compare, logged (by "
+                     f"{merged.edited_by}{saved}): " + ", ".join(
+                         f"{e.sheet}!{e.cell} {e.old!r} -> {e.new!r}" for e in merged.edits[:10])
+                     + (" ..." if len(merged.edits) > 10 else ""))
+    lines.append(f"wrote {written}\nnext: pedro score {written}")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- pedro audit
@@ -196,6 +334,12 @@ def audit_text(report: dict) -> str:
     lines = [f"{Path(report['file']).name}: " + ("verified" if report["ok"] else
                                                  f"{len(report['discrepancies'])} discrepancy(ies)")]
     lines += [f"  {d}" for d in report["discrepancies"]]
+    table = report["table"]
+    lines.append(f"covered: sheet '{table['sheet']}', its table (header {table['header']}, {table['trials']} "
+                 f"trial(s), {table['span']}: every cell), and pedro's sheets; not the cells outside the table"
+                 if table["covered"] == "table" else
+                 "covered: the answer cells and pedro's sheets only (written by an earlier pedro: score it again "
+                 "to cover the whole table)")
     chain = report["chain"]
     lines.append(f"change log: {chain['rows']} row(s), chain {'intact' if chain['ok'] else 'BROKEN'}"
                  + ("" if report["key_used"] else f" (SHA-256 without a key: detects accidents and casual edits; "

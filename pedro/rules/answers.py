@@ -59,8 +59,9 @@ def check_unclear(ctx, rule):
 
 UNRECOGNISED = Rule(
     id="PD101", name="unrecognised-answer", severity="error",
-    message="{cell}: answer '{value}' for item {item} is not Y, N, ? or a synonym the rubric lists{hint}; "
-            "correct the cell (pedro does not guess, and does not count it as N)",
+    # "not a valid answer": the words the disagreement workbook shows beside such a cell, so the outputs agree.
+    message="{cell}: '{value}' is not a valid answer for item {item}{hint}; correct the cell to Y, N, ? or a "
+            "synonym the rubric lists (pedro does not guess, and does not count it as N)",
     criterion=GENERAL_RULE, check=check_unrecognised)
 
 MISSING = Rule(

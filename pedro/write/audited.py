@@ -1,5 +1,5 @@
 """Write the audited workbook: the input, untouched in substance, plus
-Summary, Scores, Findings, Change log and Provenance sheets.
+Summary, Scores, Findings, Change log, Provenance and Recorded cells sheets.
 
 What goes into the workbook is decided here, once: the cells of the item
 sheet to rewrite or mark (``ItemMarks``) and pedro's sheets as ``Table``
@@ -8,24 +8,32 @@ package directly: the input's parts are copied as they are, only the marked
 rows of the item sheet are rewritten, and pedro's sheets are streamed in; it
 is the writer at the scale of the PEDro database (issue 6).  openpyxl is the
 fallback for the packages that writer declines (it says why, ``Unsupported``).
+Nothing of the input is lost silently: what a writer could not carry over (a
+.xlsx holds no macros; openpyxl drops sparklines, text boxes...: see
+``pedro.write.carry``) is named in the Provenance sheet and told to the caller.
 A CSV, .xls or .ods input becomes a new workbook whose sheets hold its values.
 
 In the item sheet, rewritten answers take their canonical form, an answer
 computed by a formula is replaced by its value (logged), and every cell with a
-finding is filled by severity and carries a comment naming the rules.  A re-run
-on an audited workbook clears pedro's own marks first and appends to its
-change log.
+finding is filled by severity and its comment names the rules: under a
+separator line in the assessor's own comment where the cell has one (one
+comment per cell), else in a comment of pedro's.  A re-run on an audited
+workbook clears pedro's own marks first (its part of each comment, nothing
+else) and appends to its change log.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..audit.chain import audit_key
-from ..audit.log import hashed_log, with_formula_changes
+from ..audit.log import hashed_log, logged_changes, with_formula_changes
+from ..audit.record import record_rows, table_of
 from ..audit.workbook import (
     CHANGE_LOG_SHEET,
     FINDINGS_SHEET,
@@ -34,6 +42,8 @@ from ..audit.workbook import (
     MIN_COLUMN,
     PEDRO_SHEETS,
     PROVENANCE_SHEET,
+    RECORDED_SHEET,
+    REPORTED_TOTAL_COLUMN,
     ROW_COLUMN,
     SCORES_SHEET,
     STUDY_COLUMN,
@@ -46,13 +56,27 @@ from ..audit.workbook import (
     provenance_rows,
     seal,
 )
-from ..engine import ScoreResult
+from ..engine import ScoreResult, continue_history
 from ..errors import InputError
 from ..normalise import answer_text
+from ..scoring import reported_totals
 from ..sheets.reader import open_book
+from . import carry
 from . import package as ooxml
-from .files import atomic_save, atomic_write, check_output_path, put
-from .style import COMMENT_AUTHOR, SEVERITY_COLOURS, BarChart, Table, append, clear_marks, mark_cells, render
+from .carry import NotCarriedOver
+from .files import atomic_write, check_output_path, put
+from .style import (
+    ANSWER_NAMES,
+    COMMENT_AUTHOR,
+    SEVERITY_COLOURS,
+    BarChart,
+    Table,
+    append,
+    clear_marks,
+    mark_cells,
+    print_item_sheet,
+    render,
+)
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -62,25 +86,41 @@ def default_output(input_path: Path) -> Path:
     return input_path.with_name(f"{input_path.stem}.audited{suffix}")
 
 
-def write_audited(result: ScoreResult, output: Path | None = None, progress=None) -> Path:
-    """Write the audited workbook for ``result`` and return its path."""
+def write_audited(result: ScoreResult, output: Path | None = None, progress=None, warn=None) -> Path:
+    """Write the audited workbook for ``result`` and return its path.
+
+    Whatever of the input it could not carry over is never lost silently: the
+    Provenance sheet names it (``Key.NOT_CARRIED_OVER``) and ``warn`` is told
+    in one sentence (by default, a ``NotCarriedOver`` warning)."""
     progress = progress or (lambda stage, detail="": None)
     output = check_output_path(Path(output) if output else default_output(result.input), result.input)
+    result = continue_history(result, output)  # writing over an earlier audited workbook of this input
     key = audit_key()
     try:
-        return _write_package(result, output, key, progress)
+        written, lost = _write_package(result, output, key, progress)
     except ooxml.Unsupported as reason:
         progress("carrying the workbook over with openpyxl", str(reason))
-    return _write_with_openpyxl(result, output, key, progress)
+        written, lost = _write_with_openpyxl(result, output, key, progress)
+    if lost:
+        sentence = f"{written.name}: not carried over: {'; '.join(lost)}"
+        if warn is None:
+            warnings.warn(sentence, NotCarriedOver, stacklevel=2)
+        else:
+            warn(sentence)
+    return written
 
 
-def pedro_tables(result: ScoreResult, changes, output_name: str, key) -> dict:
-    """pedro's sheets as ``Table`` records, by their standard names."""
+def pedro_tables(result: ScoreResult, changes, output_name: str, key, lost=()) -> dict:
+    """pedro's sheets as ``Table`` records, by their standard names; ``lost``:
+    what of the input the workbook could not carry over (one phrase each)."""
     recorded = recorded_answers(result)
     scores_rows = scores_table(result, recorded)
-    log_rows = hashed_log(result.previous_changes, changes, key)
+    log_rows = hashed_log(result.previous_changes, logged_changes(result, changes), key)
+    table_rows = recorded_table_rows(result, changes, key)
     provenance = dict(result.provenance, **{Key.OUTPUT: output_name})
-    provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key))
+    if lost:
+        provenance[Key.NOT_CARRIED_OVER] = "; ".join(lost)
+    provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key, table_rows))
     items = len(result.rubric.items)
     return {
         SUMMARY_SHEET: summary_table(result, recorded),
@@ -88,7 +128,16 @@ def pedro_tables(result: ScoreResult, changes, output_name: str, key) -> dict:
         FINDINGS_SHEET: findings_table(result),
         CHANGE_LOG_SHEET: change_log_table(log_rows),
         PROVENANCE_SHEET: provenance_table(provenance, key),
+        RECORDED_SHEET: Table(table_rows, autofilter=False, freeze="C3", widths={1: 24, 2: 24, 3: 100}, hidden=True),
     }
+
+
+def recorded_table_rows(result: ScoreResult, changes, key) -> list[list]:
+    """The Recorded cells sheet (``pedro.audit.record``): every cell of the
+    item sheet's table as this workbook holds it, pedro's own rewrites
+    (``changes``) included, so that `pedro audit` and a later run can name any
+    cell, row or column changed afterwards."""
+    return record_rows(table_of(result.sheet, dict(zip(changes["cell"], changes["new"]))), key)
 
 
 @dataclass
@@ -118,8 +167,9 @@ def comment_height(text: str) -> int:
     return min(60 + 40 * (text.count("\n") + 1), 400)
 
 
-def _write_package(result: ScoreResult, output: Path, key, progress) -> Path:
-    """The audited workbook by editing the package (see ``pedro.write.package``)."""
+def _write_package(result: ScoreResult, output: Path, key, progress) -> tuple[Path, list[str]]:
+    """The audited workbook by editing the package (see ``pedro.write.package``),
+    and what of the input it leaves out (a .xlsx holds no macros)."""
     progress("reading the workbook to carry over", result.input.name)
     if result.book_kind in ("xlsx", "xlsm"):
         package = ooxml.Package.read(result.input)
@@ -127,6 +177,7 @@ def _write_package(result: ScoreResult, output: Path, key, progress) -> Path:
     else:
         package = _package_of_values(result)
         item_name = _sheet_title(result.sheet.sheet)
+    lost = ooxml.fit_to_suffix(package, output.name)
     entries = package.sheets()
     item = next((e for e in entries if e.name == item_name), None)
     if item is None:
@@ -143,13 +194,15 @@ def _write_package(result: ScoreResult, output: Path, key, progress) -> Path:
     sheet.mark(values=marks.values, fills={c: fills[s] for c, s in marks.severities.items()},
                comments={c: (text, comment_height(text)) for c, text in marks.comments.items()},
                author=COMMENT_AUTHOR, clear_colours=set(SEVERITY_COLOURS.values()))
+    ooxml.print_item_sheet(package, item.part, result.sheet.layout.header_row)
     streamed = {}
-    for name, table in pedro_tables(result, changes, output.name, key).items():
+    for name, table in pedro_tables(result, changes, output.name, key, lost).items():
         streamed.update(ooxml.add_table_sheet(package, names[name], table, styles))
     package.put(styles_part, b"")  # written last: the sheets add the formats they use as they stream
     streamed[styles_part] = lambda: [styles.to_xml()]
+    ooxml.drop_dangling_relationships(package)
     progress("saving", output.name)
-    return atomic_write(output, lambda temporary: package.save(temporary, streamed))
+    return atomic_write(output, lambda temporary: package.save(temporary, streamed)), lost
 
 
 def _package_of_values(result: ScoreResult):
@@ -162,19 +215,55 @@ def _package_of_values(result: ScoreResult):
     return package
 
 
-def _write_with_openpyxl(result: ScoreResult, output: Path, key, progress) -> Path:
+def _write_with_openpyxl(result: ScoreResult, output: Path, key, progress) -> tuple[Path, list[str]]:
+    """The audited workbook through openpyxl, and what of the input it could
+    not carry over: openpyxl's package is compared with the input's
+    (``pedro.write.carry``), and the Provenance sheet names what is missing."""
     progress("loading the workbook to carry over", result.input.name)
+    original, before = _features_of_input(result)
     workbook, sheet = _open_original(result)
     progress("writing", output.name)
     names = pedro_sheet_names(workbook.sheetnames, result.audited)
     changes = _mark_item_sheet(sheet, result)
-    for name in PEDRO_SHEETS:
-        if names[name] in workbook.sheetnames:
-            del workbook[names[name]]
+    replaced = [names[name] for name in PEDRO_SHEETS if names[name] in workbook.sheetnames]
+    for name in replaced:
+        del workbook[name]
+    progress("saving", output.name)
     for name, table in pedro_tables(result, changes, output.name, key).items():
         render(workbook.create_sheet(names[name]), table)
-    progress("saving", output.name)
-    return atomic_save(workbook, output)
+    package, lost = _as_package(workbook, original, before, output, replaced)
+    if lost:  # pedro's sheets again, the Provenance sheet naming what was lost (it depends on the input alone)
+        for name, table in pedro_tables(result, changes, output.name, key, lost).items():
+            del workbook[names[name]]
+            render(workbook.create_sheet(names[name]), table)
+        package, _ = _as_package(workbook, original, before, output, replaced)
+    return atomic_write(output, package.save), lost
+
+
+def _features_of_input(result: ScoreResult):
+    """(the input's package, its ``carry.features``), or (None, the reason they
+    cannot be had); (None, None) for an input that is not an .xlsx package."""
+    if result.book_kind not in ("xlsx", "xlsm"):
+        return None, None
+    try:
+        original = ooxml.Package.read(result.input)
+        return original, carry.features(original)
+    except (ooxml.Unsupported, KeyError, ValueError, SyntaxError) as exc:  # SyntaxError: XML that does not parse
+        return None, str(exc) or type(exc).__name__
+
+
+def _as_package(workbook, original, before, output: Path, replaced) -> tuple:
+    """openpyxl's workbook as a package, with what needs no openpyxl model put
+    back (``carry.restore``), and the phrases naming what it lacks of the input."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    package = ooxml.Package.read(buffer)
+    lost = carry.restore(package, original, output.name, skip=replaced)
+    if isinstance(before, str):
+        lost.append(f"whatever openpyxl does not keep (pedro could not compare the workbooks: {before})")
+    elif before is not None:
+        lost = carry.not_carried_over(before, carry.features(package), skip=replaced) + lost
+    return package, lost
 
 
 def recorded_answers(result: ScoreResult):
@@ -198,7 +287,9 @@ def _open_original(result: ScoreResult):
     if result.book_kind in ("xlsx", "xlsm"):
         # calamine read it, but openpyxl is stricter about the package's structure.
         try:
-            workbook = openpyxl.load_workbook(result.input, keep_vba=result.book_kind == "xlsm", rich_text=True)
+            with warnings.catch_warnings():  # "extension ... will be removed": pedro names what was, after saving
+                warnings.simplefilter("ignore")
+                workbook = openpyxl.load_workbook(result.input, keep_vba=result.book_kind == "xlsm", rich_text=True)
         except Exception as exc:  # openpyxl raises many kinds for damaged packages
             raise InputError(
                 f"{result.input.name} could be read but not carried into the audited workbook ({type(exc).__name__}: "
@@ -238,6 +329,7 @@ def _mark_item_sheet(sheet, result: ScoreResult):
     for cell_ref, new in marks.values.items():
         put(sheet[cell_ref], new)
     mark_cells(sheet, marks.severities, {c: (text, comment_height(text)) for c, text in marks.comments.items()})
+    print_item_sheet(sheet, result.sheet.layout.header_row)
     return changes
 
 
@@ -250,9 +342,12 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     texts = recorded.pivot(index="study_index", columns="item", values="recorded")
     counts = result.findings[result.findings["study_index"].notna()].groupby(["study_index", "severity"]).size()
     band_sets = list(rubric.band_sets.values())
-    header = [STUDY_COLUMN, ROW_COLUMN, *(item.heading for item in rubric.items), TOTAL_COLUMN, MIN_COLUMN,
+    # The printed total beside the computed one, and by how much it differs (printed minus computed).
+    header = [STUDY_COLUMN, ROW_COLUMN, *(item.heading for item in rubric.items), TOTAL_COLUMN,
+              REPORTED_TOTAL_COLUMN, f"{REPORTED_TOTAL_COLUMN} - {TOTAL_COLUMN}", MIN_COLUMN,
               MAX_COLUMN, band_column(result.bands.name), *(f"Band: {b.name}" for b in band_sets),
               "On a band boundary in", "Errors", "Warnings", "Advisories"]
+    reported, differences = reported_totals(result.sheet, scores, rubric)
     texts = texts.reindex(index=studies.index, columns=list(rubric.item_numbers)).astype(object)
     texts = texts.where(texts.notna(), None)
     counts = counts.unstack(fill_value=0).reindex(index=studies.index, columns=["error", "warning", "advisory"],
@@ -264,10 +359,11 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
                                  ", ".join(b.name for b in band_sets if low == high and b.on_boundary(low)) or None]
     finding_counts = counts.itertuples(index=False) if counts is not None else ((0, 0, 0) for _ in studies.index)
     rows = [header]
-    for study, row, answers, low, high, band, found in zip(
+    for study, row, answers, low, high, band, found, printed, difference in zip(
             studies["study"].tolist(), studies["row"].tolist(), texts.itertuples(index=False),
-            scores["min_total"].tolist(), scores["max_total"].tolist(), scores["band"].tolist(), finding_counts):
-        rows.append([study, int(row), *answers, None if low != high else low, low, high, band,
+            scores["min_total"].tolist(), scores["max_total"].tolist(), scores["band"].tolist(), finding_counts,
+            reported, differences):
+        rows.append([study, int(row), *answers, None if low != high else low, printed, difference, low, high, band,
                      *by_range[(low, high)], *(int(n) for n in found)])
     return rows
 
@@ -290,19 +386,26 @@ def provenance_table(provenance: dict, key) -> Table:
 
 
 def summary_table(result: ScoreResult, recorded) -> Table:
-    """Band counts with an Excel bar chart, and a traffic light of every trial."""
+    """Band counts with an Excel bar chart, and a traffic light of every trial.
+
+    The traffic light keeps each cell's recorded answer (the letters are the
+    signal; the colours repeat them) under a legend; the chart stands to the
+    right of the traffic light, below its frozen header, where no cell is
+    filled whatever the number of trials or items."""
     rubric, scores = result.rubric, result.scores
     counts = Counter(b for b in scores["band"] if b is not None)
     rows = [[f"PEDro scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
-            [f"Band set {result.bands.name}: {result.bands.describe()}. {result.bands.caveat}"],
-            [],
+            [f"Band set {result.bands.name}: {result.bands.describe()}."],
+            [result.bands.caveat or None],
             ["Band", "Trials"],
             *([label, counts.get(label, 0)] for label in result.bands.labels),
             ["no band (answers missing)", int(scores["band"].isna().sum())],
-            []]
+            [],
+            ["Answers: " + ", ".join(f"{answer or 'blank'} = {name}" for answer, name in ANSWER_NAMES.items())]]
     last_band_row = 5 + len(result.bands.labels)
-    start = last_band_row + 2
-    rows.append([STUDY_COLUMN, *(str(n) for n in rubric.item_numbers), TOTAL_COLUMN, "Band"])
+    start = last_band_row + 3
+    header = [STUDY_COLUMN, *(str(n) for n in rubric.item_numbers), TOTAL_COLUMN, "Band"]
+    rows.append(header)
     texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
         columns=list(rubric.item_numbers)).astype(object)
     texts = texts.where(texts.notna(), None)
@@ -311,7 +414,8 @@ def summary_table(result: ScoreResult, recorded) -> Table:
         rows.append([label, *answers, total, band])
     items = len(rubric.items)
     chart = BarChart(title=f"Trials per band ({result.bands.name})", y_title="trials", category_column=1,
-                     data_column=2, title_row=4, first_row=5, last_row=last_band_row, anchor_column=5, anchor_row=4)
+                     data_column=2, title_row=4, first_row=5, last_row=last_band_row,
+                     anchor_column=len(header) + 2, anchor_row=start + 1)  # past a narrow blank column
     return Table(rows, header_row=None, autofilter=False, freeze=f"B{start + 1}", title_row=1, bold_rows=(4, start),
-                 widths={0: 28, **{n + 1: 4 for n in range(items)}}, chart=chart,
-                 answer_blocks=[(2, items, start + 1, start + len(texts))])
+                 widths={0: 28, **{n + 1: 4 for n in range(items)}, items + 2: 12, len(header): 3}, chart=chart,
+                 answer_blocks=[(2, items, start + 1, start + len(texts))], print_rows=(start, start))
