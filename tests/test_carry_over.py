@@ -255,7 +255,8 @@ EXCEL_RUNS = ('<text><r><rPr><b/><sz val="9"/><rFont val="Tahoma"/></rPr><t>Ann:
 @given(st.text(alphabet="ab \n&<>\u2014'", max_size=24), st.text(alphabet="xy \n&<", min_size=1, max_size=24))
 def test_pedros_part_of_a_comment_comes_off_exactly(assessor, findings):
     """Text, and XML plain or in runs: adding pedro's findings and taking them off again gives the comment back."""
-    from pedro.write.package import append_text, plain_text, text_element, without_findings, xml_text
+    from pedro.write.comments import append_text, plain_text, text_element, without_findings
+    from pedro.write.package import xml_text
     from pedro.write.style import assessor_part, with_findings
 
     text = with_findings(assessor or None, findings)

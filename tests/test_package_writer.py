@@ -1,4 +1,4 @@
-"""The audited workbook written at the package level (``pedro.sheets.ooxml``)
+"""The audited workbook written at the package level (``pedro.write.package``)
 is the workbook openpyxl writes: same sheets, values, fills, comments,
 conditional formats and chart, read back by openpyxl; and it opens in
 LibreOffice.  Where the package writer declines a workbook, openpyxl writes
@@ -312,8 +312,9 @@ def test_users_sheets_named_like_pedros_are_kept_on_every_run(tmp_path):
 
 def _table_from_both_writers(table, tmp_path: Path) -> tuple[Path, Path]:
     """One ``Table`` as the only sheet of a workbook, written by the package writer and by openpyxl."""
-    from pedro.write.package import Package, Styles, add_table_sheet
+    from pedro.write.package import Package, Styles
     from pedro.write.style import render
+    from pedro.write.tables import add_table_sheet
 
     package = Package.blank()
     styles = Styles(package.text("xl/styles.xml"))
@@ -377,5 +378,5 @@ def test_xml_escapes_are_the_standard_librarys(text):
     from pedro.write import package
 
     assert package.escape(text) == escape(text)
-    assert package._unescape(text) == unescape(text, {"&quot;": '"', "&apos;": "'"})
+    assert package.unescape(text) == unescape(text, {"&quot;": '"', "&apos;": "'"})
     assert package.xml_attr(text) == escape(text, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})

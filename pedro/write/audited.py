@@ -61,10 +61,11 @@ from ..errors import InputError
 from ..normalise import answer_text
 from ..scoring import reported_totals
 from ..sheets.reader import open_book
-from . import carry
+from . import carry, tables
 from . import package as ooxml
 from .carry import NotCarriedOver
 from .files import atomic_write, check_output_path, put
+from .item_sheet import ItemSheet
 from .style import (
     ANSWER_NAMES,
     COMMENT_AUTHOR,
@@ -187,17 +188,17 @@ def _write_package(result: ScoreResult, output: Path, key, progress) -> tuple[Pa
     styles_part = ooxml.styles_part(package)
     styles = ooxml.Styles(package.text(styles_part))
     progress("writing", output.name)
-    sheet = ooxml.ItemSheet(package, item.part, styles)
+    sheet = ItemSheet(package, item.part, styles)
     changes = with_formula_changes(result, sheet.formulas_among(result.sheet.answers["cell"]))
     marks = item_marks(result, changes)
     fills = {severity: styles.fill(colour) for severity, colour in SEVERITY_COLOURS.items()}
     sheet.mark(values=marks.values, fills={c: fills[s] for c, s in marks.severities.items()},
                comments={c: (text, comment_height(text)) for c, text in marks.comments.items()},
                author=COMMENT_AUTHOR, clear_colours=set(SEVERITY_COLOURS.values()))
-    ooxml.print_item_sheet(package, item.part, result.sheet.layout.header_row)
+    tables.print_item_sheet(package, item.part, result.sheet.layout.header_row)
     streamed = {}
     for name, table in pedro_tables(result, changes, output.name, key, lost).items():
-        streamed.update(ooxml.add_table_sheet(package, names[name], table, styles))
+        streamed.update(tables.add_table_sheet(package, names[name], table, styles))
     package.put(styles_part, b"")  # written last: the sheets add the formats they use as they stream
     streamed[styles_part] = lambda: [styles.to_xml()]
     ooxml.drop_dangling_relationships(package)
@@ -211,7 +212,7 @@ def _package_of_values(result: ScoreResult):
     package = ooxml.Package.blank()
     for name in book.sheet_names:
         table = Table(book.grid(name).rows, header_row=None, autofilter=False, freeze=None)
-        ooxml.add_values_sheet(package, _sheet_title(name), table)
+        tables.add_values_sheet(package, _sheet_title(name), table)
     return package
 
 

@@ -21,21 +21,19 @@ import re
 from collections import Counter
 from xml.etree import ElementTree
 
+from .comments import plain_text, read_comments, vml_shapes
 from .package import (
     MACROS,
     NS_MAIN,
     Package,
     Relationship,
     Unsupported,
-    assessor_part,
     drop_dangling_relationships,
     fit_to_suffix,
     new_rid,
-    plain_text,
-    read_comments,
     resolve,
-    vml_shapes,
 )
+from .style import assessor_part
 
 NS_X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 NS_DRAWING = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"

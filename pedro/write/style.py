@@ -151,7 +151,7 @@ class Table:
     they look.  Rows are numbered from 1 and columns from 0; ranges are in A1
     notation ("A2:D9").
 
-    Both workbook writers, the package writer (``pedro.write.package``) and
+    Both workbook writers, the package writer (``pedro.write.tables``) and
     openpyxl (``render``), draw the fields up to ``chart``, and how the sheet
     prints, alike, so the audited workbook is the same whichever writes it.
     The fields named in ``RENDER_ONLY`` are drawn by ``render`` alone: the
