@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
+from .audit.chain import KEY_ENV, audit_key, key_mismatch
 from .audit.log import synonym_changes
 from .audit.record import last_saved, table_edits
 from .audit.workbook import PEDRO_SHEETS, Key, pedro_sheet, read_previous_audit
@@ -123,8 +124,8 @@ def continue_history(result: ScoreResult, output: str | Path) -> ScoreResult:
     written, which replacing it would lose.  ``result`` as it is for any other
     ``output`` (none yet, another input's, not a workbook)."""
     output = Path(output)
-    if result.audited or not output.is_file():
-        return result
+    if result.audited or result.previous_provenance or not output.is_file():
+        return result  # (a result continued already has its history)
     try:
         book = open_book(output)
         previous_changes, provenance = read_previous_audit(book)
@@ -133,6 +134,7 @@ def continue_history(result: ScoreResult, output: str | Path) -> ScoreResult:
     if provenance is None or result.input.name not in (provenance.get(Key.INPUT), provenance.get(Key.ORIGINAL_INPUT)) \
             or provenance.get(Key.INPUT_SHEET) != result.sheet.sheet:
         return result
+    check_sealing_key(output.name, provenance)
     own = _edits_of_audited(book, provenance, result.rubric)
     if own:
         raise InputError(f"{output.name} holds {len(own)} edit(s) made since it was scored ({own[0]}), "
@@ -141,6 +143,16 @@ def continue_history(result: ScoreResult, output: str | Path) -> ScoreResult:
     edits = table_edits(book, result.sheet, provenance, dict(zip(result.changes["cell"], result.changes["new"])))
     return replace(result, previous_changes=previous_changes, previous_provenance=provenance, edits=edits,
                    last_saved=last_saved(result.input, provenance.get(Key.TIME, "")) if edits else (None, None))
+
+
+def check_sealing_key(name: str, provenance: dict) -> None:
+    """An InputError where the key set now (PEDRO_AUDIT_KEY) is not the one
+    the audited workbook ``name`` was sealed with: continuing its change log
+    under another seal would leave a workbook that verifies under neither."""
+    problem = key_mismatch(provenance.get(Key.KEY_FINGERPRINT), audit_key())
+    if problem:
+        raise InputError(f"{name} was sealed {problem}: scoring it again would continue its change log under "
+                         f"another seal; set {KEY_ENV} as it was when it was scored (or unset it), then run again")
 
 
 def _edits_of_audited(book: Book, provenance: dict, rubric: Rubric) -> list[str]:

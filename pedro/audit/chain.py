@@ -94,6 +94,18 @@ def key_fingerprint(key: bytes | None) -> str:
     return digest(_FINGERPRINTED, key) if key else UNKEYED
 
 
+def key_mismatch(recorded: str | None, key: bytes | None) -> str | None:
+    """Why ``key`` cannot verify or continue what was sealed under the key
+    whose fingerprint is ``recorded``, as words that follow "was sealed ";
+    None where it can, or where nothing was recorded (a workbook from before
+    pedro recorded fingerprints)."""
+    if recorded is None or recorded == key_fingerprint(key):
+        return None
+    if recorded == UNKEYED:
+        return f"without a key, but a key is given ({KEY_ENV})"
+    return f"with a key; the key given ({KEY_ENV}) is {'missing' if key is None else 'different'}"
+
+
 def row_digest(values, key: bytes | None = None, mode: str | None = None) -> str:
     """A digest over one row of values."""
     return digest(_serialise(values), key, mode)

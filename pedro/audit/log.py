@@ -8,7 +8,7 @@ is chained to the one before it (``hashed_log``)."""
 from __future__ import annotations
 
 from ..normalise import answer_text
-from .chain import chain_hashes
+from .chain import canonical, chain_hashes
 from .workbook import CHANGE_COLUMNS, LOG_COLUMNS
 
 SYNONYM_RULE = "answer-synonym"
@@ -100,10 +100,28 @@ def logged_changes(result, changes):
     input was scored, then ``changes``, pedro's own."""
     import pandas as pd
 
-    if not result.edits:
-        return changes
-    outside = outside_changes(result)
-    return pd.concat([outside, changes], ignore_index=True) if len(changes) else outside
+    if result.edits:
+        outside = outside_changes(result)
+        changes = pd.concat([outside, changes], ignore_index=True) if len(changes) else outside
+    return not_logged_again(result.previous_changes, changes)
+
+
+def not_logged_again(previous, rows):
+    """``rows`` less each that repeats, old and new alike, the latest row the
+    log holds for its cell.  Scoring an input again over its audited workbook,
+    with nothing changed since, then adds no row (a re-run duplicates
+    nothing); a cell edited since has a later row, the edit, so its rewrite
+    is logged again."""
+    if not len(previous) or not len(rows):
+        return rows
+    latest = {(sheet, cell): (canonical(old), canonical(new))
+              for sheet, cell, old, new in zip(previous["sheet"], previous["cell"], previous["old"], previous["new"])}
+    keep = []
+    for sheet, cell, old, new in zip(rows["sheet"], rows["cell"], rows["old"], rows["new"]):
+        change = (canonical(old), canonical(new))
+        keep.append(latest.get((sheet, cell)) != change)
+        latest[(sheet, cell)] = change
+    return rows[keep].reset_index(drop=True)
 
 
 def hashed_log(previous, changes, key) -> list[list]:

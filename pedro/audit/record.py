@@ -15,10 +15,12 @@ changes (``pedro.audit.log.outside_changes``).
 Rows are matched by their content first, so rows that only shifted (a row
 deleted or inserted above them) are not reported; of the rows matched, those
 out of the recorded order are the ones moved (the longest run kept in order
-stays put).  A row whose content changed is paired with its recorded row by
+stays put; of runs as long, the one keeping most rows on their own row, so
+two rows swapped are the two named).  A row whose content changed is paired with its recorded row by
 its label or its place, whichever explains it with fewer changed cells; what
 pairs with nothing was added or deleted.  Columns are matched alike, by their
-header.  Cells outside the table (titles above it, notes beside or below it,
+header; a column added right of the last one recorded is beside the table,
+not in it.  Cells outside the table (titles above it, notes beside or below it,
 summary rows such as 'Mean') are the assessor's to edit.
 """
 
@@ -28,7 +30,6 @@ import datetime as dt
 import json
 import re
 import zipfile
-from bisect import bisect_left
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -288,12 +289,18 @@ def column_differences(recorded: CellTable, current: CellTable, sheet: str) -> t
                          f"{current.positions[j]} after scoring") for i, j in pairs if (i, j) in moved]
     found += [Difference(COLUMN_DELETED, address(recorded.positions[i], recorded.header_line), None, None,
                          recorded.header[i] or None, None,
-                         f"{sheet}: column {_shown(recorded.header[i])} (recorded at {recorded.positions[i]}) "
+                         f"{sheet}: {_column(recorded.header[i])} (recorded at {recorded.positions[i]}) "
                          "deleted from the table after scoring") for i in deleted]
+    # Columns right of the last recorded one are outside the table as scored (notes beside it): not edits.
+    last = max((j for _, j in pairs), default=len(current.header))
     found += [Difference(COLUMN_ADDED, at(j), None, None, None, current.header[j] or None,
-                         f"{sheet}!{at(j)}: column {_shown(current.header[j])} added to the table after scoring")
-              for j in added]
+                         f"{sheet}!{at(j)}: {_column(current.header[j])} added to the table after scoring")
+              for j in added if j < last]
     return dict(pairs), found
+
+
+def _column(header: str) -> str:
+    return f"column {_shown(header)}" if header else "a column without a header"
 
 
 def _shown(text: str | None) -> str:
@@ -309,6 +316,18 @@ SHOWN = 100  # characters of a cell's text that a message quotes
 def row_differences(recorded: CellTable, current: CellTable, columns: dict, sheet: str, item_of,
                     bare_formula) -> list[Difference]:
     """The trials' differences, over the columns both tables have (``columns``)."""
+    pairs, moved, deleted, added, changed = _row_match(recorded, current, columns)
+    trial = _TrialWords(recorded, current, columns, sheet, item_of, bare_formula)
+    found = []
+    for i, j in sorted(pairs, key=lambda pair: pair[1]):
+        found += trial.moved(i, j) if (i, j) in moved else []
+        found += trial.edits(i, j) if (i, j) in changed else []
+    return found + [trial.deleted(i) for i in deleted] + [trial.added(j) for j in added]
+
+
+def _row_match(recorded: CellTable, current: CellTable, columns: dict):
+    """``match`` of the trials over the columns both tables have: (pairs,
+    moved, deleted, added, the pairs whose cells differ)."""
     common = sorted(columns)
     old_keys = [tuple(row[i] for i in common) for row in recorded.rows]
     new_keys = [tuple(row[columns[i]] for i in common) for row in current.rows]
@@ -320,13 +339,18 @@ def row_differences(recorded: CellTable, current: CellTable, columns: dict, shee
     def cost(i, j):
         return sum(a != b for a, b in zip(old_keys[i], new_keys[j]))
 
-    pairs, moved, deleted, added = match(old_keys, new_keys, candidates, cost)
-    trial = _TrialWords(recorded, current, columns, sheet, item_of, bare_formula)
-    found = []
-    for i, j in sorted(pairs, key=lambda pair: pair[1]):
-        found += trial.moved(i, j) if (i, j) in moved else []
-        found += trial.edits(i, j) if old_keys[i] != new_keys[j] else []
-    return found + [trial.deleted(i) for i in deleted] + [trial.added(j) for j in added]
+    pairs, moved, deleted, added = match(old_keys, new_keys, candidates, cost,
+                                         lambda i, j: str(recorded.lines[i]) == str(current.lines[j]))
+    return pairs, moved, deleted, added, {(i, j) for i, j in pairs if old_keys[i] != new_keys[j]}
+
+
+def recorded_lines(recorded: CellTable, current: CellTable) -> dict:
+    """{a trial's line now: its line at scoring}, for each trial of ``current``
+    that is one ``recorded`` holds (its cells, or its label or place, as
+    ``differences`` pairs them); a trial added since has none."""
+    columns, _ = column_differences(recorded, current, "")
+    pairs = _row_match(recorded, current, columns)[0]
+    return {current.lines[j]: recorded.lines[i] for i, j in pairs}
 
 
 def _same(left, right, old_names: list, new_names: list) -> list[tuple[int, int]]:
@@ -357,6 +381,10 @@ class _TrialWords:
     def moved(self, i: int, j: int) -> list[Difference]:
         old, new = line_name(self.recorded.lines[i]), line_name(self.current.lines[j])
         study = self._study(self.recorded.labels[i])
+        if old == new:  # out of order among rows that moved around it (A B C -> C B A keeps B on its row)
+            return [Difference(MOVED, new, study, None, old, new, f"{study}: {self.sheet} {old} is out of its "
+                                                                  "recorded order after scoring (the rows around it "
+                                                                  "were reordered)")]
         return [Difference(MOVED, new, study, None, old, new, f"{study}: {self.sheet} {old} moved to {new} after "
                                                               "scoring")]
 
@@ -402,12 +430,13 @@ def _row_text(table: CellTable, index: int) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "\u2026"
 
 
-def match(old_keys: list, new_keys: list, candidates, cost):
+def match(old_keys: list, new_keys: list, candidates, cost, stays=lambda i, j: False):
     """Pair recorded things (rows, columns) with current ones: equal keys
     first, then, among the rest, the ``candidates(left, right)`` pairs of
     lowest ``cost(i, j)``.  Returns (pairs, moved, deleted, added): every
-    pair (recorded, current), the set of those out of the recorded order, then
-    the recorded and the current things left unpaired."""
+    pair (recorded, current), the set of those out of the recorded order
+    (``stays(i, j)``: the pair is in its recorded place, which ``_in_order``
+    keeps where it can), then the recorded and the current things left unpaired."""
     waiting = defaultdict(deque)
     for i, key in enumerate(old_keys):
         waiting[key].append(i)
@@ -421,25 +450,31 @@ def match(old_keys: list, new_keys: list, candidates, cost):
             taken_old.add(i)
             taken_new.add(j)
     pairs = equal + changed
-    return (pairs, set(pairs) - set(_longest_in_order(pairs)), [i for i in left if i not in taken_old],
+    return (pairs, set(pairs) - set(_in_order(pairs, stays)), [i for i in left if i not in taken_old],
             [j for j in right if j not in taken_new])
 
 
-def _longest_in_order(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The longest run of ``pairs`` whose second members rise with their first
-    (patience sorting: n log n, so a sorted sheet of 60,000 trials is quick)."""
+def _in_order(pairs: list[tuple[int, int]], stays) -> list[tuple[int, int]]:
+    """The longest run of ``pairs`` whose second members rise with their
+    first; of runs as long, the one with most pairs that ``stays`` (in their
+    recorded place), so that two rows swapped are the two named moved, not a
+    row between them.  A Fenwick tree of the best run ending under each
+    current index: n log n, so a sorted sheet of 60,000 trials is quick."""
     pairs = sorted(pairs)
-    tails, tail_at, before = [], [], [None] * len(pairs)
-    for k, (_, j) in enumerate(pairs):
-        at = bisect_left(tails, j)
-        if at == len(tails):
-            tails.append(j)
-            tail_at.append(k)
-        else:
-            tails[at], tail_at[at] = j, k
-        before[k] = tail_at[at - 1] if at else None
-    run, k = [], tail_at[-1] if tail_at else None
-    while k is not None:
+    if all(a[1] < b[1] for a, b in zip(pairs, pairs[1:])):
+        return pairs  # nothing out of order, the usual case
+    size, weight = max(j for _, j in pairs) + 1, len(pairs) + 1  # one more pair outweighs all that stay
+    tree, before, best = [(0, -1)] * (size + 1), [-1] * len(pairs), (0, -1)
+    for k, (i, j) in enumerate(pairs):
+        top, at = (0, -1), j
+        while at > 0:  # the best run whose last current index is under j
+            top, at = max(top, tree[at]), at - (at & -at)
+        score, before[k] = (top[0] + weight + bool(stays(i, j)), k), top[1]
+        best, at = max(best, score), j + 1
+        while at <= size:
+            tree[at], at = max(tree[at], score), at + (at & -at)
+    run, k = [], best[1]
+    while k >= 0:
         run.append(pairs[k])
         k = before[k]
     return run

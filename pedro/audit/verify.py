@@ -47,7 +47,17 @@ from .chain import (
     verify_chain,
     verify_digest,
 )
-from .record import EDITED, RELABELLED, CellTable, line_name, read_record, recorded_row, recorded_table
+from .record import (
+    EDITED,
+    RELABELLED,
+    CellTable,
+    line_name,
+    read_record,
+    recorded_lines,
+    recorded_row,
+    recorded_table,
+    table_of,
+)
 from .workbook import (
     CHANGE_LOG_SHEET,
     LOG_COLUMNS,
@@ -130,6 +140,9 @@ class Rescored:
     scores_line: dict[int, int]  # and the line each is on in the Scores sheet
     row_of_label: dict[str, int]  # the item-sheet row of each trial label the Scores sheet has once
     covered: bool = False  # the workbook recorded the whole table (Recorded cells), not only the answers
+    # {a trial's item-sheet row now: its row at scoring} by the recorded table (``record.recorded_lines``);
+    # None where there is no record.  A trial added since has no entry.
+    row_then: dict[int, int] | None = None
 
 
 def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> dict:
@@ -304,7 +317,8 @@ def rescore(audited: AuditedWorkbook) -> Rescored:
     result = score_file(audited.book.path, bands=audited.provenance.get(Key.BANDS) or None)
     answers = result.sheet.answers
     cells = [[row, item, answer_text(raw)] for row, item, raw in zip(answers["row"], answers["item"], answers["raw"])]
-    matches, why = verify_digest(cells, audited.provenance.get(Key.ANSWERS_DIGEST, ""), audited.key)
+    row_then = _rows_then(audited.table, result)
+    matches, why = _answers_digest(audited, cells, row_then)
     if ROW_COLUMN not in audited.column or STUDY_COLUMN not in audited.column:
         raise InputError(f"{audited.book.path.name}: the {audited.sheets[SCORES_SHEET]} sheet has lost its "
                          f"'{STUDY_COLUMN}' or '{ROW_COLUMN}' column; score the original item sheet again")
@@ -318,7 +332,27 @@ def rescore(audited: AuditedWorkbook) -> Rescored:
                     if labels[canonical(row[audited.column[STUDY_COLUMN]])] == 1}
     return Rescored(result=result, cells=cells, digest_matches=matches, digest_problem=why,
                     scores_by_row=by_row, scores_line=line_of, row_of_label=row_of_label,
-                    covered=audited.table is not None)
+                    covered=audited.table is not None, row_then=row_then)
+
+
+def _rows_then(table: CellTable | None, result: ScoreResult) -> dict[int, int] | None:
+    """{each trial's row now: its row at scoring}, by the recorded ``table``; None without one."""
+    if table is None:
+        return None
+    lines = recorded_lines(table, table_of(result.sheet))
+    return {_line_number(now): _line_number(then) for now, then in lines.items()}
+
+
+def _answers_digest(audited: AuditedWorkbook, cells: list[list], row_then: dict | None) -> tuple[bool, str | None]:
+    """(whether the answers digest matches, why it cannot be checked).  The
+    digest covers each answer's row: where rows only shifted (a blank row
+    inserted among the trials, a row deleted above them) it matches once each
+    answer is given the row its trial had at scoring."""
+    stored = audited.provenance.get(Key.ANSWERS_DIGEST, "")
+    matches, why = verify_digest(cells, stored, audited.key)
+    if matches or why is not None or not row_then:
+        return matches, why
+    return verify_digest([[row_then.get(row, row), item, text] for row, item, text in cells], stored, audited.key)
 
 
 def _row_number(value) -> int | None:
@@ -422,33 +456,47 @@ def recomputed_score_findings(audited: AuditedWorkbook, rescored: Rescored) -> l
     for study, row, low, high, band in zip(studies["study"].tolist(), studies["row"].tolist(),
                                            scores["min_total"].tolist(), scores["max_total"].tolist(),
                                            scores["band"].tolist()):
-        # A trial's Scores row by its label where both have it once (its row may have moved), else by its row.
-        number = rescored.row_of_label.get(canonical(study)) if labels[canonical(study)] == 1 else None
-        number = int(row) if number is None else number
+        number = _scores_row_number(rescored, canonical(study), int(row), labels)
         scores_row = rescored.scores_by_row.get(number)
         if scores_row is None:  # no row to compare: answer_edit_findings names the trial's cells
             continue
         low, high = int(low), int(high)
         expected = {TOTAL_COLUMN: low if low == high else None, MIN_COLUMN: low, MAX_COLUMN: high,
                     band_column(result.bands.name): band}
-        findings += _score_row_findings(audited, study, scores_row, rescored.scores_line[number], expected)
+        # Named as the Scores row names it: a label edited since (reported with the table's edits) is added.
+        scored = canonical(scores_row[audited.column[STUDY_COLUMN]]) or canonical(study)
+        name = scored if scored == canonical(study) else f"{scored} (labelled {canonical(study) or 'blank'} now)"
+        findings += _score_row_findings(audited, scored, scores_row, rescored.scores_line[number], expected, name)
     return findings
 
 
+def _scores_row_number(rescored: Rescored, study: str, row: int, labels: Counter) -> int | None:
+    """The item-sheet row whose Scores row scored the trial now on ``row``:
+    by the recorded table, the row it had at scoring (so a label edited or
+    swapped since, or rows moved, still finds the trial's own Scores row; an
+    added trial has none); without a record, by its label where both sheets
+    have it once (its row may have moved), else by its row."""
+    if rescored.row_then is not None:
+        return rescored.row_then.get(row)
+    number = rescored.row_of_label.get(study) if labels[study] == 1 else None
+    return row if number is None else number
+
+
 def _score_row_findings(audited: AuditedWorkbook, study, scores_row: list, line: int,
-                        expected: dict) -> list[AuditFinding]:
-    """One trial's Scores row against ``expected`` ({Scores column: value}), where it has the column."""
-    findings = []
+                        expected: dict, name: str | None = None) -> list[AuditFinding]:
+    """One trial's Scores row against ``expected`` ({Scores column: value}),
+    where it has the column; ``name``: the trial as the messages name it."""
+    findings, sheet = [], audited.sheets[SCORES_SHEET]
     for column, value in expected.items():
         if column not in audited.column:
             continue
         found = scores_row[audited.column[column]]
         if canonical(found) != canonical(value):
-            cell, name = f"{column_letter(audited.column[column])}{line}", audited.sheets[SCORES_SHEET]
+            cell = f"{column_letter(audited.column[column])}{line}"
             findings.append(AuditFinding(
-                Check.SCORES, f"{study}: {name}!{cell} ({column}) expected {canonical(value) or 'blank'}, "
+                Check.SCORES, f"{name or study}: {sheet}!{cell} ({column}) expected {canonical(value) or 'blank'}, "
                               f"found {canonical(found) or 'blank'}",
-                sheet=name, cell=cell, study=study, column=column, expected=canonical(value) or None,
+                sheet=sheet, cell=cell, study=study, column=column, expected=canonical(value) or None,
                 found=canonical(found) or None))
     return findings
 
