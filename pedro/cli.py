@@ -35,6 +35,10 @@ def reports_errors(command):
         except KeyboardInterrupt:
             click.echo("pedro: interrupted; nothing was written", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader (head, less) stopped reading: not a bug, nothing to say
+            # Python would complain again when it flushes stdout at exit: point stdout at nothing first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)  # as a shell reports a command ended by SIGPIPE
         except Exception as exc:  # a bug in pedro: say so plainly, keep the traceback for PEDRO_DEBUG
             if debugging():
                 raise

@@ -33,7 +33,19 @@ from pedro.sheets.cells import split_address
 from pedro.write import audited as audited_module
 from pedro.write.audited import write_audited
 from pedro.write.package import WORKSHEET_ORDER
-from pedro.write.style import ANSWER_COLOURS, ANSWER_NAMES, MISSING_COLOUR, footer_text, wrapped_lines
+from pedro.write.style import (
+    ANSWER_COLOURS,
+    ANSWER_NAMES,
+    DEFAULT_WIDTH,
+    LINE_HEIGHT,
+    MIN_PRINT_SCALE,
+    MISSING_COLOUR,
+    PAGE_PIXELS,
+    column_pixels,
+    footer_text,
+    pages_wide,
+    wrapped_lines,
+)
 
 from conftest import ALS_EXAMPLE, item_sheet, write_csv, write_xlsx
 
@@ -93,9 +105,11 @@ class Package:
         return ElementTree.fromstring(self.parts[self.sheets[name]])
 
     def print_titles(self) -> dict[str, str]:
-        """{sheet name: the rows its print titles repeat}, from the workbook's defined names."""
+        """{sheet name: the columns and rows its print titles repeat ('$A:$A,$1:$1')}, from the workbook's
+        defined names."""
         names = list(self.sheets)
-        return {names[int(d.get("localSheetId"))]: d.text.split("!")[1]
+        return {names[int(d.get("localSheetId"))]: ",".join(sorted(  # columns first, whichever the writer wrote first
+                    (part.split("!")[1] for part in d.text.split(",")), key=lambda ref: ref[1].isdigit()))
                 for d in self.workbook.iter(f"{MAIN}definedName") if d.get("name") == "_xlnm.Print_Titles"}
 
     def anchors(self, name: str) -> list:
@@ -168,17 +182,39 @@ def _children_in_schema_order(sheet) -> list[str]:
     return sorted(known, key=WORKSHEET_ORDER.index) == known and known
 
 
-def _assert_prints(package: Package, name: str, titles: str | None, where: str, footer: str | None = None) -> None:
-    """Sheet ``name`` prints landscape, one page wide, as many down, ``titles`` ('$1:$1') atop each page
-    (None: no print titles), with pedro's footer (file and page) or ``footer``, the sheet's own."""
+def _print_scale(package: Package, name: str, pages: int) -> float:
+    """The scale sheet ``name`` prints at ``pages`` wide: the pages' width over its columns' (in the
+    sheet's XML: <col> widths, the extent its <dimension> gives)."""
+    sheet = package.sheet(name)
+    widths = {}
+    for col in sheet.iter(f"{MAIN}col"):
+        for column in range(int(col.get("min")) - 1, int(col.get("max"))):
+            widths[column] = float(col.get("width", DEFAULT_WIDTH))
+    last = split_address(sheet.find(f"{MAIN}dimension").get("ref").split(":")[-1])[1]
+    return min(1.0, pages * PAGE_PIXELS / sum(column_pixels(widths.get(c, DEFAULT_WIDTH)) for c in range(last)))
+
+
+def _assert_prints(package: Package, name: str, titles: str | None, where: str, footer: str | None = None,
+                   legible: bool = True) -> None:
+    """Sheet ``name`` prints landscape, as many pages down as it takes and as few across as keep its
+    text at MIN_PRINT_SCALE (one, or more with column A repeated at the left of each), ``titles``
+    ('$1:$1') atop each page (None: no print titles), with pedro's footer (file and page) or ``footer``,
+    the sheet's own.  Not ``legible``: one page wide, whatever the scale (``Table.legible``)."""
     sheet = package.sheet(name)
     assert _children_in_schema_order(sheet), (where, name, [c.tag for c in sheet])
     fit = sheet.find(f"{MAIN}sheetPr/{MAIN}pageSetUpPr")
     assert fit is not None and fit.get("fitToPage") in ("1", "true"), (where, name)
     setup = sheet.find(f"{MAIN}pageSetup")
     assert setup is not None, (where, name)
-    assert (setup.get("orientation"), setup.get("fitToWidth"), setup.get("fitToHeight")) == (
-        "landscape", "1", "0"), (where, name, setup.attrib)
+    assert (setup.get("orientation"), setup.get("fitToHeight")) == ("landscape", "0"), (where, name, setup.attrib)
+    pages = int(setup.get("fitToWidth"))
+    if not legible:
+        assert pages == 1, (where, name, pages)
+    assert not legible or _print_scale(package, name, pages) >= MIN_PRINT_SCALE, (where, name, pages)
+    # and no more pages than it takes
+    assert not legible or pages == 1 or _print_scale(package, name, pages - 1) < MIN_PRINT_SCALE, (where, name)
+    if pages > 1 and not (titles or "").startswith("$A:$A"):
+        titles = "$A:$A" + (f",{titles}" if titles else "")
     written = sheet.find(f"{MAIN}headerFooter/{MAIN}oddFooter")
     assert written is not None and written.text == (footer or footer_text()), (where, name, written)
     assert footer or all(code in written.text for code in ("&F", "&P", "&N")), written.text
@@ -294,7 +330,7 @@ def test_disagreement_consensus_and_template_sheets_print(tmp_path):
     package = Package(disagreements)
     titles = package.print_titles()
     for name in package.sheets:
-        _assert_prints(package, name, titles.get(name), "disagreements")
+        _assert_prints(package, name, titles.get(name), "disagreements", legible=False)
     assert titles["Disagreements"] == "$1:$1"
     workbook = openpyxl.load_workbook(disagreements)
     sheet = workbook["Disagreements"]
@@ -307,13 +343,13 @@ def test_disagreement_consensus_and_template_sheets_print(tmp_path):
     assert result.exit_code == 0, result.output
     package = Package(consensus)
     for name in package.sheets:
-        _assert_prints(package, name, package.print_titles().get(name), "consensus")
+        _assert_prints(package, name, package.print_titles().get(name), "consensus", legible=False)
     assert set(package.print_titles().values()) == {"$1:$1"}  # each sheet repeats its header row
     template = tmp_path / "template.xlsx"
     assert runner.invoke(main, ["template", str(template)]).exit_code == 0
     package = Package(template)
     for name in package.sheets:
-        _assert_prints(package, name, package.print_titles().get(name), "template")
+        _assert_prints(package, name, package.print_titles().get(name), "template", legible=False)
     assert package.print_titles()["Ratings"] == "$1:$1"
 
 
@@ -367,6 +403,74 @@ def test_summary_traffic_light_keeps_the_answers_and_names_them(tmp_path):
             # the traffic light holds the recorded answers themselves (the letters are the signal)
             assert row[1:12] == scores[row[0]], writer
         assert {"Y", "N", "?", None} <= {answer for row in rows[header + 1:] for answer in row[1:12]}
+
+
+def test_every_scores_header_fits_its_column(tmp_path):
+    """The reviewer's print read "Reported" twice and "Band: hig" twice: each header of the Scores sheet
+    now wraps at its spaces inside its column (no word wider than the column) in a header row tall enough
+    for its lines; and a number is centred, not run into the answer beside it ("5Y")."""
+    source = tmp_path / ALS_EXAMPLE.name
+    source.write_bytes(ALS_EXAMPLE.read_bytes())
+    for writer, path in _both(source, tmp_path).items():
+        sheet = openpyxl.load_workbook(path)["Scores"]
+        header = [cell for cell in sheet[1] if cell.value]
+        assert len(header) > 20, writer
+        height = sheet.row_dimensions[1].height or LINE_HEIGHT
+        for cell in header:
+            width = sheet.column_dimensions[cell.column_letter].width
+            assert width and max(len(word) for word in cell.value.split()) < width, (writer, cell.value, width)
+            assert wrapped_lines(cell.value, width) * LINE_HEIGHT <= height, (writer, cell.value, width, height)
+            assert cell.alignment.wrap_text, (writer, cell.value)
+        row_column = next(cell.column for cell in header if cell.value == "Row")
+        assert sheet.cell(row=2, column=row_column).alignment.horizontal == "center", writer
+        assert sheet.cell(row=2, column=1).alignment.horizontal is None, writer  # the trial's label stays left
+
+
+def test_summary_total_stands_apart_from_its_band(tmp_path):
+    """The traffic light's Total was right-aligned against the Band's text ("8good")."""
+    source = tmp_path / ALS_EXAMPLE.name
+    source.write_bytes(ALS_EXAMPLE.read_bytes())
+    for writer, path in _both(source, tmp_path).items():
+        sheet = openpyxl.load_workbook(path)[SUMMARY_SHEET]
+        head = next(row for row in sheet.iter_rows() if row[0].value == "Study")
+        total, band = (next(cell for cell in head if cell.value == name) for name in ("Total", "Band"))
+        assert band.column == total.column + 1, writer
+        trials = list(sheet.iter_rows(min_row=head[0].row + 1, max_row=head[0].row + 6))
+        assert all(row[total.column - 1].alignment.horizontal == "center" for row in trials), writer
+        longest = max(len(row[band.column - 1].value) for row in trials)
+        assert sheet.column_dimensions[band.column_letter].width > longest + 1, writer
+        assert sheet.column_dimensions[total.column_letter].width >= len("Total") + 2, writer
+
+
+def test_a_wide_item_sheet_prints_pages_wide_at_a_legible_scale(tmp_path):
+    """A filled `pedro template` sheet (26 columns with the evidence columns) printed one page wide at
+    2.6 points: now as many pages wide as keep MIN_PRINT_SCALE, the Study column repeated on each."""
+    template = tmp_path / "t.xlsx"
+    assert CliRunner().invoke(main, ["template", str(template)]).exit_code == 0
+    workbook = openpyxl.load_workbook(template)
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    for row, (study, answers) in enumerate(_trials(3).items(), start=2):
+        sheet.cell(row=row, column=1, value=study)
+        for item, answer in enumerate(answers, start=1):
+            column = next(i for i, name in enumerate(header, start=1) if str(name).startswith(f"{item} ")
+                          and "evidence" not in str(name))
+            sheet.cell(row=row, column=column, value=None if answer == "." else answer)
+    workbook.save(template)
+    for writer, path in _both(template, tmp_path).items():
+        package = Package(path)
+        setup = package.sheet(sheet.title).find(f"{MAIN}pageSetup")
+        assert int(setup.get("fitToWidth")) > 1, (writer, setup.attrib)
+        _assert_prints(package, sheet.title, "$1:$1", writer)  # the scale, and column A repeated
+
+
+def test_pages_wide_keeps_a_legible_scale():
+    assert pages_wide({}, 10) == 1
+    assert pages_wide({0: 28, 8: 100}, 9) == 1  # the Findings sheet: one page
+    for columns in (30, 35, 60):
+        pages = pages_wide({c: 20 for c in range(columns)}, columns)
+        pixels = columns * column_pixels(20)
+        assert pages * PAGE_PIXELS / pixels >= MIN_PRINT_SCALE > (pages - 1) * PAGE_PIXELS / pixels, columns
 
 
 def test_wrapped_text_is_given_room():

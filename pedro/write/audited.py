@@ -56,7 +56,7 @@ from ..audit.workbook import (
     provenance_rows,
     seal,
 )
-from ..engine import ScoreResult, continue_history
+from ..engine import ScoreResult, check_sealing_key, continue_history
 from ..errors import InputError
 from ..normalise import answer_text
 from ..scoring import reported_totals
@@ -74,12 +74,14 @@ from .style import (
     Table,
     append,
     clear_marks,
+    header_widths,
     mark_cells,
     print_item_sheet,
     render,
 )
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+SAMPLED_ROWS = 200  # the Scores sheet's widths fit its header and its first rows (not 60,000 of them)
 
 
 def default_output(input_path: Path) -> Path:
@@ -95,6 +97,8 @@ def write_audited(result: ScoreResult, output: Path | None = None, progress=None
     in one sentence (by default, a ``NotCarriedOver`` warning)."""
     progress = progress or (lambda stage, detail="": None)
     output = check_output_path(Path(output) if output else default_output(result.input), result.input)
+    if result.audited:  # its change log goes on: under the key it was sealed with, or not at all
+        check_sealing_key(result.input.name, result.previous_provenance)
     result = continue_history(result, output)  # writing over an earlier audited workbook of this input
     key = audit_key()
     try:
@@ -125,7 +129,9 @@ def pedro_tables(result: ScoreResult, changes, output_name: str, key, lost=()) -
     items = len(result.rubric.items)
     return {
         SUMMARY_SHEET: summary_table(result, recorded),
-        SCORES_SHEET: Table(scores_rows, widths={0: 28}, answer_blocks=[(3, items, 2, len(scores_rows))]),
+        SCORES_SHEET: Table(scores_rows, widths=header_widths(scores_rows[0], scores_rows[1:SAMPLED_ROWS], most=48),
+                            wrap_header=True, centred=scores_centred(scores_rows[1:SAMPLED_ROWS]), legible=True,
+                            answer_blocks=[(3, items, 2, len(scores_rows))]),
         FINDINGS_SHEET: findings_table(result),
         CHANGE_LOG_SHEET: change_log_table(log_rows),
         PROVENANCE_SHEET: provenance_table(provenance, key),
@@ -369,11 +375,23 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     return rows
 
 
+def scores_centred(rows: list) -> tuple:
+    """The columns of ``rows`` (a sample below the header) holding numbers and answer letters only:
+    centred, as right-aligned a number ran into the answer or band beside it ("5Y", "8good")."""
+    width = max((len(row) for row in rows), default=0)
+    return tuple(column for column in range(width) if all(
+        row[column] is None or isinstance(row[column], (int, float)) or len(str(row[column])) <= 1
+        for row in rows if column < len(row)))
+
+
 def findings_table(result: ScoreResult) -> Table:
     columns = ["rule", "name", "severity", "sheet", "cell", "study", "item", "value", "message"]
     findings = result.findings
     rows = [column_headers(columns), *(list(r) for r in zip(*(findings[c].tolist() for c in columns)))]
-    return Table(rows, widths={1: 30, 5: 24, 8: 100}, severity_column=2)
+    # Each column as wide as its header and first values (the sheet's name was cut at the default width),
+    # the message at 100 characters, past which it runs on beyond the table's last column.
+    widths = {**header_widths(rows[0], rows[1:SAMPLED_ROWS]), 8: 100}
+    return Table(rows, widths=widths, severity_column=2, legible=True, centred=(columns.index("item"),))
 
 
 def change_log_table(log_rows) -> Table:
@@ -417,6 +435,10 @@ def summary_table(result: ScoreResult, recorded) -> Table:
     chart = BarChart(title=f"Trials per band ({result.bands.name})", y_title="trials", category_column=1,
                      data_column=2, title_row=4, first_row=5, last_row=last_band_row,
                      anchor_column=len(header) + 2, anchor_row=start + 1)  # past a narrow blank column
+    # The total centred in a column as wide as its header, the band in one as wide as the longest label
+    # (plus room): right-aligned against the band's text, a total read "8good".
+    band_width = max((len(label) for label in result.bands.labels), default=4) + 3
     return Table(rows, header_row=None, autofilter=False, freeze=f"B{start + 1}", title_row=1, bold_rows=(4, start),
-                 widths={0: 28, **{n + 1: 4 for n in range(items)}, items + 2: 12, len(header): 3}, chart=chart,
+                 widths={0: 28, **{n + 1: 4 for n in range(items)}, items + 1: 8, items + 2: max(band_width, 12),
+                         len(header): 3}, centred=(items + 1,), legible=True, chart=chart,
                  answer_blocks=[(2, items, start + 1, start + len(texts))], print_rows=(start, start))

@@ -234,9 +234,11 @@ class Styles:
                                                    '</patternFill></fill></dxf>')
         return self._dxfs[rgb]
 
-    def derive(self, base: int, fill: int | None = None, font: int | None = None, quote: bool = False) -> int:
-        """A cell format like ``base`` but with this fill (0: none), font, or quote prefix."""
-        key = (base, fill, font, quote)
+    def derive(self, base: int, fill: int | None = None, font: int | None = None, quote: bool = False,
+               align: tuple = ()) -> int:
+        """A cell format like ``base`` but with this fill (0: none), font, quote prefix, or
+        alignment (``align``: attributes of <alignment>, as (("wrapText", "1"),))."""
+        key = (base, fill, font, quote, align)
         if key in self._derived:
             return self._derived[key]
         xfs = self.blocks["cellXfs"].items
@@ -249,6 +251,8 @@ class Styles:
             xf = set_attr(xf, "applyFont", "1")
         if quote:
             xf = set_attr(xf, "quotePrefix", "1")
+        if align:
+            xf = _aligned(set_attr(xf, "applyAlignment", "1"), align)
         index = base if xf == (xfs[base] if 0 <= base < len(xfs) else None) else self._append("cellXfs", xf)
         self._derived[key] = index
         return index
@@ -268,6 +272,26 @@ class Styles:
             if block.start < 0 and block.items:
                 xml = insert_in_order(xml, block.tag, _render_block(block), self._ORDER, "styleSheet")
         return xml
+
+
+WRAPPED = (("wrapText", "1"), ("vertical", "top"))  # text wrapped, from the top of the cell
+CENTRED = (("horizontal", "center"),)
+
+
+def _aligned(xf: str, align: tuple) -> str:
+    """An <xf> with the <alignment> attributes ``align`` (alignment is its first child)."""
+
+    def with_attrs(element):
+        for name, value in align:
+            element = set_attr(element, name, value)
+        return element
+
+    if re.search(r"<alignment\b", xf):
+        return re.sub(r"<alignment\b[^>]*?/?>", lambda m: with_attrs(m.group(0)), xf, count=1)
+    wrap = with_attrs("<alignment/>")
+    if xf.rstrip().endswith("/>"):
+        return xf.rstrip()[:-2].rstrip() + f">{wrap}</xf>"
+    return re.sub(r"^(<xf\b[^>]*>)", lambda m: m.group(1) + wrap, xf, count=1)
 
 
 def _render_block(block: _Block) -> str:

@@ -99,6 +99,41 @@ PRINT_FOOTER = ("&F: &A", "Page &P of &N")  # left and right, in the header/foot
 PRINT_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
 
 
+# How wide a sheet prints.  Fitting a wide sheet to one page shrinks its text past reading (a filled
+# template's 35 columns printed at 2.6 points): a sheet prints one page wide while that keeps its text at
+# MIN_PRINT_SCALE or more, else on as many pages wide as keep it there, its first column (the trial)
+# repeated on each.  0.6 puts 11-point text at 6.6 points, about the smallest print read without a lens.
+MIN_PRINT_SCALE = 0.6
+# What a landscape page holds at 100%, in pixels at 96 dpi: the narrower of A4 and Letter (11 inches)
+# less PRINT_MARGINS' 0.8 inch; a column ``w`` characters wide takes 7w + 5 pixels (Calibri 11's digit).
+PAGE_PIXELS = (11 - 0.8) * 96
+
+
+def column_pixels(width: float) -> float:
+    return 7 * width + 5
+
+
+def pages_wide(widths: dict, columns: int) -> int:
+    """The pages a sheet of ``columns`` columns ({column: width in characters}, others DEFAULT_WIDTH)
+    prints across at MIN_PRINT_SCALE or more."""
+    pixels = sum(column_pixels(widths.get(column, DEFAULT_WIDTH)) for column in range(columns))
+    return max(1, -int(-pixels // (PAGE_PIXELS / MIN_PRINT_SCALE)))
+
+
+def header_widths(header: list, rows: list = (), least: float = 5, most: float = 30) -> dict:
+    """{column: width} giving each header its longest word and each value its text (``rows``), between
+    ``least`` and ``most`` characters, with a character of room either side; the header row wraps
+    (``Table.wrap_header``) onto the lines ``wrapped_lines`` counts."""
+    widths = {}
+    for column, title in enumerate(header):
+        longest = max((len(word) for word in str(title or "").split()), default=0)
+        for row in rows:
+            if column < len(row) and row[column] is not None:
+                longest = max(longest, len(str(row[column])))
+        widths[column] = min(max(longest + 2, least), most)
+    return widths
+
+
 def footer_text(left: str = PRINT_FOOTER[0], right: str = PRINT_FOOTER[1]) -> str:
     """A footer as the <oddFooter> element holds it: sections marked &L, &C, &R."""
     return f"&L{left}&R{right}"
@@ -180,6 +215,25 @@ class Table:
     # the header row, else the rows frozen above the pane, else none.
     print_rows: tuple | None = None
     hidden: bool = False  # kept from view (and from print), not from anyone: the sheet state is "hidden"
+    wrap_header: bool = False  # the header row's text wraps, the row as tall as its tallest header
+    # Printed as many pages wide as keep the text at MIN_PRINT_SCALE, column A repeated (``pages_wide``);
+    # False: one page wide whatever the scale, for a sheet whose columns must be read side by side.
+    legible: bool = False
+    centred: tuple = ()  # columns centred below the header: a number beside text reads apart from it ("8good")
+
+    def pages_wide(self) -> int:
+        """How many pages wide the sheet prints (see ``legible``)."""
+        if not self.legible:
+            return 1
+        return pages_wide(self.widths, max((len(r) for r in self.rows), default=0))
+
+    def header_height(self) -> float | None:
+        """Points of the wrapped header row, or None (the default height)."""
+        if not (self.wrap_header and self.header_row):
+            return None
+        lines = max((wrapped_lines(str(value), self.widths.get(column, DEFAULT_WIDTH))
+                     for column, value in enumerate(self.rows[self.header_row - 1]) if value), default=1)
+        return min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT) if lines > 1 else None
 
     def render_only(self) -> list[str]:
         """The fields set here that only ``render`` draws."""
@@ -237,7 +291,7 @@ def render(sheet, table: Table) -> None:
         _colour_answers(sheet, *block)
     if table.chart is not None:
         _add_chart(sheet, table.chart)
-    set_print(sheet, table.print_titles())
+    set_print(sheet, table.print_titles(), pages=table.pages_wide())
     if table.hidden:
         sheet.sheet_state = "hidden"
 
@@ -327,6 +381,19 @@ def _lay_out(sheet, table: Table) -> None:
         sheet.column_dimensions[column_letter(index)].width = column_width
     for row, height in table.row_heights.items():
         sheet.row_dimensions[row].height = height
+    from openpyxl.styles import Alignment
+
+    centre = Alignment(horizontal="center")
+    for column in table.centred:
+        for (cell,) in sheet.iter_rows(min_row=(table.header_row or 0) + 1, min_col=column + 1, max_col=column + 1,
+                                       max_row=len(table.rows)):
+            if cell.value is not None:
+                cell.alignment = centre
+    if table.header_height():
+        wrap = Alignment(wrap_text=True, vertical="top")
+        for cell in _row_cells(sheet, table, table.header_row):
+            cell.alignment = wrap
+        sheet.row_dimensions[table.header_row].height = table.header_height()
 
 
 LINE_HEIGHT = 15  # points: a line of 11-point text
@@ -412,15 +479,16 @@ def chart_anchor(chart: BarChart):
                          to=AnchorMarker(col=last_column, row=last_row))
 
 
-def set_print(sheet, titles: tuple[int, int] | None, footer: bool = True) -> None:
+def set_print(sheet, titles: tuple[int, int] | None, footer: bool = True, pages: int = 1) -> None:
     """Print an openpyxl worksheet as pedro prints its sheets (see PRINT_FOOTER):
-    landscape, one page wide, ``titles`` (first, last row) atop every page,
+    landscape, ``pages`` wide (more than one: its first column repeated on
+    each, see MIN_PRINT_SCALE), ``titles`` (first, last row) atop every page,
     and pedro's footer unless ``footer`` is False."""
     from openpyxl.worksheet.page import PageMargins
     from openpyxl.worksheet.properties import PageSetupProperties
 
     setup = sheet.page_setup
-    setup.orientation, setup.fitToWidth, setup.fitToHeight, setup.scale = "landscape", 1, 0, None
+    setup.orientation, setup.fitToWidth, setup.fitToHeight, setup.scale = "landscape", pages, 0, None
     if sheet.sheet_properties.pageSetUpPr is None:
         sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -431,6 +499,8 @@ def set_print(sheet, titles: tuple[int, int] | None, footer: bool = True) -> Non
         sheet.oddFooter.left.text, sheet.oddFooter.right.text = PRINT_FOOTER
     if titles:
         sheet.print_title_rows = f"{titles[0]}:{titles[1]}"
+    if pages > 1:
+        sheet.print_title_cols = "A:A"
 
 
 def print_item_sheet(sheet, header_row: int) -> None:
@@ -444,7 +514,13 @@ def print_item_sheet(sheet, header_row: int) -> None:
                           bool(sheet.print_title_rows or sheet.print_title_cols), footer):
         return
     margins = sheet.page_margins
-    set_print(sheet, (header_row, header_row), footer=footer in ("", footer_text()))
+    columns = sheet.max_column  # once: it scans the sheet
+    widths = {}
+    for dimension in sheet.column_dimensions.values():  # a dimension may span columns (min to max)
+        if dimension.customWidth and dimension.width:
+            for index in range((dimension.min or 1) - 1, min(dimension.max or dimension.min or 1, columns)):
+                widths[index] = dimension.width
+    set_print(sheet, (header_row, header_row), footer=footer in ("", footer_text()), pages=pages_wide(widths, columns))
     sheet.page_margins = margins
 
 

@@ -16,6 +16,7 @@ import re
 from ..sheets.cells import column_letter
 from .files import FORMULA_STARTS, needs_quote_prefix
 from .package import (
+    CENTRED,
     CT_CHART,
     CT_DRAWING,
     CT_WORKSHEET,
@@ -25,6 +26,7 @@ from .package import (
     REL_DRAWING,
     WORKBOOK_ORDER,
     WORKSHEET_ORDER,
+    WRAPPED,
     Package,
     Relationship,
     Styles,
@@ -43,6 +45,7 @@ from .package import (
 )
 from .style import (
     ANSWER_COLOURS,
+    DEFAULT_WIDTH,
     HEADER_COLOUR,
     MISSING_COLOUR,
     PRINT_MARGINS,
@@ -51,6 +54,7 @@ from .style import (
     Table,
     chosen_print_setup,
     footer_text,
+    pages_wide,
 )
 
 # --------------------------------------------------------------------------- pedro's sheets
@@ -75,7 +79,11 @@ MARGINS_XML = "<pageMargins " + " ".join(f'{side}="{inches}"' for side, inches i
 PAGE_SETUP_XML = "<pageSetup " + " ".join(f'{name}="{value}"' for name, value in PAGE_SETUP.items()) + "/>"
 ODD_FOOTER_XML = f"<oddFooter>{xml_text(footer_text())}</oddFooter>"
 FOOTER_XML = f"<headerFooter>{ODD_FOOTER_XML}</headerFooter>"
-PRINT_SETUP_XML = MARGINS_XML + PAGE_SETUP_XML + FOOTER_XML
+
+
+def print_setup_xml(pages: int = 1) -> str:
+    """Margins, page setup (``pages`` wide) and footer of one of pedro's sheets."""
+    return MARGINS_XML + PAGE_SETUP_XML.replace('fitToWidth="1"', f'fitToWidth="{pages}"') + FOOTER_XML
 PRINT_TITLES = "_xlnm.Print_Titles"  # the defined name of the rows repeated atop each page, one per sheet
 
 
@@ -94,7 +102,7 @@ def worksheet_chunks(table: Table, styles: Styles, drawing_rid: str | None = Non
     if table.autofilter and table.header_row and len(rows) > table.header_row:
         yield f'<autoFilter ref="A{table.header_row}:{letters[width - 1]}{len(rows)}"/>'
     yield from _answer_formats(table.answer_blocks, styles, letters)
-    yield PRINT_SETUP_XML
+    yield print_setup_xml(table.pages_wide())
     if drawing_rid:
         yield f'<drawing r:id="{drawing_rid}"/>'
     yield "</worksheet>"
@@ -126,7 +134,9 @@ def _row_styles(table: Table, styles: Styles) -> dict[int, int]:
         fonts[number], fills[number] = styles.font(bold=True), styles.fill(HEADER_COLOUR)
     if table.title_row:
         fonts[table.title_row] = styles.font(bold=True, size=table.title_size)
-    return {number: styles.derive(0, font=font, fill=fills.get(number)) for number, font in fonts.items()}
+    wrap = {table.header_row} if table.header_height() else set()
+    return {number: styles.derive(0, font=font, fill=fills.get(number), align=WRAPPED if number in wrap else ())
+            for number, font in fonts.items()}
 
 
 def _row_chunks(table: Table, styles: Styles, letters: list[str]):
@@ -138,7 +148,15 @@ def _row_chunks(table: Table, styles: Styles, letters: list[str]):
     if severity_column is not None:
         severity = {name: styles.derive(0, fill=styles.fill(colour)) for name, colour in SEVERITY_COLOURS.items()}
     quoted: dict[int, int] = {}
+    centred, centre = set(table.centred), {}
+
+    def centred_style(style: int) -> int:
+        if style not in centre:
+            centre[style] = styles.derive(style, align=CENTRED)
+        return centre[style]
+
     header_row = table.header_row or 0
+    heights = {header_row: f' ht="{table.header_height()}" customHeight="1"'} if table.header_height() else {}
     chunk = []
     for number, values in enumerate(table.rows, start=1):
         r = str(number)
@@ -154,15 +172,18 @@ def _row_chunks(table: Table, styles: Styles, letters: list[str]):
                     if style not in quoted:
                         quoted[style] = styles.derive(style, quote=True)
                     style = quoted[style]
+                if column in centred and number > header_row:
+                    style = centred_style(style)
                 if "&" in value or "<" in value or ">" in value:
                     value = escape(value)
                 space = ' xml:space="preserve"' if value and (value[0] in _SPACES or value[-1] in _SPACES) else ""
                 attr = base_attr if style == base else f' s="{style}"'
                 cells.append(f'<c r="{letters[column]}{r}"{attr} t="inlineStr"><is><t{space}>{value}</t></is></c>')
             elif base or (value is not None and type(value) is not str):  # "" is a blank cell, as in openpyxl
-                cells.append(cell_xml(letters[column] + r, None if type(value) is str else value, base))
+                style = centred_style(base) if column in centred and value is not None and number > header_row else base
+                cells.append(cell_xml(letters[column] + r, None if type(value) is str else value, style))
         if cells:
-            chunk.append(f'<row r="{r}">{"".join(cells)}</row>')
+            chunk.append(f'<row r="{r}"{heights.get(number, "")}>{"".join(cells)}</row>')
         if len(chunk) >= 2000:
             yield "".join(chunk)
             chunk = []
@@ -283,16 +304,18 @@ def add_table_sheet(package: Package, name: str, table: Table, styles: Styles) -
         drawing_rid = "rId1"
         package.set_rels(part, [Relationship(drawing_rid, REL_DRAWING, relative_target(part, drawing))])
     add_sheet_entry(package, name, part, table.hidden)
-    set_print_titles(package, len(package.sheets()) - 1, name, table.print_titles())
+    set_print_titles(package, len(package.sheets()) - 1, name, table.print_titles(), table.pages_wide() > 1)
     if len(table.rows) * max((len(r) for r in table.rows), default=0) > 10_000_000:  # about 100 bytes a cell
         package.large_parts.add(part)
     return {part: worksheet_chunks(table, styles, drawing_rid)}
 
 
-def set_print_titles(package: Package, index: int, name: str, rows: tuple[int, int] | None) -> None:
+def set_print_titles(package: Package, index: int, name: str, rows: tuple[int, int] | None,
+                     first_column: bool = False) -> None:
     """Repeat ``rows`` (first, last) atop each printed page of sheet ``name``,
-    the ``index``-th of the workbook: its print titles, a defined name scoped
-    to it, replace any it had."""
+    the ``index``-th of the workbook, and its first column at the left of
+    each when ``first_column``: its print titles, a defined name scoped to it,
+    replace any it had."""
     xml = package.text(package.workbook_part)
 
     def others(match):
@@ -301,10 +324,11 @@ def set_print_titles(package: Package, index: int, name: str, rows: tuple[int, i
         return "" if ours else match.group(0)
 
     xml = re.sub(r"<definedName\b[^>]*?(?:/>|>.*?</definedName>)", others, xml, flags=re.S)
-    if rows:
-        quoted = "'" + name.replace("'", "''") + "'"
+    quoted = "'" + name.replace("'", "''") + "'"
+    ranges = ([f"{quoted}!$A:$A"] if first_column else []) + ([f"{quoted}!${rows[0]}:${rows[1]}"] if rows else [])
+    if ranges:
         element = (f'<definedName name="{PRINT_TITLES}" localSheetId="{index}">'
-                   f"{xml_text(f'{quoted}!${rows[0]}:${rows[1]}')}</definedName>")
+                   f"{xml_text(','.join(ranges))}</definedName>")
         xml = re.sub(r"<definedNames\s*/>", "<definedNames></definedNames>", xml, count=1)
         if "</definedNames>" in xml:
             xml = xml.replace("</definedNames>", element + "</definedNames>", 1)
@@ -337,13 +361,15 @@ def print_item_sheet(package: Package, part: str, header_row: int) -> None:
         return
     if footer in ("", footer_text()):  # headerFooter follows pageSetup: its edit leaves the setup's offsets
         tail = _with_footer(tail)
+    pages = pages_wide(*_column_widths(head, xml[start:end]))
     if setup:
         element = setup.group(0)
-        for name, value in PAGE_SETUP.items():
+        for name, value in dict(PAGE_SETUP, fitToWidth=str(pages)).items():
             element = set_attr(element, name, value)
         tail = tail[:setup.start()] + element + tail[setup.end():]
     else:
-        tail = insert_in_order(tail, "pageSetup", PAGE_SETUP_XML, WORKSHEET_ORDER, "worksheet")
+        tail = insert_in_order(tail, "pageSetup", print_setup_xml(pages)[len(MARGINS_XML):-len(FOOTER_XML)],
+                               WORKSHEET_ORDER, "worksheet")
     if fit:
         head = head[:fit.start()] + set_attr(fit.group(0), "fitToPage", "1") + head[fit.end():]
     elif re.search(r"<sheetPr\b[^>]*/>", head):
@@ -354,7 +380,27 @@ def print_item_sheet(package: Package, part: str, header_row: int) -> None:
     else:
         head = insert_in_order(head, "sheetPr", f"<sheetPr>{FIT_TO_PAGE_XML}</sheetPr>", WORKSHEET_ORDER, "worksheet")
     package.put(part, (head + xml[start:end] + tail).encode())
-    set_print_titles(package, index, entry.name, (header_row, header_row))
+    set_print_titles(package, index, entry.name, (header_row, header_row), pages > 1)
+
+
+def _column_widths(head: str, cells: str) -> tuple[dict, int]:
+    """({column: width} of the <col> elements in a worksheet's ``head``, the number of columns its
+    ``cells`` (the sheetData) reach): what ``pages_wide`` takes."""
+    widths = {}
+    for element in re.findall(r"<col\b[^>]*>", head):
+        attrs = attrs_of(element)
+        try:
+            low, high, width = int(attrs["min"]), int(attrs["max"]), float(attrs.get("width", DEFAULT_WIDTH))
+        except (KeyError, ValueError):
+            continue
+        if attrs.get("hidden") in ("1", "true"):
+            width = 0
+        widths.update({column: width for column in range(low - 1, min(high, 16384))})
+    dimension = re.search(r'<dimension\b[^>]*?\bref="(?:[A-Z]+\d+:)?([A-Z]+\d+)"', head)
+    if dimension:  # the sheet says its extent: no scan of its cells
+        return widths, split_ref(dimension.group(1))[1]
+    last = max((split_ref(ref)[1] for ref in re.findall(r'<c\b[^>]*?\br="([A-Z]+\d+)"', cells)), default=0)
+    return widths, last
 
 
 def _with_footer(tail: str) -> str:
