@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine import score_file
+from .engine import continue_history, score_file
 from .errors import InputError, OutputError, PedroError
 from .progress import for_job
-from .report import file_error_text, result_to_json, summary_text, tally_dict, tally_text
+from .report import file_error_text, result_to_json, skipped_text, summary_text, tally_dict, tally_text
 from .rubric import load_rubric
 from .write.audited import default_output, write_audited
 
@@ -25,20 +25,33 @@ OUTPUT_MARKERS = (".audited.", ".disagreements.", ".consensus.")
 EXIT_UNUSABLE = 2  # a file that could not be used; the worst exit status of a run
 
 
-def expand_inputs(inputs) -> list[Path]:
-    """Files as given, and for a folder the item sheets directly inside it."""
-    paths: list[Path] = []
+class Inputs(list):
+    """The files to score (a list of Paths), and ``skipped``: the other files of the folders given,
+    each with why (not a sheet, pedro's own output), for the tally to name."""
+
+    skipped: list[tuple[Path, str]]
+
+
+def expand_inputs(inputs) -> Inputs:
+    """Files as given, and for a folder the item sheets directly inside it; its other files are
+    listed in ``skipped``, except hidden files and Office's lock files ("~$..."), which nobody scores."""
+    paths, paths.skipped = Inputs(), []
     for given in inputs:
         given = Path(given)
-        if given.is_dir():
-            found = sorted(p for p in given.iterdir()
-                           if p.is_file() and p.suffix.lower() in SHEET_SUFFIXES and not p.name.startswith(("~$", "."))
-                           and not any(marker in p.name for marker in OUTPUT_MARKERS))
-            if not found:
-                raise InputError(f"folder {given} holds no item sheets (.xlsx, .xlsm, .csv, .xls, .ods)")
-            paths.extend(found)
-        else:
+        if not given.is_dir():
             paths.append(given)
+            continue
+        found = []
+        for path in sorted(p for p in given.iterdir() if p.is_file() and not p.name.startswith(("~$", "."))):
+            if path.suffix.lower() not in SHEET_SUFFIXES:
+                paths.skipped.append((path, "not a sheet"))
+            elif any(marker in path.name for marker in OUTPUT_MARKERS):
+                paths.skipped.append((path, "pedro's output"))
+            else:
+                found.append(path)
+        if not found:
+            raise InputError(f"folder {given} holds no item sheets (.xlsx, .xlsm, .csv, .xls, .ods)")
+        paths.extend(found)
     return paths
 
 
@@ -63,6 +76,8 @@ def score_many(paths: list[Path], output: Path | None, bands=None, sheet=None, r
         failure, not_carried_over = None, []
         try:
             result = score_file(path, sheet=sheet, bands=bands, rubric=rubric, progress=step)
+            if not dry_run:  # before the summary, so it can say what of the history goes on
+                result = continue_history(result, target or default_output(path))
             written = None if dry_run else write_audited(result, target, progress=step, warn=not_carried_over.append)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             failure = exc
@@ -85,9 +100,12 @@ def score_many(paths: list[Path], output: Path | None, bands=None, sheet=None, r
             reports.append(result_to_json(result) | {"output": str(written) if written else None})
         else:
             echo(summary_text(result, written))
-    tally = None if single else tally_dict(outcomes)
+    skipped = [(str(path), why) for path, why in getattr(paths, "skipped", ())]
+    tally = None if single else tally_dict(outcomes, skipped)
     if as_json:
         echo_json(reports[0] if single else {"files": reports, "tally": tally})
     elif tally is not None:
         echo(tally_text(tally))
+    elif skipped:  # one sheet in the folder: no tally, but its other files are still named
+        echo(skipped_text(skipped))
     return max(outcome["exit_status"] for outcome in outcomes)

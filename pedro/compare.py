@@ -17,6 +17,7 @@ and so is every answer pedro cannot read, shown as it was typed.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import unicodedata
@@ -58,6 +59,9 @@ TRIAL_HEADER, ASSESSOR_HEADER, LABEL_HEADER, MATCHED_HEADER = "Trial", "Assessor
 ROW_HEADER = ROW_COLUMN  # the trial's row in the assessor's sheet, as the Scores sheet names it
 WHY_HEADER = "Why"  # the Unmatched sheet's: why the trial is not paired
 MATCHED_BY_LABEL, MATCHED_BY_NAME_YEAR = "label", "first author's surname and year"
+# The Trials sheet's Matched cell of a trial not paired although another sheet may hold it: `pedro consensus`
+# refuses an ambiguous one (it would hold one trial twice) and says a possible match again.
+AMBIGUOUS_MATCH, POSSIBLE_MATCH = "ambiguous, not paired", "possible match, not paired"
 BLANK_ANSWER = "(blank)"
 NOT_IN_SHEET = "(not in this sheet)"  # the Trials sheet's cell of a column the assessor's sheet does not have
 UNREADABLE_NOTE = " (not a valid answer)"  # after an answer shown as typed
@@ -70,7 +74,7 @@ HISTORY_RULE = "history"  # a change-log row that introduces the rows carried fr
 RECORDED_KEYS = {DISAGREEMENTS_SHEET: (STUDY_COLUMN, ITEM_HEADER), AGREED_SHEET: (STUDY_COLUMN,),
                  TRIALS_SHEET: (ASSESSOR_HEADER, ROW_HEADER), UNMATCHED_SHEET: (ASSESSOR_HEADER, ROW_HEADER)}
 RECORDED_FIXED = {DISAGREEMENTS_SHEET: (STUDY_COLUMN, ITEM_HEADER), AGREED_SHEET: (STUDY_COLUMN,),
-                  TRIALS_SHEET: (STUDY_COLUMN, TRIAL_HEADER, ASSESSOR_HEADER, ROW_HEADER),
+                  TRIALS_SHEET: (STUDY_COLUMN, TRIAL_HEADER, ASSESSOR_HEADER, ROW_HEADER, MATCHED_HEADER),
                   UNMATCHED_SHEET: (ASSESSOR_HEADER, STUDY_COLUMN, ROW_HEADER)}
 RECORDED_CHUNK = 32_000  # characters of a Recorded cells row per cell: a cell holds at most 32,767
 
@@ -173,6 +177,11 @@ def match_keys(labels: list) -> list[str | None]:
 _REFERENCE_MARKS = re.compile("[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+")
 _BRACKETED = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
 _YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})([a-zA-Z]?)(?![0-9A-Za-z])")  # 2019, 2019a
+# A year cut to two digits after an apostrophe ("Nguyen et al., '20"), never one inside a name ("O'Brien").
+_SHORT_YEAR = re.compile(r"(?<![\w'‘’])['‘’`]([0-9]{2})([a-zA-Z]?)(?![0-9A-Za-z])")
+# German umlauts as they are written without them ("Müller" = "Mueller"); applied only to a label that has
+# them, so that two labels both spelt without ("Bauer", "Baur") never pair through it.
+_UMLAUTS_SPELT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 _NAME_ENDS = re.compile(r"\bet\.?\s*al\b|\band\b|&|[,;:(\[]", re.IGNORECASE)  # co-authors, initials after a comma
 _LETTERS = re.compile(r"[^\W\d_]+")
 # Letters that Unicode does not decompose into a base letter and an accent.
@@ -182,15 +191,27 @@ _OWN_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": 
 YEAR_HEADERS = {"year", "yr", "pubyear", "publicationyear", "yearofpublication", "yearpublished"}
 
 
-def surname_year_key(label, year=None) -> str | None:
+def _full_year(short) -> str:
+    """A two-digit year as a person reads it in a trial's label: this century's up to this year, else
+    the last century's ('20 is 2020, '98 is 1998)."""
+    two = int(short.group(1))
+    century = 2000 if two <= datetime.date.today().year % 100 else 1900
+    return f"{century + two}{short.group(2)}"
+
+
+def surname_year_key(label, year=None, umlauts_spelt: bool = False) -> str | None:
     """The key a person matches trials by: the first author's surname and the year, ignoring case,
     accents, "et al.", co-authors, initials, punctuation, bracketed reference numbers and how the year
     is written.  "Müller et al. (2019) [12]" and "Muller et al 2019" are both "muller 2019";
-    "García-López, 2020" is "garcialopez 2020"; a year letter stays ("smith 2001a").  ``year`` (a Year
-    column's value) is used when the label has none.  None when the label gives no name or no year."""
+    "García-López, 2020" is "garcialopez 2020"; "Nguyen et al., '20" is "nguyen 2020"; a year letter
+    stays ("smith 2001a").  ``year`` (a Year column's value) is used when the label has none.  With
+    ``umlauts_spelt``, "ü" is read as "ue" ("Müller 2011" is "mueller 2011").  None when the label gives
+    no name or no year."""
     if label is None:
         return None
     text = _REFERENCE_MARKS.sub(" ", str(label))
+    text = _SHORT_YEAR.sub(lambda m: " " + _full_year(m), text)
+    text = text.translate(_UMLAUTS_SPELT) if umlauts_spelt else text
     text = _BRACKETED.sub(lambda m: m.group(0) if _YEAR.search(m.group(1)) else " ", text)
     decomposed = unicodedata.normalize("NFKD", text.translate(_OWN_LETTERS))
     text = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -238,6 +259,7 @@ class Unpaired:
     label: str | None
     row: int
     why: str
+    matched: str | None = None  # AMBIGUOUS_MATCH or POSSIBLE_MATCH where another sheet may hold it, else None
 
 
 @dataclass
@@ -248,6 +270,7 @@ class Pairing:
     kinds: list[str]  # per paired trial, MATCHED_BY_LABEL or MATCHED_BY_NAME_YEAR
     unpaired: list[Unpaired]  # in assessor order, then sheet order
     ambiguous: list[dict]  # {"key": surname and year, "labels": {assessor: [labels]}}: not paired, said so
+    possible: list[dict] = field(default_factory=list)  # as ``ambiguous``, with "why": only the year letter differs
 
 
 @dataclass
@@ -357,34 +380,75 @@ def pair_trials(names: list[str], labels: list[list], years: list | None = None,
     ``rows[a]`` their rows in the sheet (for the report).
 
     First, labels equal but for case, spacing and punctuation pair (``match_key``).  Then, among the
-    trials left, the first author's surname and the year (``surname_year_key``).  A key that a sheet
-    holds more than once, where every sheet holds it, is ambiguous: its trials are reported and not
-    paired.  Every trial not paired is listed with why (``Pairing.unpaired``)."""
+    trials left, the first author's surname and the year (``surname_year_key``), and last that key with
+    an umlaut read as its spelling ("Müller" = "Mueller").  A key that a sheet holds more than once, where
+    every sheet holds it, is ambiguous: its trials are reported and not paired.  Trials left whose keys
+    differ only by a year letter ("Kim 2021a", "Kim 2021") are a possible match, reported and not paired.
+    Every trial not paired is listed with why (``Pairing.unpaired``)."""
     count = len(labels)
     years, rows = years or [None] * count, rows or [None] * count
     exact = [match_keys(sheet_labels) for sheet_labels in labels]
     exact_pairs = _pair_exact(exact)
     taken = [{pair[a] for pair in exact_pairs} for a in range(count)]
-    second = [_second_keys(labels[a], exact[a], years[a], taken[a]) for a in range(count)]
-    loose_pairs, ambiguous, why = _pair_remaining(names, labels, second)
-    kinds = {pair: MATCHED_BY_LABEL for pair in exact_pairs} | {pair: MATCHED_BY_NAME_YEAR for pair in loose_pairs}
-    for pair in loose_pairs:
-        for a, position in enumerate(pair):
-            taken[a].add(position)
-    left = [{key for p in range(len(labels[a])) if p not in taken[a] for key in (exact[a][p], second[a][p])}
+    kinds = {pair: MATCHED_BY_LABEL for pair in exact_pairs}
+    ambiguous, why, seconds = [], {}, []
+    for umlauts_spelt in (False, True):
+        keys = [_second_keys(labels[a], exact[a], years[a], taken[a] | {p for b, p in why if b == a}, umlauts_spelt)
+                for a in range(count)]
+        seconds.append(keys)
+        loose_pairs, found, reasons = _pair_remaining(names, labels, keys)
+        ambiguous += found
+        why |= {place: (AMBIGUOUS_MATCH, reason) for place, reason in reasons.items()}
+        kinds |= {pair: MATCHED_BY_NAME_YEAR for pair in loose_pairs}
+        for pair in loose_pairs:
+            for a, position in enumerate(pair):
+                taken[a].add(position)
+    possible = _possible_matches(names, labels, seconds[0], taken, why)
+    left = [{key for p in range(len(labels[a])) if p not in taken[a] for key in (exact[a][p], seconds[0][a][p])}
             for a in range(count)]
     unpaired = [Unpaired(a, p, label, rows[a][p] if rows[a] is not None else p + 1,
-                         why.get((a, p)) or _unpaired_reason(names, a, label, {exact[a][p], second[a][p]}, left))
+                         why[(a, p)][1] if (a, p) in why
+                         else _unpaired_reason(names, a, label, {exact[a][p], seconds[0][a][p]}, left),
+                         why[(a, p)][0] if (a, p) in why else None)
                 for a in range(count) for p, label in enumerate(labels[a]) if p not in taken[a]]
     trials = sorted(kinds)  # in the first assessor's order
-    return Pairing(trials, [kinds[t] for t in trials], unpaired, ambiguous)
+    return Pairing(trials, [kinds[t] for t in trials], unpaired, ambiguous, possible)
 
 
-def _second_keys(labels: list, exact: list, years, taken: set) -> list:
-    """The key of each trial the exact keys left: its surname and year, else its exact key."""
+def _second_keys(labels: list, exact: list, years, taken: set, umlauts_spelt: bool = False) -> list:
+    """The key of each trial not in ``taken``: its surname and year, else its exact key.  With
+    ``umlauts_spelt``, only a label with an umlaut gets a key of its own: the others already had theirs."""
     years = years if years is not None else [None] * len(labels)
-    return [None if p in taken or key is None else (surname_year_key(label, year) or key)
+    return [None if p in taken or key is None else (surname_year_key(label, year, umlauts_spelt) or key)
             for p, (label, key, year) in enumerate(zip(labels, exact, years))]
+
+
+_YEAR_LETTER = re.compile(r"(?<=[0-9]{4})[a-z]$")
+
+
+def _possible_matches(names: list[str], labels: list[list], keys: list[list], taken: list[set], why: dict):
+    """Trials left unpaired whose surname and year differ only by a year letter ("kim 2021a", "kim 2021"),
+    in every sheet: reported as a possible match, not paired (they may be two trials of one year).
+    Fills ``why`` with (POSSIBLE_MATCH, reason) for each; returns the groups as Pairing.possible lists them."""
+    groups = [defaultdict(list) for _ in keys]
+    for a, sheet_keys in enumerate(keys):
+        for p, key in enumerate(sheet_keys):
+            if key is not None and p not in taken[a] and (a, p) not in why:
+                groups[a][_YEAR_LETTER.sub("", key)].append(p)
+    possible = []
+    for stem in groups[0]:
+        found = [group.get(stem, []) for group in groups]
+        spelt = {keys[a][p] for a, positions in enumerate(found) for p in positions}
+        if not all(found) or len(spelt) != 2 or stem not in spelt:  # "2021a" against "2021b" are two trials
+            continue
+        shown = {names[a]: [labels[a][p] for p in positions] for a, positions in enumerate(found)}
+        possible.append({"key": stem, "labels": shown, "why": "year letter differs"})
+        listed = "; ".join(f"{name}: " + ", ".join(f"'{label}'" for label in given) for name, given in shown.items())
+        for a, positions in enumerate(found):
+            for p in positions:
+                why[(a, p)] = (POSSIBLE_MATCH, f"{POSSIBLE_MATCH}: year letter differs ({listed}); if they are the "
+                                               "same trial, write its year alike in every sheet and compare again")
+    return possible
 
 
 def _pair_exact(exact: list[list]) -> list[tuple[int, ...]]:

@@ -39,6 +39,7 @@ from .audit.workbook import (
 )
 from .compare import (
     AGREED_SHEET,
+    AMBIGUOUS_MATCH,
     ANSWER_SUFFIX,
     ASSESSOR_HEADER,
     CONSENSUS_HEADER,
@@ -112,6 +113,7 @@ class ConsensusTrial:
     values: list = field(default_factory=list)  # the carried columns' values, in Consensus.columns order
     notes: list[str] = field(default_factory=list)  # how it was paired, or why it stands alone
     differences: list[str] = field(default_factory=list)  # per carried column where the assessors differ
+    matched: str | None = None  # the Trials sheet's Matched cell of a trial one assessor rated
 
 
 @dataclass
@@ -158,6 +160,7 @@ def read_consensus(path: str | Path, allow_unresolved: bool = False, by: str | N
     current = {name: _sheet_rows(book.grid(name)) for name in RECORDED_KEYS}
     edits = outside_edits(_recorded_sheets(book, provenance, key), current, where, rubric)
     trials, columns = _read_trials(current[TRIALS_SHEET], names, where)
+    _refuse_ambiguous(trials, where)
     _fill_answers(trials, current[AGREED_SHEET], current[UNMATCHED_SHEET], rubric, where)
     resolutions, unresolved, invalid = _read_resolutions(current[DISAGREEMENTS_SHEET], rubric, by or current_user(),
                                                          where)
@@ -400,7 +403,8 @@ def _read_trials(rows: list[list], names: list[str], where: str) -> tuple[list[C
         group.sort(key=lambda row: order.get(answer_text(_at(row, at[ASSESSOR_HEADER])), len(order)))
         rated_by = [answer_text(_at(row, at[ASSESSOR_HEADER])) for row in group]
         trial = ConsensusTrial(answer_text(_at(group[0], at[STUDY_COLUMN])), rated_by,
-                               [canonical(_at(row, at[ROW_HEADER])) for row in group])
+                               [canonical(_at(row, at[ROW_HEADER])) for row in group],
+                               matched=answer_text(_at(group[0], at[MATCHED_HEADER])) if len(group) == 1 else None)
         trial.values, trial.differences = carried_values(columns, [row[first:] for row in group], rated_by)
         labels = [answer_text(_at(row, at[LABEL_HEADER])) for row in group]
         if len({match_key(label) for label in labels}) > 1:  # spelt differently, not only cased or punctuated
@@ -409,6 +413,19 @@ def _read_trials(rows: list[list], names: list[str], where: str) -> tuple[list[C
             trial.notes.insert(0, f"{STUDY_COLUMN}: {spellings} (matched {matched})")
         trials.append(trial)
     return trials, columns
+
+
+def _refuse_ambiguous(trials: list[ConsensusTrial], where: str) -> None:
+    """An InputError naming the trials `pedro compare` could not pair because their labels were
+    ambiguous (two "Li 2012"): carried one by one, the consensus would hold one trial twice, and
+    pedro cannot tell which rating goes with which."""
+    ambiguous = [t for t in trials if t.matched == AMBIGUOUS_MATCH]
+    if ambiguous:
+        listed = ", ".join(f"{t.rated_by[0]}'s '{t.label}' (row {t.rows[0]})" for t in ambiguous)
+        raise InputError(f"{where}: {len(ambiguous)} trial(s) were not paired because their labels are ambiguous "
+                         f"({listed}), so the consensus would hold one trial twice; give each trial a label of its "
+                         "own in the assessors' sheets (a year letter where an author has two trials in one year), "
+                         "then run pedro compare again and resolve the new workbook")
 
 
 def carried_values(columns: list[str], given: list[list], names: list[str]) -> tuple[list, list[str]]:

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from .audit.chain import KEY_ENV
+from .compare import AMBIGUOUS_MATCH, POSSIBLE_MATCH
 from .normalise import STATUS_UNRECOGNISED, answer_text
 from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
@@ -136,6 +137,7 @@ def summary_dict(result) -> dict:
         "warnings": counts["warning"],
         "advisories": counts["advisory"],
         "changes": len(result.changes),
+        "edited_outside": len(result.edits),
         "exit_status": result.exit_status,
     }
 
@@ -150,6 +152,9 @@ def summary_text(result, output=None, max_lines: int = 12) -> str:
     lines.append(f"bands ({result.bands.name}): {bands}{unbanded}")
     lines.append(f"findings: {summary['errors']} error(s), {summary['warnings']} warning(s), "
                  f"{summary['advisories']} advisory; {summary['changes']} answer(s) normalised")
+    if summary["edited_outside"]:
+        lines.append(f"history: {summary['edited_outside']} edit(s) made outside pedro since it was scored, logged "
+                     "in the change log as 'edited outside pedro' before this run's changes")
     lines += _findings_lines(result.findings, max_lines)
     if output is not None:
         lines.append(f"wrote {output}")
@@ -190,22 +195,33 @@ def file_error_text(path: Path, exc: BaseException, is_bug: bool = False) -> str
     """Why one file of several could not be used, naming the file: pedro's
     sentences usually begin with its path or name, and then are left as they are."""
     why = internal_error_text(exc) if is_bug else str(exc)
-    return why if why.startswith((str(path), path.name)) else f"{path}: {why}"
+    if why.startswith(str(path)):
+        return why
+    # Named by its name alone ("people.csv: ..."): named again by the path as given, as every other file is.
+    return f"{path}{why[len(path.name):]}" if why.startswith(path.name) else f"{path}: {why}"
 
 
-def tally_dict(outcomes: list[dict]) -> dict:
+def tally_dict(outcomes: list[dict], skipped: list[tuple[str, str]] = ()) -> dict:
     """The tally of `pedro score` over several files, from one outcome per file
     in order: ``{"input", "exit_status", "errors"}`` for a file scored,
     ``{"input", "exit_status", "error"}`` for one that could not be used.
     ``scored``, ``with_errors`` and ``unreadable`` count each file once; the
-    exit status is the worst."""
+    exit status is the worst.  ``skipped``: (path, why) of each other file of the
+    folders given, not counted among the files."""
     unreadable = [{"input": o["input"], "error": o["error"]} for o in outcomes if "error" in o]
     with_errors = [{"input": o["input"], "errors": o["errors"]} for o in outcomes
                    if "error" not in o and o["exit_status"]]
     return {"files": len(outcomes), "scored": len(outcomes) - len(with_errors) - len(unreadable),
             "with_errors": len(with_errors), "unreadable": len(unreadable),
             "exit_status": max((o["exit_status"] for o in outcomes), default=0),
-            "unreadable_files": unreadable, "files_with_errors": with_errors}
+            "unreadable_files": unreadable, "files_with_errors": with_errors,
+            "skipped_files": [{"input": path, "why": why} for path, why in skipped]}
+
+
+def skipped_text(skipped: list[tuple[str, str]]) -> str:
+    """"(2 other files skipped: notes.txt (not a sheet), x.audited.xlsx (pedro's output))"."""
+    listed = ", ".join(f"{path} ({why})" for path, why in skipped[:10]) + (" ..." if len(skipped) > 10 else "")
+    return f"({len(skipped)} other file{'' if len(skipped) == 1 else 's'} skipped: {listed})"
 
 
 def tally_text(tally: dict) -> str:
@@ -215,6 +231,8 @@ def tally_text(tally: dict) -> str:
     counts = [f"{tally['scored']} scored"] + [f"{tally[key]} {words}" for key, words in (
         ("with_errors", "with errors"), ("unreadable", "unreadable")) if tally[key]]
     head = f"{tally['files']} file{'' if tally['files'] == 1 else 's'}: " + ", ".join(counts)
+    if tally.get("skipped_files"):
+        head += f" {skipped_text([(s['input'], s['why']) for s in tally['skipped_files']])}"
     unreadable = [u["error"] for u in tally["unreadable_files"]]
     if len(unreadable) == 1:
         lines = [f"{head}: {unreadable[0]}"]
@@ -242,9 +260,10 @@ def comparison_to_json(comparison) -> dict:
         "files": {a.name: str(a.path) for a in comparison.assessors},
         "studies": {
             "compared": len(comparison.keys), "unmatched": comparison.unmatched,
-            "not_paired": [{"rated_by": names[t.assessor], "study": t.label, "row": t.row, "why": t.why}
-                           for t in pairing.unpaired],
+            "not_paired": [{"rated_by": names[t.assessor], "study": t.label, "row": t.row, "why": t.why,
+                            "matched": t.matched} for t in pairing.unpaired],
             "ambiguous": pairing.ambiguous,
+            "possible_matches": pairing.possible,
             "paired_by_surname_and_year": [dict(zip(names, labels)) for labels in comparison.paired_by_name_year()]},
         "items": items,
         "total": comparison.total_stats,
@@ -271,12 +290,15 @@ def comparison_text(comparison, output=None) -> str:
     lines += [f"  paired: {' = '.join(repr(str(label)) for label in labels)}" for labels in loose[:20]]
     if len(loose) > 20:
         lines.append(f"  ... and {len(loose) - 20} more (see the Trials sheet)")
-    for group in comparison.pairing.ambiguous:
-        shown = "; ".join(f"{name} " + ", ".join(repr(str(label)) for label in labels)
-                          for name, labels in group["labels"].items())
-        lines.append(f"  ambiguous, not paired ('{group['key']}'): {shown}")
+    pairing = comparison.pairing
+    for matched, groups in ((AMBIGUOUS_MATCH, pairing.ambiguous), (POSSIBLE_MATCH, pairing.possible)):
+        for group in groups:
+            shown = "; ".join(f"{name} " + ", ".join(repr(str(label)) for label in labels)
+                              for name, labels in group["labels"].items())
+            why = f", {group['why']}" if "why" in group else ""
+            lines.append(f"  {matched} ('{group['key']}'{why}): {shown}")
     for a, name in enumerate(comparison.names):
-        alone = [t for t in comparison.pairing.unpaired if t.assessor == a]
+        alone = [t for t in pairing.unpaired if t.assessor == a and t.matched is None]
         if alone:
             lines.append(f"  rated by {name} only ({len(alone)}): " + ", ".join(
                 f"{str(t.label)!r} (row {t.row})" if t.label is not None else f"row {t.row} (no label)" for t in alone))
@@ -296,6 +318,9 @@ def comparison_text(comparison, output=None) -> str:
     lines.append("totals: " + ", ".join(f"{form} {_num(v['value'])}" for form, v in icc.items()))
     if output is not None:
         lines.append(f"wrote {output}; fill its Consensus column, then run: pedro consensus {output}")
+    if pairing.ambiguous:
+        lines.append("pedro consensus will refuse this workbook while trials are ambiguous (it would hold one trial "
+                     "twice): give each trial a label of its own in the assessors' sheets and compare again")
     return "\n".join(lines)
 
 
@@ -316,7 +341,11 @@ def consensus_text(merged, written) -> str:
                      + (f"; {differing} value(s) differed between the assessors: the first assessor's kept, "
                         "every assessor's named in Consensus notes" if differing else ""))
     for trial in merged.single:
-        lines.append(f"  rated by {trial.rated_by[0]} only, carried with those answers: {trial.label!r}")
+        if trial.matched == POSSIBLE_MATCH:
+            lines.append(f"  {POSSIBLE_MATCH}, carried separately with {trial.rated_by[0]}'s answers: "
+                         f"{trial.label!r} (check it is not a trial another assessor rated under another year)")
+        else:
+            lines.append(f"  rated by {trial.rated_by[0]} only, carried with those answers: {trial.label!r}")
     if merged.edits:
         saved = f", saved {merged.saved_at}" if merged.saved_at else ""
         lines.append(f"{len(merged.edits)} cell(s) edited outside pedro since pedro compare, logged (by "

@@ -78,7 +78,7 @@ def test_several_unreadable_files_get_a_line_each(tmp_path):
     assert lines[-4] == "6 files: 3 scored, 1 with errors, 2 unreadable:"
     assert lines[-3].startswith(f"  {folder / 'broken.xlsx'} is a text (perhaps CSV) file")
     # this reader's sentence names the file by its name alone: it is not named twice
-    assert lines[-2].startswith("  no-items.xlsx: sheet 'Ratings' has no header row naming the PEDro items")
+    assert lines[-2].startswith(f"  {folder / 'no-items.xlsx'}: sheet 'Ratings' has no header row naming the PEDro")
     assert lines[-1] == f"  with errors: {folder / 'd.xlsx'} (1 error(s))"
 
 
@@ -95,7 +95,24 @@ def test_the_json_report_of_several_files_carries_the_tally(tmp_path):
     assert report["tally"] == {
         "files": 5, "scored": 3, "with_errors": 1, "unreadable": 1, "exit_status": 2,
         "unreadable_files": [{"input": str(folder / "broken.xlsx"), "error": broken["error"]}],
-        "files_with_errors": [{"input": str(folder / "d.xlsx"), "errors": 1}]}
+        "files_with_errors": [{"input": str(folder / "d.xlsx"), "errors": 1}], "skipped_files": []}
+
+
+def test_a_folder_names_every_file_by_its_path_and_the_files_it_skipped(tmp_path):
+    folder = _folder(tmp_path, unreadable=("no-items.xlsx",))
+    (folder / "notes.txt").write_text("readme\n")
+    (folder / "old.audited.xlsx").write_bytes((folder / "no-items.xlsx").read_bytes())
+    (folder / ".hidden.xlsx").write_text("")  # hidden files and Office lock files are nobody's input
+    result = CliRunner().invoke(main, ["score", str(folder), "--dry-run", "-q"])
+    lines = result.output.splitlines()
+    head = next(line for line in lines if line.startswith("5 files: "))
+    assert f"1 unreadable (2 other files skipped: {folder / 'notes.txt'} (not a sheet), " \
+           f"{folder / 'old.audited.xlsx'} (pedro's output)): {folder / 'no-items.xlsx'}: sheet 'Ratings'" in head
+    output = CliRunner().invoke(main, ["score", str(folder), "--dry-run", "-q", "--json"]).output
+    report = json.loads(output[output.index("\n{") + 1:])  # after the unreadable file's line on stderr
+    assert report["tally"]["files"] == 5 and report["tally"]["skipped_files"] == [
+        {"input": str(folder / "notes.txt"), "why": "not a sheet"},
+        {"input": str(folder / "old.audited.xlsx"), "why": "pedro's output"}]
 
 
 @pytest.mark.parametrize("answers, status, tally", [

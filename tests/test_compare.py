@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pedro.cli import main
-from pedro.compare import compare_files, match_key, match_keys, pair_trials, surname_year_key
+from pedro.compare import POSSIBLE_MATCH, compare_files, match_key, match_keys, pair_trials, surname_year_key
 from pedro.consensus import read_consensus
 from pedro.engine import score_file
 from pedro.errors import InputError
@@ -122,7 +122,9 @@ def test_compare_reads_the_year_column(tmp_path):
                                                     "Kalron et al. (2021)": "YYYYNNYYYYN"}))
     comparison = compare_files([a, b])
     assert len(comparison.keys) == 2 and comparison.unmatched == {"a": [], "b": []}
-    assert comparison.paired_by_name_year() == [["Müller et al.", "Muller 2019"], ["Kalron", "Kalron et al. (2021)"]]
+    # The Year column completes each label of a: it is shown, and paired, with its year.
+    assert comparison.paired_by_name_year() == [["Müller et al. (2019)", "Muller 2019"],
+                                                ["Kalron (2021)", "Kalron et al. (2021)"]]
 
 
 LABEL = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(),
@@ -150,7 +152,7 @@ def test_two_assessors_end_to_end(tmp_path):
     report = json.loads(result.output)
     assert report["assessors"] == ["ann", "ben"]
     assert report["studies"] == {"compared": 5, "unmatched": {"ann": [], "ben": []}, "not_paired": [],
-                                 "ambiguous": [], "paired_by_surname_and_year": []}
+                                 "ambiguous": [], "possible_matches": [], "paired_by_surname_and_year": []}
     assert report["unreadable_answers"] == []
     assert {(d["study"], d["item"]) for d in report["disagreements"]} == {
         ("Smith 2001", 3), ("Jones 2002", 8), ("Lee 2003", 11)}
@@ -304,3 +306,18 @@ def test_names_option(tmp_path):
     assert report["assessors"] == ["Ann", "Ben"]
     wrong = CliRunner().invoke(main, ["compare", str(a), str(b), "--names", "Ann"])
     assert wrong.exit_code == 2 and "one per file" in wrong.output
+
+
+def test_umlauts_spelt_out_short_years_and_year_letters_pair_as_a_person_would():
+    pairing = pair_trials(["Ann", "Ben"],
+                          [["Mueller et al. (2011)", "Nguyen 2020", "Kim et al. (2021a)", "Bauer 2015", "Pohl 2016a"],
+                           ["Müller 2011", "Nguyen et al., '20", "Kim 2021", "Baur 2015", "Pohl 2016b"]])
+    assert pairing.trials == [(0, 0), (1, 1)]  # Mueller = Müller, '20 = 2020
+    why = {(t.assessor, t.label): (t.matched, t.why) for t in pairing.unpaired}
+    assert why[(0, "Kim et al. (2021a)")][0] == why[(1, "Kim 2021")][0] == POSSIBLE_MATCH
+    assert why[(1, "Kim 2021")][1].startswith("possible match, not paired: year letter differs")
+    assert pairing.possible == [{"key": "kim 2021", "labels": {"Ann": ["Kim et al. (2021a)"], "Ben": ["Kim 2021"]},
+                                 "why": "year letter differs"}]
+    # Neither spelt with an umlaut: two surnames; two year letters: two trials of one year.
+    assert why[(0, "Bauer 2015")][0] is None and why[(0, "Pohl 2016a")][0] is None
+    assert surname_year_key("O'Brien '98") == "obrien 1998"

@@ -168,9 +168,9 @@ def test_compare_pairs_labels_as_a_person_would(sheets, tmp_path):
     assert "14 trial(s) compared, 13 of them paired by first author's surname and year" in terminal.output
     assert "ambiguous, not paired ('li 2012'): Ann 'Li et al. (2012)'; Ben 'Li Y 2012', 'Li Z et al. 2012'" \
         in terminal.output
-    assert "rated by Ann only (2): 'Li et al. (2012)' (row 18), 'Braga et al. (2018)' (row 19)" in terminal.output
-    assert "rated by Ben only (3): 'Li Y 2012' (row 16), 'Li Z et al. 2012' (row 17), 'Merico 2018' (row 18)" \
-        in terminal.output
+    assert "rated by Ann only (1): 'Braga et al. (2018)' (row 19)" in terminal.output  # Li: listed as ambiguous
+    assert "pedro consensus will refuse this workbook while trials are ambiguous" in terminal.output
+    assert "rated by Ben only (1): 'Merico 2018' (row 18)" in terminal.output
     assert "Ben: Smith et al. (2013) item 4 'Yy'" in terminal.output
 
 
@@ -211,9 +211,19 @@ def test_compare_to_consensus_carries_every_trial_column_and_history(sheets, tmp
     ann, ben = sheets
     out = tmp_path / "d.xlsx"
     assert _compare(ann, ben, out).exit_code == 0
+    # Ann's one "Li 2012" against Ben's two: consensus would hold one trial twice, so it refuses, naming them.
+    refused = CliRunner().invoke(main, ["consensus", str(out), "-o", str(tmp_path / "refused.xlsx")])
+    assert refused.exit_code == 2 and "labels are ambiguous" in refused.output
+    assert all(f"'{label}'" in refused.output for label in ("Li et al. (2012)", "Li Y 2012", "Li Z et al. 2012"))
+    assert not (tmp_path / "refused.xlsx").exists()
+    book = openpyxl.load_workbook(ben)  # Ben gives his second Li 2012 a year letter, as the refusal asks
+    cell = next(c for c in book.active["A"] if c.value == "Li Z et al. 2012")
+    cell.value = "Li Z et al. 2012b"
+    book.save(ben)
+    assert _compare(ann, ben, out).exit_code == 0
     trials_sheet = _sheet_rows(out, "Trials")
     assert trials_sheet[0][6:] == tuple(CARRIED)
-    assert len(trials_sheet) == 1 + 2 * 14 + 2 + 3
+    assert len(trials_sheet) == 1 + 2 * 15 + 1 + 2
     chosen = _resolve_all(out)
     assert chosen[("Smith et al. (2013)", 4)] == "Y" and ("Müller et al. (2019)", 8) in chosen
     # Outside pedro, Carol corrects an agreed answer and one of Ben's numbers, then saves in "Excel".
@@ -233,15 +243,15 @@ def test_compare_to_consensus_carries_every_trial_column_and_history(sheets, tmp
     consensus_path = tmp_path / "consensus.xlsx"
     merged = CliRunner().invoke(main, ["consensus", str(out), "-o", str(consensus_path)])
     assert merged.exit_code == 0, merged.output
-    assert "19 trial(s)" in merged.output and "2 cell(s) edited outside pedro" in merged.output
+    assert "18 trial(s)" in merged.output and "2 cell(s) edited outside pedro" in merged.output
     assert "rated by Ben only, carried with those answers: 'Merico 2018'" in merged.output
 
     rows = _sheet_rows(consensus_path, "Consensus")
     header = list(rows[0])
     assert header == ["Study", *ITEM_HEADERS, *CARRIED, "Consensus notes"]
     by_label = {r[0]: dict(zip(header, r)) for r in rows[1:]}
-    every_label = [a for a, *_ in SHARED] + [label for label, *_ in ANN_ONLY] + [label for label, *_ in BEN_ONLY]
-    assert sorted(by_label) == sorted(every_label) and len(rows) == 20  # every trial, once
+    every_label = [a for a, *_ in SHARED] + [label for label, *_ in ANN_ONLY] + ["Li Z et al. 2012b", "Merico 2018"]
+    assert sorted(by_label) == sorted(every_label) and len(rows) == 19  # every trial, once
     muller = by_label["Müller et al. (2019)"]
     assert muller["Randomisation method"] == "computer-generated list"  # Ann's kept ...
     assert muller["N analysed"] == 38 and muller["Funding"] == "DFG" and muller["Country"] == "Germany"
@@ -255,9 +265,10 @@ def test_compare_to_consensus_carries_every_trial_column_and_history(sheets, tmp
     assert by_label["Smith et al. (2013)"]["Notes"] == "pilot" and by_label["Zucchi E et al. (2019)"]["Notes"] == \
         "crossover"
     assert by_label["García-López et al. (2020)"]["Country"] == "Spain"
-    li = by_label["Li Z et al. 2012"]
+    li = by_label["Li Z et al. 2012b"]
     assert li["N allocated"] == 44 and li["5 Blind subjects"] == "Y" and li["Consensus notes"].startswith(
-        "rated by Ben only: ambiguous")
+        "rated by Ben only: not in Ann's sheet")
+    assert 'Study: Ann "Li et al. (2012)", Ben "Li Y 2012"' in by_label["Li et al. (2012)"]["Consensus notes"]
     assert by_label["Braga et al. (2018)"]["Consensus notes"].startswith("rated by Ann only: not in Ben's sheet")
     _check_history(ann, consensus_path)
 
@@ -265,7 +276,7 @@ def test_compare_to_consensus_carries_every_trial_column_and_history(sheets, tmp
     scored = CliRunner().invoke(main, ["score", str(consensus_path), "-o", str(final), "--json"])
     assert scored.exit_code == 0, scored.output
     report = json.loads(scored.output)
-    assert len(report["studies"]) == 19
+    assert len(report["studies"]) == 18
     assert not [f for s in report["studies"] for f in s["findings"] if f["severity"] == "error"]
     result = score_file(consensus_path)
     assert set(result.sheet.layout.roles) >= {"method", "n_allocated", "n_analysed"}

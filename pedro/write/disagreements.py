@@ -318,7 +318,7 @@ def _trials_table(comparison: Comparison) -> Table:
     body = rows.tolist()
     for number, trial in enumerate(pairing.unpaired, start=len(pairing.trials) + 1):
         name = comparison.names[trial.assessor]
-        body.append([trial.label, number, name, trial.label, trial.row, f"{name} only",
+        body.append([trial.label, number, name, trial.label, trial.row, trial.matched or f"{name} only",
                      *sheets[trial.assessor][trial.position, len(TRIAL_CELLS):].tolist()])
     fills = _difference_fills(given[:, :, len(TRIAL_CELLS):], first, count)
     fills.update({cell_range(r, c, r, c): MISSING_COLOUR for r, row in enumerate(body, start=2)
