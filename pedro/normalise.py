@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .rubric import Rubric
-from .sheets.layout import ROLES, Layout
+from .sheets.layout import NOTE_SHOWN, ROLES, Layout, reads_as_note
 from .sheets.reader import Grid
 from .text import fold_answer, fold_text
 
@@ -38,17 +38,6 @@ SUMMARY_LABELS = {"mean", "means", "average", "total", "totals", "sum", "sd", "m
 SUMMARY_WORDS = {"mean", "means", "average", "total", "totals", "sum", "sd", "median", "overall", "score",
                  "scores", "standard", "percentage", "percent", "proportion", "number", "%", "range", "subtotal",
                  "count", "frequency"}
-# What a note, legend, source line or footnote under (or above) a table starts with: a footnote mark, a
-# numbered or lettered list entry ('2. Subjects were...', 'a) ...'), or a word that introduces one.
-_NOTE_START = re.compile(r"^\s*(?:[*†‡§¶#¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠ]|\(?(?:\d{1,2}|[a-z])[.)]\s|[a-z]\s+[A-Z])")
-_NOTE_WORD = re.compile(r"^\s*(?:notes?|n\.?b\.?|sources?|key|legend|abbreviations?|footnotes?|adapted|"
-                        r"reproduced|data|table|fig(?:ure|\.)?|scores? (?:were|are)|the total|rated|ratings?|"
-                        r"reviewers?|items?|criteri(?:on|a)|studies were|trials were|pedro,)\b", re.IGNORECASE)
-# A legend: a short symbol given its meaning ('Y = yes; N = no', '1 = criterion met').
-_LEGEND = re.compile(r"(?:^|[;,.]\s*)[^\s=;,]{1,3}\s*=\s*\S")
-# A trial label is short: author(s) and year.  Text longer than this is prose, a note.
-NOTE_WORDS = 9
-NOTE_SHOWN = 40  # characters of a note quoted in the finding
 
 # Footnote marks that are never part of a value: superscript digits and letters
 # and the usual reference symbols.  A lower-case ASCII letter is a mark too,
@@ -238,18 +227,11 @@ def is_summary_label(label) -> bool:
     if _DIGIT.search(str(label)):
         return False
     folded = fold_text(label).rstrip(":. ")
-    if folded in SUMMARY_LABELS:
+    # A percentage ('n (%)', 'Yes, n (%)', '% meeting') counts trials; no trial label holds one.
+    if folded in SUMMARY_LABELS or "%" in folded:
         return True
     first = re.split(r"[\s(:,]+", folded, maxsplit=1)[0]
     return first in SUMMARY_WORDS and "et al" not in folded
-
-
-def reads_as_note(text: str) -> bool:
-    """Whether a cell's text reads as a note, legend, source line or footnote rather than a trial label:
-    it starts with a footnote mark, a list number or a word that introduces a note, holds a legend
-    ('Y = yes'), or is prose longer than a label."""
-    return bool(_NOTE_START.match(text) or _NOTE_WORD.match(text) or _LEGEND.search(text)) or \
-        len(text.split()) >= NOTE_WORDS
 
 
 def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> RatedSheet:
@@ -269,6 +251,7 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
         c.index for c in layout.evidence.values()]
     columns = grid.columns(used + ([layout.year.index] if layout.year else []), start=layout.header_row)
     offsets, skipped = _trial_offsets(columns, used, layout, grid, rubric)
+    skipped += [(0, why, cell) for cell, why in layout.table_notes]  # under a transposed table: after its rows
     rows = (offsets + (layout.header_row + 1)).astype(np.int64)
     studies = _studies_table(columns, layout, offsets, rows)
     answers = _answers_table(columns, layout, item_numbers, offsets, rows, rubric)
@@ -368,7 +351,22 @@ def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa
                                   dtype=object, copy=False)  # a new array already
     if layout.year is not None:
         studies["year"] = pd.Series(columns[layout.year.index][offsets], index=studies.index, dtype=object)
+        studies["study"] = _with_year(studies["study"].tolist(), studies["year"].tolist())
     return studies
+
+
+# A year in a trial label: 'Li et al. (2012)', 'Smith 2013a'.
+_LABEL_YEAR = re.compile(r"(?<![0-9])(?:1[89]|20)[0-9]{2}(?![0-9])")
+
+
+def _with_year(labels: list, years: list) -> list:
+    """Labels completed by the Year column where they give none: 'Li et al.' | 2012 is shown 'Li et al.
+    (2012)', so two 'Li et al.' of different years read apart in every report."""
+    shown = []
+    for label, year in zip(labels, years):
+        year = _label(year)
+        shown.append(f"{label} ({year.strip()})" if label and year and not _LABEL_YEAR.search(label) else label)
+    return shown
 
 
 def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offsets: "np.ndarray",  # noqa: F821

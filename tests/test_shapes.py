@@ -409,12 +409,12 @@ def test_total_column_is_known_by_what_its_header_means(header, tmp_path):
 
 def test_a_total_column_pedro_does_not_take_is_said(tmp_path):
     rows = [list(row) for row in WU.rows]
-    rows[0][WU.total] = "Punteggio PEDro"  # Italian: not a header pedro knows, but its numbers are totals
+    rows[0][WU.total] = "Punteggio"  # Italian: not a header pedro knows, but its numbers are totals
     result = score_file(_save(rows, tmp_path / "wu.xlsx"))
     _check_reading(result, WU)
     assert result.sheet.layout.role("total") is None
     [said] = _findings(result, "PD206")["message"]
-    assert said.startswith("B1: column B ('Punteggio PEDro') looks like a reported total")
+    assert said.startswith("B1: column B ('Punteggio') looks like a reported total")
     assert "no column is read as the reported total" in said
     rows[0].append("Total")  # a second total column: the first one is taken, the other said
     for row, total in zip(rows[1:], WU.printed_totals().values()):
@@ -480,3 +480,135 @@ def test_published_group_heading_over_the_item_numbers(tmp_path):
     assert cli.exit_code == 1  # Hackney and Earhart's printed total
     assert report["layout"] == {"header_rows": [2], "transposed": False, "totals_only": False,
                                 "read": "header row 2"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notes under a transposed table, summary rows of counts, and what the audit says it covers
+# ---------------------------------------------------------------------------------------------------------
+
+TRANSPOSED_NOTES = ["Y = Criterion satisfied; N = Criterion not satisfied.",
+                    "2. Subjects were randomly allocated to groups.", "1 = criterion met; 0 = not met"]
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "merged", "csv"])
+def test_notes_under_a_transposed_table_are_said_once(kind, tmp_path):
+    """Young et al.'s items as rows, with the review's legend and footnotes under them (one blank row
+    between): a footnote that starts '2.' is not a second item 2 and a legend '1 = ...' is not item 1."""
+    table = _transposed([YOUNG.header, *YOUNG.body])
+    first = len(table) + 2
+    rows = [*table, [None], *[[note] for note in TRANSPOSED_NOTES]]
+    last = openpyxl.utils.get_column_letter(YOUNG.trials + 1)
+    merges = [f"A{first + k}:{last}{first + k}" for k in range(len(TRANSPOSED_NOTES))] if kind == "merged" else []
+    path = write_csv(tmp_path / "t.csv", rows) if kind == "csv" else _save(rows, tmp_path / "t.xlsx", merges)
+    result = score_file(path)
+    bare = score_file(_save(table, tmp_path / "bare.xlsx"))
+    _check_reading(result, YOUNG)
+    assert result.sheet.layout.transposed and 1 not in result.sheet.layout.items
+    assert _trial_findings(result) == _trial_findings(bare) and result.exit_status == bare.exit_status
+    notes = _findings(result, "PD802")
+    assert notes["cell"].tolist() == [f"A{first + k}" for k in range(len(TRANSPOSED_NOTES))]
+    assert notes["study"].isna().all()
+    assert f"row {first + 1}: read as a note, not a trial: '2. Subjects were randomly allocated to g…'" in \
+        notes["message"].tolist()[1]
+    assert not any(f"A{first}" in message for message in _findings(result, "PD805")["message"])
+    for finding in result.findings.itertuples():  # nothing about a trial on a note's row
+        where = split_address(finding.cell or "")
+        assert where is None or where[0] < first or finding.rule == "PD802"
+
+
+@pytest.mark.parametrize("label", ["n (%)", "Yes, n (%)", "Criterion met, n (%)"])
+def test_summary_rows_of_counts_are_not_trials(label, tmp_path):
+    """A row counting the trials that meet each item ('13 (76%)') under Takeuchi et al.'s table."""
+    met = [f"{count} ({round(100 * count / TAKEUCHI.trials)}%)" for count in
+           (sum(str(row[c]) == "1" for row in TAKEUCHI.body) for c in range(1, 12))]
+    rows = [TAKEUCHI.header, *TAKEUCHI.body, [label, *met]]
+    result = score_file(_save(rows, tmp_path / "counts.xlsx"))
+    _check_reading(result, TAKEUCHI)
+    assert result.exit_status == 0 and _findings(result, "PD101").empty
+    notes = _findings(result, "PD802")
+    assert notes["cell"].tolist() == [f"A{TAKEUCHI.trials + 2}"]
+    assert f"('{label}') is a summary row, not a trial" in notes["message"].iloc[0]
+
+
+def test_audit_of_a_transposed_table_names_the_trials_columns(tmp_path):
+    path = _save(_transposed(TAKEUCHI.rows), tmp_path / "transposed.xlsx")
+    out = write_audited(score_file(path), tmp_path / "out.xlsx")
+    cli = CliRunner().invoke(main, ["audit", str(out)])
+    last = openpyxl.utils.get_column_letter(TAKEUCHI.trials + 1)
+    assert cli.exit_code == 0, cli.output
+    assert (f"(header column A, {TAKEUCHI.trials} trial(s), columns B-{last} (items in rows 1-"
+            f"{len(TAKEUCHI.header)}): every cell)") in cli.output
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Total columns by what they hold; totals-only headers (issue 14 review, bullets 3-4)
+# ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header", ["Methodological quality", "Rating", "Quality score (PEDro)", "Quality (0-10)",
+                                    "Points (max 10)", "Punteggio PEDro"])
+def test_a_numeric_total_under_a_band_like_header_is_the_total(header, tmp_path):
+    """A column of whole numbers 0-10 is the total whatever band-like or qualified header it has: Wu et al.'s
+    wrong printed total for Hackney and Earhart (2008) is an error, not a band pedro does not know."""
+    rows = [list(row) for row in WU.rows]
+    rows[0][WU.total] = header
+    result = score_file(_save(rows, tmp_path / "wu.xlsx"))
+    _check_reading(result, WU)
+    assert result.sheet.layout.role("total").header == header
+    assert result.sheet.layout.role("band").header == "Methodological quality"  # column C: Good, Fair
+    wrong = _findings(result, "PD202")
+    assert wrong["study"].tolist() == ["Hackney and Earhart (2008)"] and wrong["cell"].tolist() == ["B3"]
+    assert _findings(result, "PD204").empty and _findings(result, "PD206").empty
+    assert result.exit_status == 1
+    assert [s["reported_total"] for s in result_to_json(result)["studies"]] == list(WU.printed_totals().values())
+
+
+def test_a_band_of_words_under_a_pedro_header_stays_the_band(tmp_path):
+    rows = [list(row) for row in YOUNG.rows]
+    rows[0][YOUNG.total + 1] = "Methodological quality (PEDro)"  # High/Moderate/Low: words, so the band
+    result = score_file(_save(rows, tmp_path / "young.xlsx"))
+    layout = result.sheet.layout
+    assert layout.role("total").header == "Total score"
+    assert layout.role("band").header == "Methodological quality (PEDro)"
+
+
+def test_totals_only_with_a_units_row_is_read_with_a_two_row_header(tmp_path):
+    rows = _totals_only(WU)
+    rows.insert(1, [None, None, "(0-10)"])
+    result = score_file(_save(rows, tmp_path / "units.xlsx"))
+    layout = result.sheet.layout
+    assert layout.totals_only and layout.header_rows == (1, 2) and layout.role("total").header == "PEDro score (0-10)"
+    assert result.scores["total"].tolist() == list(WU.printed_totals().values())
+    # The Year column completes the labels: the two 'Li et al.' read apart everywhere.
+    assert result.sheet.studies["study"].tolist() == WU.labels
+    assert [s["study"] for s in result_to_json(result)["studies"]] == WU.labels
+    assert _findings(result, "PD303").empty  # no item 2 to check against a method column
+    assert "PD303" in set(score_file(_save(WU.rows, tmp_path / "items.xlsx")).findings["rule"])
+
+
+@pytest.mark.parametrize("title", [False, True])
+def test_totals_only_with_an_unknown_total_header_names_its_header_row(title, tmp_path):
+    rows = _totals_only(WU)
+    rows[0][2] = "Appraisal"
+    if title:
+        rows.insert(0, ["Table 2. PEDro scores of the 15 included trials (Wu et al. 2022)"])
+    cli = CliRunner().invoke(main, ["score", str(_save(rows, tmp_path / "appraisal.xlsx")), "--dry-run"])
+    assert cli.exit_code == 2 and "Traceback" not in cli.output
+    row = 2 if title else 1
+    assert (f"row {row} (Study, Year, Appraisal) looks like the header of a list of printed totals, but pedro "
+            "does not recognise column C ('Appraisal') as the total: if it is, name its header 'PEDro score' "
+            "or 'Total'") in " ".join(cli.output.split())
+    rows[row - 1][2] = "Methodological quality (PEDro)"  # a header pedro reads by meaning and by its numbers
+    result = score_file(_save(rows, tmp_path / "quality.xlsx"))
+    assert result.sheet.layout.totals_only and result.sheet.layout.header_row == row
+    assert result.scores["total"].tolist() == list(WU.printed_totals().values())
+
+
+def test_a_second_total_column_is_said_as_two_totals(tmp_path):
+    rows = [list(row) for row in WU.rows]
+    rows[0].append("PEDro")
+    for row, total in zip(rows[1:], WU.printed_totals().values()):
+        row.append(total)
+    result = score_file(_save(rows, tmp_path / "two.xlsx"))
+    [said] = _findings(result, "PD206")["message"]
+    assert "two columns read as the total: column B and column O; keep one" in said
+    assert "name its header" not in said

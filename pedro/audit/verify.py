@@ -539,10 +539,12 @@ def coverage(audited: AuditedWorkbook) -> dict:
     table = audited.table
     if table is None:
         return {"covered": "answers"}
-    lines = "rows" if table.positions and str(table.positions[0]).isdigit() else "columns"  # trials as columns
+    span = f"columns {table.positions[0]}-{table.positions[-1]}" if table.positions else ""
+    if table.positions and str(table.positions[0]).isdigit():  # trials as columns: say where the trials are
+        trials = f"columns {table.lines[0]}-{table.lines[-1]} " if table.lines else ""
+        span = f"{trials}(items in rows {table.positions[0]}-{table.positions[-1]})"
     return {"covered": "table", "sheet": audited.provenance.get(Key.INPUT_SHEET),
-            "header": line_name(table.header_line), "trials": len(table.lines),
-            "span": f"{lines} {table.positions[0]}-{table.positions[-1]}" if table.positions else ""}
+            "header": line_name(table.header_line), "trials": len(table.lines), "span": span}
 
 
 def _of(findings: list[AuditFinding], *checks: str) -> list[AuditFinding]:

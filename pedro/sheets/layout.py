@@ -50,9 +50,22 @@ _NUMBERED = re.compile(
     r"(?=\s|$|[^\d])\s*(.*)$")
 _NUMBER_LIKE = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")  # CSV cells are all text
 _PARENTHESES = re.compile(r"\s*[(\[][^)\]]*[)\]]")
+_BRACKETED = re.compile(r"^\s*[(\[][^)\]]*[)\]]\s*$")
 # A row is taken for a header by bare numbers only when it has at least this many distinct item numbers
 # (a header "1 2 3 ... 11"), never by the 1s and 0s of a row of answers.
 MIN_BARE_NUMBERS = 3
+
+# What a note, legend, source line or footnote under (or above) a table starts with: a footnote mark, a
+# numbered or lettered list entry ('2. Subjects were...', 'a) ...'), or a word that introduces one.
+_NOTE_START = re.compile(r"^\s*(?:[*†‡§¶#¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠ]|\(?(?:\d{1,2}|[a-z])[.)]\s|[a-z]\s+[A-Z])")
+_NOTE_WORD = re.compile(r"^\s*(?:notes?|n\.?b\.?|sources?|key|legend|abbreviations?|footnotes?|adapted|"
+                        r"reproduced|data|table|fig(?:ure|\.)?|scores? (?:were|are)|the total|rated|ratings?|"
+                        r"reviewers?|items?|criteri(?:on|a)|studies were|trials were|pedro,)\b", re.IGNORECASE)
+# A legend: a short symbol given its meaning ('Y = yes; N = no', '1 = criterion met').
+_LEGEND = re.compile(r"(?:^|[;,.]\s*)[^\s=;,]{1,3}\s*=\s*\S")
+# A trial label is short: author(s) and year.  Text longer than this is prose, a note.
+NOTE_WORDS = 9
+NOTE_SHOWN = 40  # characters of a note quoted in the finding
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,9 @@ class Layout:
     study_found_by: str = "header"  # or "first text column"
     notes: list[tuple[str, str]] = field(default_factory=list)  # (cell, message) for sheet-level findings
     reading: list[tuple[str, str]] = field(default_factory=list)  # (cell, how a header was read) for PD805
+    # (cell, why) for rule PD802: the notes under a transposed table, which the sheet as read has in the
+    # header row, not as rows under it
+    table_notes: list[tuple[str, str]] = field(default_factory=list)
     header_rows: tuple[int, ...] = ()  # every header row (Excel numbers, in the sheet as read)
     transposed: bool = False  # the items are rows and the trials columns; read with rows and columns swapped
     totals_only: bool = False  # a list of printed totals: no item columns
@@ -159,6 +175,9 @@ class HeaderMatcher:
         self.role_by_word = {word: role for role in ROLES for word in rubric.columns[role]["words"]}
         self.evidence_words = sorted(rubric.columns["evidence"]["contains"], key=len, reverse=True)
         self.total_qualifiers = sorted(rubric.columns["total"].get("qualifiers", ()), key=len, reverse=True)
+        self.total_contains = rubric.columns["total"].get("contains", ())
+        self.band_labels = {header_key(label) for bands in rubric.band_sets.values() for label in bands.labels}
+        self.max_total = rubric.max_total
         self.numbers = set(rubric.item_numbers)
 
     def classify(self, header) -> HeaderMatch | None:
@@ -188,16 +207,37 @@ class HeaderMatcher:
                 ref = candidate
         if ref is not None:
             return ref
+        if role is None and evidence_word is None and any(word in key for word in self.total_contains):
+            # "Quality score (PEDro)": a total only if its cells say so (see _settle_total).
+            return HeaderMatch("total", strong=False)
         return HeaderMatch(role) if role else None
 
     def _total_by_meaning(self, key: str) -> str | None:
         """'total' when the header, less the qualifiers the rubric lists ('out of 10', '(0-10)', 'from
-        a possible maximal of 10'), is one of the total's words: 'Total (from a possible maximal of 10)'."""
+        a possible maximal of 10'), is one of the total's words: 'Total (from a possible maximal of 10)';
+        so is a band's word with a maximum ('Quality (0-10)': a band is not out of 10) or a qualifier alone."""
         rest = key
         for qualifier in self.total_qualifiers:
             rest = rest.replace(qualifier, "")
-        if rest != key and rest and self.role_by_word.get(rest) == "total":
+        if rest != key and (not rest or self.role_by_word.get(rest) in ("total", "band")):
             return "total"
+        return None
+
+    def qualifier_only(self, text) -> bool:
+        """Whether a header cell is only a maximum or unit ('out of 10', '/10', 'points')."""
+        key = header_key(text)
+        return bool(key) and key in self.total_qualifiers
+
+    def reads_as(self, values) -> str | None:
+        """'total' when most filled cells are whole numbers 0-10 and none is a band label, 'band' when most
+        are band labels ('good', 'high'), else None: what a column holds, whatever its header says."""
+        filled = [v for v in values if _present(v)]
+        totals = sum(1 for v in filled if _whole_total(v, self.max_total))
+        bands = sum(1 for v in filled if header_key(v) in self.band_labels)
+        if filled and totals * 2 > len(filled) and not bands:
+            return "total"
+        if filled and bands * 2 > len(filled):
+            return "band"
         return None
 
     def _item_reference(self, text: str, written: str = "") -> HeaderMatch | None:
@@ -249,10 +289,13 @@ def detect_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher | None = No
         if other[0] > count and other[0] * 2 >= len(rubric.scored_items):
             grid, (count, r, matches) = flipped, other
     if count == 0:
-        raise SheetError(
-            f"sheet '{grid.sheet}' has no header row naming the PEDro items in its first "
-            f"{HEADER_SEARCH_ROWS} rows; {_headers_found(grid, 0)}; label the item columns "
-            "'1 Eligibility criteria' ... '11 Point estimates and variability' (or 1-11), or pass --sheet")
+        items = "label the item columns '1 Eligibility criteria' ... '11 Point estimates and variability' (or 1-11)"
+        hint = _totals_list_hint(grid, matcher)
+        if hint:
+            raise SheetError(f"sheet '{grid.sheet}' has no item columns; {hint}; if the sheet rates the items, "
+                             f"{items}, or pass --sheet")
+        raise SheetError(f"sheet '{grid.sheet}' has no header row naming the PEDro items in its first "
+                         f"{HEADER_SEARCH_ROWS} rows; {_headers_found(grid, 0)}; {items}, or pass --sheet")
     return _item_layout(grid, r, matches, rubric, matcher)
 
 
@@ -302,7 +345,10 @@ def _item_layout(grid: Grid, r: int, matches: dict, rubric: Rubric, matcher: Hea
     matches, texts = _combined_header(top, block, matches, matcher)
     layout = Layout(sheet=grid.sheet, header_row=block[-1] + 1, items={},
                     header_rows=tuple(b + 1 for b in block), transposed=grid.transposed_view)
+    if grid.transposed_view:
+        _notes_under_transposed(grid, block, matches, texts, layout)
     _claim_columns(grid, layout, matches, texts, rubric)
+    _settle_total(grid, layout, _open_total_or_band(matches, texts, layout), matcher)
     layout.year = _year_column(texts, layout, rubric)
     _headers_from_group_row(grid, top, block, layout, matcher, rubric)
     for row in block:
@@ -332,6 +378,26 @@ def _item_layout(grid: Grid, r: int, matches: dict, rubric: Rubric, matcher: Hea
     return layout
 
 
+def _notes_under_transposed(grid: Grid, block: list[int], matches: dict, texts: dict, layout: Layout) -> None:
+    """Take the notes under a table printed with items as rows out of its header: the lines past the
+    last one holding an answer or label, with nothing beside their text (one cell, or one merged cell),
+    that read as a note ('Y = yes; N = no', '1 = criterion met', '2. Subjects were randomly allocated...')
+    or name no column pedro reads.  An item's own line is never taken: in a sheet with no ratings yet
+    every line is empty, and an item heading does not read as a note.  Each note is said once (PD802)."""
+    rows = grid.rows[block[-1] + 1:]
+    filled = [c for c in range(grid.width) if any(c < len(row) and _present(row[c]) for row in rows)]
+    if not filled:
+        return
+    for c in range(filled[-1] + 1, grid.width):
+        text = texts.get(c, "")
+        if not text.strip() or (c in matches and not reads_as_note(text)):
+            continue
+        matches.pop(c, None)
+        shown = text if len(text) <= NOTE_SHOWN else text[:NOTE_SHOWN].rstrip() + "…"
+        layout.table_notes.append((grid.address(block[0], c),
+                                   f"{grid.column_name(c)}: read as a note, not a trial: '{shown}'"))
+
+
 def _claim_columns(grid: Grid, layout: Layout, matches: dict, texts: dict, rubric: Rubric) -> None:
     """Give each matched column its item, evidence or role; a weak match (a number with a name the rubric
     does not know) only where no other column claims the item."""
@@ -347,7 +413,7 @@ def _claim_columns(grid: Grid, layout: Layout, matches: dict, texts: dict, rubri
                 layout.notes.append((grid.address(layout.header_rows[0] - 1, c), match.conflict))
         elif match.role == "evidence":
             _claim(layout.evidence, match.item, column, grid, rubric, "evidence for ")
-        elif match.role not in layout.roles:
+        elif match.role not in layout.roles and match.strong:
             layout.roles[match.role] = column
     for number, columns in weak.items():
         if number not in layout.items and len(columns) == 1:
@@ -423,27 +489,81 @@ def _combined_header(top: list[list], block: list[int], matches: dict,
 
 def _totals_only_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher) -> Layout | None:
     """A list of printed totals (a label column and a total column, with or without a year, no item
-    columns): the first row with a total header over a row that holds a number in that column."""
-    top = grid.head(HEADER_SEARCH_ROWS + 1)
+    columns): the first row with a total header (or a band header over whole numbers) over a row that
+    holds a number in that column.  A row of units under it ('(0-10)') is part of the header."""
+    top = grid.head(HEADER_SEARCH_ROWS + 2)
     for r, row in enumerate(top[:HEADER_SEARCH_ROWS]):
         matches = {c: m for c, value in enumerate(row) if (m := matcher.classify(value)) is not None
                    and not _is_number(value)}
-        total = next((c for c, m in matches.items() if m.role == "total"), None)
-        below = top[r + 1] if r + 1 < len(top) else []
-        if total is None or total >= len(below) or not _is_number(_first_part(below[total])):
+        block = [r, r + 1] if r + 1 < len(top) and _units_row(top[r + 1], matcher) else [r]
+        below = top[block[-1] + 1] if block[-1] + 1 < len(top) else []
+        if not any(m.role in ("total", "band") and c < len(below) and _is_number(_first_part(below[c]))
+                   for c, m in matches.items()):
             continue
-        layout = Layout(sheet=grid.sheet, header_row=r + 1, items={}, totals_only=True)
+        texts = {c: " ".join(t for b in block if (t := _as_text(top[b][c] if c < len(top[b]) else None)))
+                 for c in range(max(len(top[b]) for b in block))}
+        layout = Layout(sheet=grid.sheet, header_row=block[-1] + 1, items={}, totals_only=True,
+                        header_rows=tuple(b + 1 for b in block))
         for c, match in sorted(matches.items()):
-            if match.role in ROLES and match.role not in layout.roles:
-                layout.roles[match.role] = Column(c, _as_text(row[c]))
-        layout.year = _year_column({c: _as_text(value) for c, value in enumerate(row)}, layout, rubric)
+            if match.role in ROLES and match.role not in layout.roles and match.strong:
+                layout.roles[match.role] = Column(c, texts[c])
+        _settle_total(grid, layout, _open_total_or_band(matches, texts, layout), matcher)
+        if layout.role("total") is None:
+            continue
+        if len(block) > 1:
+            layout.reading.append((grid.address(block[0], layout.role("total").index),
+                                   f"{grid.row_name(block[0])} and its units row below are read as one header"))
+        layout.year = _year_column(texts, layout, rubric)
         if "study" not in layout.roles:
-            column = _first_text_column(grid, r, layout, rubric)
+            column = _first_text_column(grid, block[-1], layout, rubric)
             if column is not None:
                 layout.roles["study"] = column
                 layout.study_found_by = "first text column"
         return layout
     return None
+
+
+def _units_row(row: list, matcher: HeaderMatcher) -> bool:
+    """A row under a header that gives only units or the maximum ('(0-10)', '/10', 'out of 10')."""
+    cells = [value for value in row if _present(value)]
+    return bool(cells) and all(not _is_number(v) and (_BRACKETED.match(str(v)) or matcher.qualifier_only(v))
+                               for v in cells)
+
+
+def _open_total_or_band(matches: dict, texts: dict, layout: Layout) -> list[Column]:
+    """The columns whose header leaves open whether they hold the total or the band: a header that only
+    contains a total's word, and a band header no role has taken ('Rating' beside 'Study quality')."""
+    taken = {c.index for c in layout.roles.values()}
+    return [Column(c, texts[c]) for c, m in sorted(matches.items())
+            if c not in taken and (m.role == "total" and not m.strong or m.role == "band")]
+
+
+def _settle_total(grid: Grid, layout: Layout, weak: list[Column], matcher: HeaderMatcher) -> None:
+    """The reported total and band by what their cells hold when the headers leave it open: with no header
+    naming a total, a column whose header only contains a total's word ('Quality score (PEDro)') or a band
+    header ('Rating') over whole numbers 0-10 is the total; a band holds words (poor, fair, good, high)."""
+    def holds(column: Column) -> str | None:
+        return matcher.reads_as(grid.columns([column.index], start=layout.header_row)[column.index])
+
+    def say(column: Column, role: str) -> None:
+        cells = f"whole numbers 0-{matcher.max_total}" if role == "total" else "band labels"
+        layout.reading.append((grid.address(layout.header_row - 1, column.index),
+                               f"header '{column.header}' is read as {ROLE_NAMES[role]}: its cells are {cells}"))
+
+    band = layout.role("band")
+    if layout.role("total") is None:
+        taken = next((c for c in [*weak, *([band] if band else [])] if holds(c) == "total"), None)
+        if taken is not None:
+            if taken == band:
+                del layout.roles["band"]
+            layout.roles["total"] = taken
+            say(taken, "total")
+    if layout.role("band") is None:
+        total = layout.role("total")
+        band = next((c for c in weak if c != total and holds(c) == "band"), None)
+        if band is not None:
+            layout.roles["band"] = band
+            say(band, "band")
 
 
 def _year_column(texts: dict, layout: Layout, rubric: Rubric) -> Column | None:
@@ -452,6 +572,16 @@ def _year_column(texts: dict, layout: Layout, rubric: Rubric) -> Column | None:
     used = {c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values())}
     return next((Column(c, text) for c, text in sorted(texts.items()) if c not in used and header_key(text) in words),
                 None)
+
+
+def _whole_total(value, max_total: int) -> bool:
+    """Whether a cell is a printed total: a whole number from 0 to the maximum ('7', 7.0, '7/10')."""
+    value = _first_part(value)
+    if isinstance(value, str):
+        if not _NUMBER_LIKE.match(value):
+            return False
+        value = float(value.replace(",", "."))
+    return _is_number(value) and float(value).is_integer() and 0 <= value <= max_total
 
 
 def _first_part(value):
@@ -509,7 +639,7 @@ def _headers_from_group_row(grid: Grid, top: list[list], block: list[int], layou
 
 def _merged_header_notes(grid: Grid, r: int, layout: Layout) -> None:
     """Say how each merged cell across the header row was read."""
-    noted = {cell for cell, _ in layout.reading}
+    noted = {cell for cell, _ in layout.reading + layout.table_notes}
     for merged in grid.merged:
         r1, c1, r2, c2 = merged
         if not (r1 <= r <= r2) or grid.address(r1, c1) in noted or (r1 == r2 and c1 == c2):
@@ -574,6 +704,24 @@ def _first_text_column(grid: Grid, header_index: int, layout: Layout, rubric: Ru
     return None
 
 
+def _totals_list_hint(grid: Grid, matcher: HeaderMatcher) -> str | None:
+    """What to rename when a sheet looks like a list of printed totals under a total header pedro does not
+    know: a row of two or more texts over a row with a label and a whole number 0-10 under a header."""
+    top = grid.head(HEADER_SEARCH_ROWS + 1)
+    for r, row in enumerate(top[:HEADER_SEARCH_ROWS]):
+        texts = [c for c, value in enumerate(row) if _present(value) and not _is_number(value)]
+        below = top[r + 1] if r + 1 < len(top) else []
+        if len(texts) < 2 or len(texts) < sum(1 for value in row if _present(value)):
+            continue
+        totals = [c for c in texts if c < len(below) and _whole_total(below[c], matcher.max_total)]
+        if totals and any(isinstance(below[c], str) and not _is_number(below[c]) for c in texts if c < len(below)):
+            shown = ", ".join(_as_text(row[c]) for c in texts)
+            return (f"{grid.row_name(r)} ({shown}) looks like the header of a list of printed totals, but pedro "
+                    f"does not recognise {grid.column_name(totals[0])} ('{_as_text(row[totals[0]])}') as the "
+                    "total: if it is, name its header 'PEDro score' or 'Total'")
+    return None
+
+
 def _headers_found(grid: Grid, row_index: int) -> str:
     row = grid.rows[row_index] if row_index < len(grid.rows) else []
     found = [_as_text(v) for v in row if v is not None and str(v).strip()]
@@ -590,3 +738,11 @@ def _as_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def reads_as_note(text: str) -> bool:
+    """Whether a cell's text reads as a note, legend, source line or footnote rather than a trial label:
+    it starts with a footnote mark, a list number or a word that introduces a note, holds a legend
+    ('Y = yes'), or is prose longer than a label."""
+    return bool(_NOTE_START.match(text) or _NOTE_WORD.match(text) or _LEGEND.search(text)) or \
+        len(text.split()) >= NOTE_WORDS
