@@ -58,8 +58,11 @@ def check_random_without_method(ctx, rule):
 
 
 def check_no_method_column(ctx, rule):
-    """The sheet has no randomisation-method column, so quasi-random allocation cannot be checked."""
-    if ctx.sheet.layout.role("method") is not None or ctx.sheet.studies.empty:
+    """The sheet rates the items but has no randomisation-method column: quasi-random allocation is unchecked.
+
+    A list of printed totals rates no item 2, so there is nothing to check and nothing is said."""
+    layout = ctx.sheet.layout
+    if layout.role("method") is not None or ctx.sheet.studies.empty or not layout.items:
         return no_findings()
     return ctx.sheet_finding(rule, cell=ctx.sheet.layout.header_range)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..normalise import distinct_values, map_distinct, parse_total
+from ..sheets.layout import HeaderMatcher
 from ..text import fold_text
 from .base import Rule, no_findings
 
@@ -181,6 +182,7 @@ def check_total_column_not_taken(ctx, rule):
     claimed = {c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values())}
     rows = sheet.studies["row"].to_numpy() - 1
     computed = ctx.scores["total"].to_numpy(dtype=object, na_value=None)
+    matcher = HeaderMatcher(ctx.rubric)
     frames = []
     for c in range(sheet.grid.width):
         if c in claimed:
@@ -190,10 +192,15 @@ def check_total_column_not_taken(ctx, rule):
         why = _looks_like_total(header, sheet.grid.columns([c])[c][rows], computed, ctx.rubric.max_total)
         if why is None:
             continue
+        where = sheet.grid.column_name(c)
         read = (f"the reported total is read from {sheet.grid.column_name(taken.index)} ('{taken.header}')"
                 if taken is not None else "no column is read as the reported total")
+        match = matcher.classify(header)
+        advice = (f"two columns read as the total: {sheet.grid.column_name(taken.index)} and {where}; keep one"
+                  if taken is not None and match is not None and match.role == "total" and match.strong
+                  else "if it is the total, name its header 'Total' or 'PEDro score'")
         frames.append(ctx.sheet_finding(rule, cell=layout.cell(c, layout.header_row), header=header,
-                                        where=sheet.grid.column_name(c), why=why, read=read))
+                                        where=where, why=why, read=read, advice=advice))
     return pd.concat(frames, ignore_index=True) if frames else no_findings()
 
 
@@ -233,5 +240,5 @@ TOTALS_ONLY = Rule(
 TOTAL_COLUMN_NOT_TAKEN = Rule(
     id="PD206", name="total-column-not-taken", severity="advisory",
     message="{cell}: {where} ('{header}') looks like a reported total ({why}) but is not read as one; {read}; "
-            "if it is the total, name its header 'Total' or 'PEDro score'",
+            "{advice}",
     criterion=TOTAL_RULE, check=check_total_column_not_taken, scope="sheet")
