@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import agreement
 from .audit.chain import audit_key, canonical, verify_chain
-from .audit.log import change_rows
+from .audit.log import change_rows, logged_changes
 from .audit.workbook import CHANGE_COLUMNS, HASH_COLUMN, ROW_COLUMN, STUDY_COLUMN, Key
 from .engine import ScoreResult, score_file
 from .errors import InputError
@@ -834,12 +834,14 @@ def history_changes(comparison: Comparison, time: str, user: str):
     parts = []
     for assessor in comparison.assessors:
         result = assessor.result
-        previous, own = result.previous_changes, result.changes
+        # An audited input edited since it was scored: those edits are logged as scoring it again would
+        # log them ("edited outside pedro"), before the answers rewritten now, so none is lost here.
+        previous, own = result.previous_changes, logged_changes(result, result.changes)
         if not len(previous) and not len(own):
             continue
         parts.append(change_rows(time=[time], user=user, sheet=result.sheet.sheet, cell=None, study=None, item=None,
                                  old=None, new=None, rule=HISTORY_RULE,
-                                 reason=_history_note(assessor, previous, len(own))))
+                                 reason=_history_note(assessor, previous, len(own) - len(result.edits))))
         parts += [frame[CHANGE_COLUMNS].astype(object) for frame in (previous, own) if len(frame)]
     if not parts:
         return change_rows(**{column: [] for column in CHANGE_COLUMNS})
@@ -857,6 +859,9 @@ def _history_note(assessor: Assessor, previous, rewritten: int) -> str:
         verdict = ("its hash chain verified, head " + str(previous[HASH_COLUMN].iloc[-1]) if chain["ok"]
                    else f"its hash chain did NOT verify ({chain['reason']})")
         parts.append(f"the next {len(previous)} row(s) are its own change log, carried verbatim; {verdict}")
+    if result.edits:
+        parts.append(f"{'then ' if parts else 'the next '}{len(result.edits)} row(s) are edits made outside pedro "
+                     "since it was scored")
     if rewritten:
         parts.append(f"{'then ' if parts else 'the next '}{rewritten} row(s) are the answers pedro rewrote "
                      "reading it for pedro compare")

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
-from .audit.chain import KEY_ENV, audit_key, key_mismatch
+from .audit.chain import KEY_ENV, audit_key, key_mismatch, verify_chain
 from .audit.log import synonym_changes
 from .audit.record import last_saved, table_edits
-from .audit.workbook import PEDRO_SHEETS, Key, pedro_sheet, read_previous_audit
+from .audit.workbook import CHANGE_COLUMNS, HASH_COLUMN, PEDRO_SHEETS, Key, pedro_sheet, read_previous_audit
 from .errors import InputError, PedroError, SheetError
 from .normalise import RatedSheet, normalise_sheet
 from .rubric import BandSet, Rubric, load_rubric
@@ -134,7 +134,7 @@ def continue_history(result: ScoreResult, output: str | Path) -> ScoreResult:
     if provenance is None or result.input.name not in (provenance.get(Key.INPUT), provenance.get(Key.ORIGINAL_INPUT)) \
             or provenance.get(Key.INPUT_SHEET) != result.sheet.sheet:
         return result
-    check_sealing_key(output.name, provenance)
+    check_history(output.name, provenance, previous_changes)
     own = _edits_of_audited(book, provenance, result.rubric)
     if own:
         raise InputError(f"{output.name} holds {len(own)} edit(s) made since it was scored ({own[0]}), "
@@ -153,6 +153,23 @@ def check_sealing_key(name: str, provenance: dict) -> None:
     if problem:
         raise InputError(f"{name} was sealed {problem}: scoring it again would continue its change log under "
                          f"another seal; set {KEY_ENV} as it was when it was scored (or unset it), then run again")
+
+
+def check_history(name: str, provenance: dict, previous_changes) -> None:
+    """An InputError where an audited workbook's change log no longer
+    verifies (a row edited, deleted or moved since it was written), or the
+    key set now is not the one it was sealed with: continuing it would carry
+    the break into the new workbook, found only when someone audits that."""
+    check_sealing_key(name, provenance)
+    rows = [list(r) for r in previous_changes[CHANGE_COLUMNS].itertuples(index=False)]
+    chain = verify_chain(rows, previous_changes[HASH_COLUMN].tolist(), audit_key())
+    recorded = provenance.get(Key.CHANGE_LOG_ROWS, "")
+    if chain["ok"] and recorded.isdigit() and int(recorded) != len(rows):
+        chain = {"ok": False, "reason": f"it has {len(rows)} row(s) where {recorded} were written"}
+    if not chain["ok"]:
+        raise InputError(f"{name}: its change log no longer verifies ({chain['reason']}); scoring it again would "
+                         f"carry that into the new workbook: run pedro audit {name} to see what changed, or score "
+                         "the original item sheet again")
 
 
 def _edits_of_audited(book: Book, provenance: dict, rubric: Rubric) -> list[str]:

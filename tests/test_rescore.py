@@ -99,3 +99,61 @@ def test_a_reader_that_stops_reading_is_not_a_bug():
         pytest.skip(f"the installed pedro command is not beside {sys.executable}")
     done = subprocess.run(["sh", "-c", f"'{pedro}' rules | head -c 0"], capture_output=True, text=True, timeout=60)
     assert done.stderr == ""  # not "internal error (BrokenPipeError) ... This is a bug in pedro"
+
+
+def test_an_audited_input_edited_before_compare_keeps_its_edit_in_the_history(ratings, tmp_path):
+    """An assessor's audited workbook edited after scoring, then compared: the edit reaches the disagreement
+    workbook's change log (which the consensus continues) as "edited outside pedro", as scoring it again
+    would log it, instead of vanishing between the two logs (found reviewing issue 13)."""
+    ann = tmp_path / "ann.audited.xlsx"
+    _score(ratings, "-o", ann)
+    workbook = openpyxl.load_workbook(ann)
+    workbook["Ratings"]["D2"] = "N"  # Smith 2001, item 3: Y when scored
+    workbook.save(ann)
+    ben = write_xlsx(tmp_path / "ben.xlsx", item_sheet(TRIALS))
+    out = tmp_path / "d.xlsx"
+    compared = CliRunner().invoke(main, ["compare", str(ann), str(ben), "--names", "Ann,Ben", "-o", str(out)], env={})
+    assert compared.exit_code == 0, compared.output
+    log = _log(out)
+    edits = [row for row in log if row[8] == "edited outside pedro"]
+    assert [(row[2], row[3], row[4], row[6], row[7]) for row in edits] == [("Ratings", "D2", "Smith 2001", "Y", "N")]
+    introduction = next(row for row in log if row[9] and row[9].startswith("Ann's ann.audited.xlsx"))
+    assert "1 row(s) are edits made outside pedro since it was scored" in introduction[9]
+    # the first run's rewrite (C2 yes -> Y) is Ann's own log, carried verbatim, and not logged a second time
+    assert [(row[3], row[6], row[7]) for row in log if row[8] == "answer-synonym"] == [("C2", "yes", "Y")]
+
+
+@pytest.mark.parametrize("edit", ["a log cell edited", "the last log row deleted"])
+def test_an_audited_workbook_whose_log_no_longer_verifies_is_not_continued(ratings, tmp_path, edit):
+    """Scoring again would carry the break into the new workbook, found only at audit: refuse, and say
+    what to do (found reviewing issue 13)."""
+    audited = tmp_path / "first.xlsx"
+    _score(ratings, "-o", audited)
+    workbook = openpyxl.load_workbook(audited)
+    log = workbook["Change log"]
+    if edit == "a log cell edited":
+        log["H2"] = "N"  # the first run's yes -> Y now reads yes -> N
+    else:
+        log.delete_rows(2)
+    workbook.save(audited)
+    again = _score(audited, "-o", tmp_path / "second.xlsx")
+    assert again.exit_code == 2, again.output
+    assert again.output.startswith("pedro: first.xlsx: its change log no longer verifies (")
+    assert "run pedro audit first.xlsx to see what changed" in again.output
+    assert not (tmp_path / "second.xlsx").exists()
+
+
+def test_auditing_an_unscored_consensus_says_to_score_it(tmp_path):
+    """A consensus item sheet has pedro's change log but no Scores yet: say to score it, not to "score the
+    original item sheet again" (found reviewing issue 13)."""
+    from pedro.consensus import read_consensus
+    from pedro.write.consensus import write_consensus
+
+    ann = write_xlsx(tmp_path / "ann.xlsx", item_sheet(TRIALS))
+    ben = write_xlsx(tmp_path / "ben.xlsx", item_sheet(TRIALS))
+    out = tmp_path / "d.xlsx"
+    assert CliRunner().invoke(main, ["compare", str(ann), str(ben), "-o", str(out)], env={}).exit_code == 0
+    merged = write_consensus(read_consensus(out), tmp_path / "cons.xlsx")
+    audit = CliRunner().invoke(main, ["audit", str(merged)], env={})
+    assert audit.exit_code == 2
+    assert "cons.xlsx has not been scored" in audit.output and "run `pedro score cons.xlsx`" in audit.output

@@ -174,6 +174,10 @@ def open_audited(path: str | Path) -> AuditedWorkbook:
                          "by pedro score; run `pedro score` on the item sheet first")
     sheets = {name: pedro_sheet(book.sheet_names, name)
               for name in (SCORES_SHEET, CHANGE_LOG_SHEET, PROVENANCE_SHEET, RECORDED_SHEET)}
+    if sheets[SCORES_SHEET] is None and sheets[CHANGE_LOG_SHEET] is not None:  # pedro consensus wrote it
+        raise InputError(f"{book.path.name} has not been scored: it has pedro's change log but no "
+                         f"'{SCORES_SHEET}' sheet (a consensus item sheet, say); run `pedro score {book.path.name}` "
+                         "and audit the workbook it writes")
     for needed in (SCORES_SHEET, CHANGE_LOG_SHEET):
         if sheets[needed] is None:
             raise InputError(f"{book.path.name} is not a complete audited workbook: its '{needed}' sheet is "

@@ -56,7 +56,7 @@ from ..audit.workbook import (
     provenance_rows,
     seal,
 )
-from ..engine import ScoreResult, check_sealing_key, continue_history
+from ..engine import ScoreResult, check_history, continue_history
 from ..errors import InputError
 from ..normalise import answer_text
 from ..scoring import reported_totals
@@ -97,8 +97,8 @@ def write_audited(result: ScoreResult, output: Path | None = None, progress=None
     in one sentence (by default, a ``NotCarriedOver`` warning)."""
     progress = progress or (lambda stage, detail="": None)
     output = check_output_path(Path(output) if output else default_output(result.input), result.input)
-    if result.audited:  # its change log goes on: under the key it was sealed with, or not at all
-        check_sealing_key(result.input.name, result.previous_provenance)
+    if result.audited:  # its change log goes on: intact and under the key it was sealed with, or not at all
+        check_history(result.input.name, result.previous_provenance, result.previous_changes)
     result = continue_history(result, output)  # writing over an earlier audited workbook of this input
     key = audit_key()
     try:
