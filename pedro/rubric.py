@@ -25,8 +25,9 @@ else:  # pragma: no cover - Python 3.10
 DEFAULT_RUBRIC = "pedro"
 CANONICAL_ANSWERS = ("Y", "N", "?")
 # How a [columns.ROLE] table names its headers: whole headers (words), parts of headers (contains), and
-# what may be added to a whole header without changing its meaning (qualifiers: "out of 10", "(0-10)").
-COLUMN_KEYS = ("words", "contains", "qualifiers")
+# what may be added to a whole header without changing its meaning (qualifiers: "out of 10", "(0-10)"),
+# words that name the column only among the words `beside` them (score_words: "score" in "Quality score").
+COLUMN_KEYS = ("words", "contains", "qualifiers", "score_words", "beside")
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,7 @@ def check_total_column_not_taken(ctx, rule):
             continue
         header = " ".join(str(value) for r in layout.header_rows
                           if (value := sheet.grid.value(r - 1, c)) is not None)
-        why = _looks_like_total(header, sheet.grid.columns([c])[c][rows], computed, ctx.rubric.max_total)
+        why = _looks_like_total(header, sheet.grid.columns([c])[c][rows], computed, ctx.rubric.max_total, matcher)
         if why is None:
             continue
         where = sheet.grid.column_name(c)
@@ -204,14 +204,16 @@ def check_total_column_not_taken(ctx, rule):
     return pd.concat(frames, ignore_index=True) if frames else no_findings()
 
 
-# A header holding one of these words names a total, whatever else it says.
-_TOTAL_WORDS = re.compile(r"\b(?:total|score|scores|sum|pedro|points)\b", re.IGNORECASE)
+# A header holding one of these words names a total, whatever else it says.  A score word ('score',
+# 'points') names one only as the matcher reads it: 'Pain score (VAS)' is an outcome's score.
+_TOTAL_WORDS = re.compile(r"\b(?:total|sum|pedro)\b", re.IGNORECASE)
 
 
-def _looks_like_total(header: str, values, computed, max_total: int) -> str | None:
+def _looks_like_total(header: str, values, computed, max_total: int, matcher: HeaderMatcher) -> str | None:
     """Why a column's trial cells look like reported totals, or None: most of its filled cells read as
-    totals and either its header names a total or its numbers equal the computed totals of most trials
-    (not only 0s and 1s, which are answers).  Each distinct value is parsed once."""
+    totals and either its header names a total (or holds a score word: said as such, not as a total's
+    name) or its numbers equal the computed totals of most trials (not only 0s and 1s, which are
+    answers).  Each distinct value is parsed once."""
     import numpy as np
 
     codes, distinct = distinct_values(values)
@@ -221,8 +223,13 @@ def _looks_like_total(header: str, values, computed, max_total: int) -> str | No
     totals = int(sum(p is not None for p in points.tolist()))
     if not written.any() or totals * 2 < int(written.sum()):
         return None
-    if _TOTAL_WORDS.search(header):
-        return f"its header names a total and {totals} of its {int(written.sum())} cells read as totals"
+    cells = f"{totals} of its {int(written.sum())} cells read as totals"
+    match = matcher.classify(header)
+    if _TOTAL_WORDS.search(header) or (match is not None and match.role == "total"):
+        return f"its header names a total and {cells}"
+    word = matcher.score_word(header)
+    if word is not None:
+        return f"{cells} and its header has the word '{word}', though it does not name the total"
     known = [(p, t) for p, t in zip(points.tolist(), computed.tolist()) if p is not None and t is not None]
     agree = sum(1 for p, t in known if p == t)
     if len(known) >= 3 and agree * 2 > len(known) and any(p > 1 for p, _ in known):

@@ -176,6 +176,11 @@ class HeaderMatcher:
         self.evidence_words = sorted(rubric.columns["evidence"]["contains"], key=len, reverse=True)
         self.total_qualifiers = sorted(rubric.columns["total"].get("qualifiers", ()), key=len, reverse=True)
         self.total_contains = rubric.columns["total"].get("contains", ())
+        # "Quality score (max 10)": score words count only among words beside them that qualify the rating.
+        total = rubric.columns["total"]
+        self.total_score_words = _alternation(total.get("score_words", ()))
+        rating_words = _alternation((*total.get("score_words", ()), *total.get("beside", ())))
+        self.rating_phrase = re.compile(f"(?:{rating_words})+")
         self.band_labels = {header_key(label) for bands in rubric.band_sets.values() for label in bands.labels}
         self.max_total = rubric.max_total
         self.numbers = set(rubric.item_numbers)
@@ -207,7 +212,8 @@ class HeaderMatcher:
                 ref = candidate
         if ref is not None:
             return ref
-        if role is None and evidence_word is None and any(word in key for word in self.total_contains):
+        if role is None and evidence_word is None and (any(word in key for word in self.total_contains)
+                                                       or self.names_rating(key)):
             # "Quality score (PEDro)": a total only if its cells say so (see _settle_total).
             return HeaderMatch("total", strong=False)
         return HeaderMatch(role) if role else None
@@ -222,6 +228,20 @@ class HeaderMatcher:
         if rest != key and (not rest or self.role_by_word.get(rest) in ("total", "band")):
             return "total"
         return None
+
+    def names_rating(self, key: str) -> bool:
+        """Whether a header key, less its qualifiers, is a score word among the rubric's `beside` words only:
+        'Quality score', 'Methodological score (0-10)', 'Points'; not 'Pain score (VAS)' (an outcome)."""
+        rest = key
+        for qualifier in self.total_qualifiers:
+            rest = rest.replace(qualifier, "")
+        return (bool(self.total_score_words) and re.search(self.total_score_words, rest) is not None
+                and self.rating_phrase.fullmatch(rest) is not None)
+
+    def score_word(self, header) -> str | None:
+        """The score word ('score', 'points') a header holds, if any: 'Pain score (VAS)' holds 'score'."""
+        found = re.search(self.total_score_words, header_key(header)) if self.total_score_words else None
+        return found.group(0) if found else None
 
     def qualifier_only(self, text) -> bool:
         """Whether a header cell is only a maximum or unit ('out of 10', '/10', 'points')."""
@@ -264,6 +284,11 @@ class HeaderMatcher:
                 f"header '{written or text}' is numbered {number} but names item {named} "
                 f"({self.rubric.item(named).label}); read as item {named}"))
         return HeaderMatch("item", number, by_name=True)
+
+
+def _alternation(keys) -> str:
+    """A regex alternation of header keys, longest first so 'scores' is not read as 'score' + 's'."""
+    return "|".join(re.escape(key) for key in sorted(keys, key=len, reverse=True))
 
 
 def _strip_words(text: str, words) -> str:
