@@ -612,3 +612,35 @@ def test_a_second_total_column_is_said_as_two_totals(tmp_path):
     [said] = _findings(result, "PD206")["message"]
     assert "two columns read as the total: column B and column O; keep one" in said
     assert "name its header" not in said
+
+
+@pytest.mark.parametrize("outcome", ["Pain score (VAS)", "Oswestry score", "Berg Balance Scale score"])
+def test_an_outcome_score_of_whole_numbers_is_never_the_total(outcome, tmp_path):
+    """A score word inside an outcome's name ('Pain score (VAS)') does not name the rating: with no Total
+    column no total is read (no false PD202), and beside Young et al.'s Total the outcome is only said,
+    as a score-worded column, not as a header naming a total."""
+    vas = {row[0]: (i * 3) % 11 for i, row in enumerate(YOUNG.body)}  # whole numbers 0-10, unlike the totals
+    no_total = [row[:YOUNG.total] + [outcome if i == 0 else vas.get(row[0])] + row[YOUNG.total + 1:]
+                for i, row in enumerate(YOUNG.rows)]
+    result = score_file(_save(no_total, tmp_path / "no_total.xlsx"))
+    _check_reading(result, YOUNG)
+    assert result.sheet.layout.role("total") is None
+    assert _findings(result, "PD202").empty
+    assert all(s["reported_total"] is None for s in result_to_json(result)["studies"])
+    [said] = _findings(result, "PD206")["message"]
+    assert said.startswith(f"L1: column L ('{outcome}') looks like a reported total (14 of its 14 cells read as "
+                           "totals and its header has the word 'score', though it does not name the total)")
+    assert "no column is read as the reported total" in said
+    without = [row[:YOUNG.total] + row[YOUNG.total + 1:] for row in YOUNG.rows]
+    assert result.exit_status == score_file(_save(without, tmp_path / "without.xlsx")).exit_status
+
+    beside = [row[:YOUNG.total] + [outcome if i == 0 else vas.get(row[0])] + row[YOUNG.total:]
+              for i, row in enumerate(YOUNG.rows)]
+    result = score_file(_save(beside, tmp_path / "beside.xlsx"))
+    _check_reading(result, YOUNG)
+    assert result.sheet.layout.role("total").header == "Total score"
+    assert _findings(result, "PD202").empty
+    [said] = _findings(result, "PD206")["message"]
+    assert "has the word 'score', though it does not name the total" in said and "names a total" not in said
+    assert "the reported total is read from column M ('Total score')" in said
+    assert [s["reported_total"] for s in result_to_json(result)["studies"]] == list(YOUNG.printed_totals().values())

@@ -32,6 +32,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -894,11 +895,7 @@ def _open_csv(path: Path, size: int) -> Book:
         raise InputError(
             f"{path} is not a text file (it holds binary data), so it cannot be a CSV sheet; give the CSV or "
             "Excel file with the ratings")
-    sample = text[:65536]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
+    dialect = _csv_dialect(text[:_CSV_SAMPLE], path.suffix.lower())
     try:
         rows = [[cell if cell != "" else None for cell in row]
                 for row in csv.reader(io.StringIO(text, newline=""), dialect)]
@@ -908,6 +905,44 @@ def _open_csv(path: Path, size: int) -> Book:
             "again as .csv or .xlsx") from None
     _refuse_control_characters(path, path.stem, rows)
     return Book(path, "csv", [path.stem], {path.stem: Grid(path.stem, rows)})
+
+
+_CSV_SAMPLE = 65536
+_CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _csv_dialect(sample: str, suffix: str) -> type[csv.Dialect]:
+    """The dialect of a CSV sheet: the delimiter that splits the most lines into one same number of fields.
+
+    ``csv.Sniffer`` wants the delimiter on (nearly) every line, so one note line under the table
+    ("Source: own ratings", "Y = yes, N = no") made it give up or take the comma of a note or of a decimal
+    comma in a semicolon file (the Excel export of European locales).  Counting fields is indifferent to
+    the few lines that are not the table, and a table's header and rows agree on their width.
+    """
+    if len(sample) == _CSV_SAMPLE and "\n" in sample:
+        sample = sample[:sample.rindex("\n")]  # the last line may be cut short
+    preferred = "\t" if suffix == ".tsv" else ","
+    best, best_score = preferred, (0, 0, True)
+    for delimiter in _CSV_DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        widths = Counter(len(row) for row in rows if len(row) > 1 and any(cell.strip() for cell in row))
+        if not widths:
+            continue
+        width = max(widths, key=lambda w: (widths[w], w))
+        score = (widths[width], width, delimiter == preferred)
+        if score > best_score:
+            best, best_score = delimiter, score
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+
+    class Dialect(csv.excel):
+        delimiter = best
+        # "Study, 1, 2": cells written after a space, as the Sniffer also recognised.
+        skipinitialspace = first.count(best) > 0 and first.count(best) == first.count(best + " ")
+
+    return Dialect
 
 
 # Characters XML 1.0 (so no workbook) can hold: pedro could not carry them into its output.
