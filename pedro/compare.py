@@ -29,6 +29,7 @@ from pathlib import Path
 from . import agreement
 from .audit.chain import audit_key, canonical, verify_chain
 from .audit.log import change_rows, logged_changes
+from .audit.record import cell_chunks
 from .audit.workbook import CHANGE_COLUMNS, HASH_COLUMN, ROW_COLUMN, STUDY_COLUMN, Key
 from .engine import ScoreResult, score_file
 from .errors import InputError
@@ -76,12 +77,11 @@ RECORDED_KEYS = {DISAGREEMENTS_SHEET: (STUDY_COLUMN, ITEM_HEADER), AGREED_SHEET:
 RECORDED_FIXED = {DISAGREEMENTS_SHEET: (STUDY_COLUMN, ITEM_HEADER), AGREED_SHEET: (STUDY_COLUMN,),
                   TRIALS_SHEET: (STUDY_COLUMN, TRIAL_HEADER, ASSESSOR_HEADER, ROW_HEADER, MATCHED_HEADER),
                   UNMATCHED_SHEET: (ASSESSOR_HEADER, STUDY_COLUMN, ROW_HEADER)}
-RECORDED_CHUNK = 32_000  # characters of a Recorded cells row per cell: a cell holds at most 32,767
 
 
 def recorded_rows(sheet: str, rows: list[list]) -> list[list]:
     """The rows the Recorded cells sheet keeps of ``sheet`` (header first): [sheet, the row's values as
-    text in a JSON list], the JSON split over further cells past RECORDED_CHUNK characters.  One cell
+    text in a JSON list], the JSON split over further cells as an audited workbook's (``cell_chunks``).  One cell
     per row rather than one per value: at the scale of the PEDro database this sheet holds a quarter
     of a million rows, and a workbook writer's time goes by the cell."""
     header = [answer_text(h) for h in rows[0]] if rows else []
@@ -90,7 +90,7 @@ def recorded_rows(sheet: str, rows: list[list]) -> list[list]:
     for row in rows:
         text = json.dumps([canonical(v) for v in (list(row)[:width] if width is not None else row)],
                           ensure_ascii=False)
-        recorded.append([sheet, *(text[i:i + RECORDED_CHUNK] for i in range(0, len(text), RECORDED_CHUNK))])
+        recorded.append([sheet, *cell_chunks(text)])
     return recorded
 
 

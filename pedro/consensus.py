@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audit.chain import KEY_ENV, UNKEYED, audit_key, canonical, key_fingerprint, verify_chain, verify_digest
+from .audit.chain import KEY_ENV, audit_key, canonical, key_mismatch, verify_chain, verify_digest
 from .audit.log import OUTSIDE_RULE, UNKNOWN_USER, change_rows
 from .audit.record import last_saved
 from .audit.workbook import (
@@ -224,16 +224,12 @@ def _verified_provenance(book, key) -> tuple[dict, list[str]]:
 
 def _check_key(provenance: dict, key, where: str) -> None:
     """An InputError where the key given is not the one the disagreement workbook was sealed with (its
-    Provenance records the key's fingerprint): every seal would read as broken, and this says why."""
-    recorded = provenance.get(Key.KEY_FINGERPRINT)
-    if recorded is None or recorded == key_fingerprint(key):
-        return
-    if recorded == UNKEYED:
-        raise InputError(f"{where} was sealed by pedro compare without a key, but {KEY_ENV} is set: unset it to "
-                         "merge this workbook")
-    state = "missing" if key is None else "different"
-    raise InputError(f"{where} was sealed by pedro compare with a key; the key given ({KEY_ENV}) is {state}: set "
-                     f"{KEY_ENV} to the key it was compared with, then run again")
+    Provenance records the key's fingerprint): every seal would read as broken, and this says why, in
+    the words `pedro audit` and `pedro score` use."""
+    problem = key_mismatch(provenance.get(Key.KEY_FINGERPRINT), key)
+    if problem:
+        raise InputError(f"{where} was sealed by pedro compare {problem}: set {KEY_ENV} as it was when it was "
+                         "compared (or unset it), then run again")
 
 
 def _verified_history(book, provenance: dict, key):

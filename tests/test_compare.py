@@ -321,3 +321,14 @@ def test_umlauts_spelt_out_short_years_and_year_letters_pair_as_a_person_would()
     # Neither spelt with an umlaut: two surnames; two year letters: two trials of one year.
     assert why[(0, "Bauer 2015")][0] is None and why[(0, "Pohl 2016a")][0] is None
     assert surname_year_key("O'Brien '98") == "obrien 1998"
+
+
+def test_a_long_evidence_text_outside_the_basic_plane_fits_the_recorded_cells():
+    """A cell holds 32,767 UTF-16 units: a recorded row of characters outside the Basic Multilingual
+    Plane (two units each) must be cut at half that, as the audited workbook's are (found in review)."""
+    from pedro.compare import DISAGREEMENTS_SHEET, read_recorded, recorded_rows
+
+    evidence = "\U0001F600" * 20_000  # 20,000 code points, 40,000 UTF-16 units
+    rows = recorded_rows(DISAGREEMENTS_SHEET, [["Study", "Ann: evidence"], ["Smith 2001", evidence]])
+    assert all(len(cell.encode("utf-16-le")) // 2 <= 32_767 for row in rows for cell in row[1:])
+    assert read_recorded(rows)[DISAGREEMENTS_SHEET][1] == ["Smith 2001", evidence]

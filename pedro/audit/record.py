@@ -142,9 +142,14 @@ def record_rows(table: CellTable, key) -> list[list]:
     for line, label, cells in [(table.header_line, None, header),
                                *zip(table.lines, table.labels, map(_ENCODER.encode, table.rows))]:
         body = [line, label, cells]
-        rows.append([line, label, row_digest(body, key),
-                     *(cells[at:at + MAX_TEXT] for at in range(0, max(len(cells), 1), MAX_TEXT))])
+        rows.append([line, label, row_digest(body, key), *cell_chunks(cells)])
     return rows
+
+
+def cell_chunks(text: str) -> list[str]:
+    """``text`` in pieces a cell can hold (``MAX_TEXT``), at least one: a
+    recorded row goes on in the next cell, and is read back by joining them."""
+    return [text[at:at + MAX_TEXT] for at in range(0, max(len(text), 1), MAX_TEXT)]
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
