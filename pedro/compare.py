@@ -269,7 +269,8 @@ class Pairing:
     trials: list[tuple[int, ...]]  # per paired trial, its position in each assessor's sheet.studies
     kinds: list[str]  # per paired trial, MATCHED_BY_LABEL or MATCHED_BY_NAME_YEAR
     unpaired: list[Unpaired]  # in assessor order, then sheet order
-    ambiguous: list[dict]  # {"key": surname and year, "labels": {assessor: [labels]}}: not paired, said so
+    # {"key": surname and year, "labels": {assessor: [labels]}, "matched": AMBIGUOUS_MATCH}: not paired, said so
+    ambiguous: list[dict]
     possible: list[dict] = field(default_factory=list)  # as ``ambiguous``, with "why": only the year letter differs
 
 
@@ -442,7 +443,7 @@ def _possible_matches(names: list[str], labels: list[list], keys: list[list], ta
         if not all(found) or len(spelt) != 2 or stem not in spelt:  # "2021a" against "2021b" are two trials
             continue
         shown = {names[a]: [labels[a][p] for p in positions] for a, positions in enumerate(found)}
-        possible.append({"key": stem, "labels": shown, "why": "year letter differs"})
+        possible.append({"key": stem, "labels": shown, "why": "year letter differs", "matched": POSSIBLE_MATCH})
         listed = "; ".join(f"{name}: " + ", ".join(f"'{label}'" for label in given) for name, given in shown.items())
         for a, positions in enumerate(found):
             for p in positions:
@@ -477,7 +478,7 @@ def _pair_remaining(names: list[str], labels: list[list], keys: list[list]):
             pairs.append(tuple(positions[0] for positions in found))
             continue
         shown = {names[a]: [labels[a][p] for p in positions] for a, positions in enumerate(found)}
-        ambiguous.append({"key": key, "labels": shown})
+        ambiguous.append({"key": key, "labels": shown, "matched": AMBIGUOUS_MATCH})
         listed = "; ".join(f"{name}: " + ", ".join(f"'{label}'" for label in given) for name, given in shown.items())
         year = key.rpartition(" ")[2] if " " in key else None
         example = f" ({year}a, {year}b)" if year else ""

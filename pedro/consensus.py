@@ -51,6 +51,7 @@ from .compare import (
     MATCHED_BY_NAME_YEAR,
     MATCHED_HEADER,
     NOT_IN_SHEET,
+    POSSIBLE_MATCH,
     REASON_HEADER,
     RECORDED_FIXED,
     RECORDED_KEYS,
@@ -114,6 +115,11 @@ class ConsensusTrial:
     notes: list[str] = field(default_factory=list)  # how it was paired, or why it stands alone
     differences: list[str] = field(default_factory=list)  # per carried column where the assessors differ
     matched: str | None = None  # the Trials sheet's Matched cell of a trial one assessor rated
+
+    @property
+    def possible_match(self) -> bool:
+        """Rated by one assessor, but its label differs from another's trial only by a year letter."""
+        return self.matched == POSSIBLE_MATCH
 
 
 @dataclass

@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 from .audit.chain import KEY_ENV
-from .compare import AMBIGUOUS_MATCH, POSSIBLE_MATCH
 from .normalise import STATUS_UNRECOGNISED, answer_text
 from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
@@ -291,12 +290,11 @@ def comparison_text(comparison, output=None) -> str:
     if len(loose) > 20:
         lines.append(f"  ... and {len(loose) - 20} more (see the Trials sheet)")
     pairing = comparison.pairing
-    for matched, groups in ((AMBIGUOUS_MATCH, pairing.ambiguous), (POSSIBLE_MATCH, pairing.possible)):
-        for group in groups:
-            shown = "; ".join(f"{name} " + ", ".join(repr(str(label)) for label in labels)
-                              for name, labels in group["labels"].items())
-            why = f", {group['why']}" if "why" in group else ""
-            lines.append(f"  {matched} ('{group['key']}'{why}): {shown}")
+    for group in (*pairing.ambiguous, *pairing.possible):
+        shown = "; ".join(f"{name} " + ", ".join(repr(str(label)) for label in labels)
+                          for name, labels in group["labels"].items())
+        why = f", {group['why']}" if "why" in group else ""
+        lines.append(f"  {group['matched']} ('{group['key']}'{why}): {shown}")
     for a, name in enumerate(comparison.names):
         alone = [t for t in pairing.unpaired if t.assessor == a and t.matched is None]
         if alone:
@@ -341,8 +339,8 @@ def consensus_text(merged, written) -> str:
                      + (f"; {differing} value(s) differed between the assessors: the first assessor's kept, "
                         "every assessor's named in Consensus notes" if differing else ""))
     for trial in merged.single:
-        if trial.matched == POSSIBLE_MATCH:
-            lines.append(f"  {POSSIBLE_MATCH}, carried separately with {trial.rated_by[0]}'s answers: "
+        if trial.possible_match:
+            lines.append(f"  {trial.matched}, carried separately with {trial.rated_by[0]}'s answers: "
                          f"{trial.label!r} (check it is not a trial another assessor rated under another year)")
         else:
             lines.append(f"  rated by {trial.rated_by[0]} only, carried with those answers: {trial.label!r}")

@@ -99,7 +99,8 @@ def test_pair_trials_reports_an_ambiguous_key_and_pairs_none_of_it():
     two_in_one = pair_trials(["A", "B"], [["Li 2012", "Li 2012", "Kim 2010"], ["Li et al. 2012", "Kim 2010"]])
     assert two_in_one.trials == [(2, 1)]
     assert two_in_one.ambiguous == [{"key": "li 2012", "labels": {"A": ["Li 2012", "Li 2012"],
-                                                                  "B": ["Li et al. 2012"]}}]
+                                                                  "B": ["Li et al. 2012"]},
+                                     "matched": "ambiguous, not paired"}]
     assert all(u.why.startswith("ambiguous") for u in two_in_one.unpaired) and len(two_in_one.unpaired) == 3
     one_for_two = pair_trials(["A", "B"], [["Li (2012)"], ["Li Y 2012", "Li Z et al. 2012"]])
     assert one_for_two.trials == [] and one_for_two.ambiguous[0]["labels"]["B"] == ["Li Y 2012", "Li Z et al. 2012"]
@@ -317,7 +318,7 @@ def test_umlauts_spelt_out_short_years_and_year_letters_pair_as_a_person_would()
     assert why[(0, "Kim et al. (2021a)")][0] == why[(1, "Kim 2021")][0] == POSSIBLE_MATCH
     assert why[(1, "Kim 2021")][1].startswith("possible match, not paired: year letter differs")
     assert pairing.possible == [{"key": "kim 2021", "labels": {"Ann": ["Kim et al. (2021a)"], "Ben": ["Kim 2021"]},
-                                 "why": "year letter differs"}]
+                                 "why": "year letter differs", "matched": POSSIBLE_MATCH}]
     # Neither spelt with an umlaut: two surnames; two year letters: two trials of one year.
     assert why[(0, "Bauer 2015")][0] is None and why[(0, "Pohl 2016a")][0] is None
     assert surname_year_key("O'Brien '98") == "obrien 1998"

@@ -151,7 +151,8 @@ def test_compare_pairs_labels_as_a_person_would(sheets, tmp_path):
     assert studies["unmatched"] == {"Ann": ["Li et al. (2012)", "Braga et al. (2018)"],
                                     "Ben": ["Li Y 2012", "Li Z et al. 2012", "Merico 2018"]}
     assert studies["ambiguous"] == [{"key": "li 2012", "labels": {"Ann": ["Li et al. (2012)"],
-                                                                  "Ben": ["Li Y 2012", "Li Z et al. 2012"]}}]
+                                                                  "Ben": ["Li Y 2012", "Li Z et al. 2012"]},
+                                     "matched": "ambiguous, not paired"}]
     pairs = studies["paired_by_surname_and_year"]
     assert len(pairs) == 13  # all but Drory 2001 = drory, 2001, which the exact key pairs
     assert {"Ann": "Müller et al. (2019)", "Ben": "Muller et al 2019"} in pairs

@@ -28,3 +28,12 @@ def test_cli_help_imports_nothing_heavy(args):
     assert done.returncode == 0, done.stderr
     imported = next(line for line in done.stdout.splitlines() if line.startswith("HEAVY:"))[len("HEAVY:"):]
     assert imported == "", f"pedro {' '.join(args)} imported {imported}"
+
+
+def test_the_score_report_does_not_load_the_second_assessor_modules():
+    """`pedro score` prints through pedro.report; compare and agreement (numpy, the statistics) are
+    for `pedro compare` only: report must not import them (found profiling a dry run)."""
+    code = ("import sys, pedro.report; "
+            "print(sorted(m for m in ('pedro.compare', 'pedro.agreement') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
