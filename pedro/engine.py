@@ -3,7 +3,10 @@
 ``score_file`` does the work and returns a ``ScoreResult`` holding every table
 (studies, tidy answers, scores, findings, changes); ``write_audited`` (in
 ``pedro.write.audited``) and the reports (``pedro.report``) only present it.
-``choose_sheet`` picks the item sheet of a workbook.  Nothing else lives here.
+``choose_sheet`` picks the item sheet of a workbook.  ``continue_history`` and
+``check_history`` decide how a result goes on from an audited workbook's
+history (its change log, its key, the table it recorded) before it is written.
+Nothing else lives here.
 """
 
 from __future__ import annotations
