@@ -395,11 +395,7 @@ def _item_layout(grid: Grid, r: int, matches: dict, rubric: Rubric, matcher: Hea
         raise SheetError(
             f"sheet '{grid.sheet}' has no column for item{'s' if len(missing) > 1 else ''} {names}; "
             f"{_headers_found(grid, block[-1])}; name the column '{example}' or pass --sheet")
-    if "study" not in layout.roles:
-        column = _first_text_column(grid, block[-1], layout, rubric)
-        if column is not None:
-            layout.roles["study"] = column
-            layout.study_found_by = "first text column"
+    _study_by_first_text_column(grid, block[-1], layout, rubric)
     return layout
 
 
@@ -539,11 +535,7 @@ def _totals_only_layout(grid: Grid, rubric: Rubric, matcher: HeaderMatcher) -> L
             layout.reading.append((grid.address(block[0], layout.role("total").index),
                                    f"{grid.row_name(block[0])} and its units row below are read as one header"))
         layout.year = _year_column(texts, layout, rubric)
-        if "study" not in layout.roles:
-            column = _first_text_column(grid, block[-1], layout, rubric)
-            if column is not None:
-                layout.roles["study"] = column
-                layout.study_found_by = "first text column"
+        _study_by_first_text_column(grid, block[-1], layout, rubric)
         return layout
     return None
 
@@ -708,6 +700,16 @@ def _claim(table: dict, item: int, column: Column, grid: Grid, rubric: Rubric, w
             f"sheet '{grid.sheet}': {word}s {first} ('{other.header}') and {second} ('{column.header}') are both "
             f"{what}item {item} ({rubric.item(item).label.lower()}); rename or delete one of them and run again")
     table[item] = column
+
+
+def _study_by_first_text_column(grid, header_row: int, layout, rubric) -> None:
+    """Where no header names the study column, the first column of text under
+    ``header_row`` is the trials' labels (``Layout.study_found_by`` says so)."""
+    if "study" not in layout.roles:
+        column = _first_text_column(grid, header_row, layout, rubric)
+        if column is not None:
+            layout.roles["study"] = column
+            layout.study_found_by = "first text column"
 
 
 def _first_text_column(grid: Grid, header_index: int, layout: Layout, rubric: Rubric) -> Column | None:
