@@ -24,12 +24,15 @@ Counts
 
 Missing ratings
     ``None``, float NaN (``numpy.nan``) and ``pandas.NA``/``NaT`` are missing.
-    Every statistic except Krippendorff's alpha uses complete cases: a subject
-    (a study, for PEDro) with a missing rating from any rater is dropped first,
-    and the result records the subjects used (``n``) and dropped
-    (``n_excluded``). Krippendorff's alpha is defined for incomplete data, so
-    it keeps every unit rated at least twice and counts the others as
-    excluded.
+    The two-rater statistics and the ICCs use complete cases: a subject (a
+    study, for PEDro) with a missing rating from either rater is dropped
+    first, and the result records the subjects used (``n``) and dropped
+    (``n_excluded``). Fleiss' kappa and Gwet's AC1 for several raters follow
+    Gwet's (2014) generalisation, as R irrCAC does: every subject with a
+    rating is kept, those rated once counting towards chance agreement only;
+    ``complete_cases=True`` drops incomplete subjects instead. Krippendorff's
+    alpha is defined for incomplete data, so it keeps every unit rated at
+    least twice and counts the others as excluded.
 
 Undefined statistics
     Degenerate data never raise and never give NaN. When a statistic is
@@ -321,10 +324,11 @@ def _subject_category_counts(codes: np.ndarray, labels: list, cats: Sequence[Has
 
 
 def _rater_counts(
-    ratings: Any, categories: Sequence[Hashable] | None
+    ratings: Any, categories: Sequence[Hashable] | None, complete_cases: bool = True
 ) -> tuple[np.ndarray | None, list, int, int, int]:
     """(subject x category counts, categories, raters, subjects kept, subjects dropped)
-    of the subjects that every rater rated.
+    of the subjects that every rater rated (``complete_cases``) or that at least
+    one rater rated (Gwet's missing-data generalisation).
 
     The counts are None with fewer than two raters or two such subjects (the
     labels are then left unchecked).
@@ -333,12 +337,13 @@ def _rater_counts(
     n_subjects, n_raters = table.shape
     codes, labels = _codes(table.ravel())
     codes = codes.reshape(table.shape)
-    complete = (codes >= 0).all(axis=1)
+    complete = (codes >= 0).all(axis=1) if complete_cases else (codes >= 0).any(axis=1)
     codes = codes[complete]
     n = len(codes)
     if n < 2 or n_raters < 2:
         return None, [], n_raters, n, n_subjects - n
-    cats = _categories(_seen(table[complete].ravel(), codes.ravel()), categories)
+    rated = codes >= 0
+    cats = _categories(_seen(table[complete][rated], codes[rated]), categories)
     return _subject_category_counts(codes, labels, cats), cats, n_raters, n, n_subjects - n
 
 
@@ -517,7 +522,11 @@ def cohen_kappa(
     Statistic
         ``value`` kappa, ``se`` the Fleiss-Cohen-Everitt SE, ``ci95`` the normal
         interval. ``value`` is None when chance agreement p_e is 1, i.e. both
-        raters gave every subject one and the same answer (kappa = 0/0).
+        raters gave every subject one and the same answer (kappa = 0/0). When
+        only one rater did, kappa is 0 by construction and its SE exactly 0:
+        ``se`` is 0 and ``ci95`` None with a ``reason`` (an interval [0, 0]
+        would claim a certainty the data do not give). An SE below 1e-7 is
+        floating-point residue and reported as 0.
 
     Notes
     -----
@@ -613,8 +622,35 @@ def cohen_kappa_table(table: Any, categories: Sequence[Hashable], n_excluded: in
     off = p * (cols[:, None] + rows[None, :]) ** 2  # cell (i, j) weighs p_.i + p_j.
     off_diagonal = (1 - kappa) ** 2 * float(off.sum() - np.trace(off))
     variance = (diagonal + off_diagonal - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
-    se = math.sqrt(max(variance, 0.0))
+    se = _exact_zero(math.sqrt(max(variance, 0.0)))
+    single = _single_answer(rows, cols, cats)
+    if single is not None:  # kappa is 0 and its SE exactly 0: an interval [0, 0] would claim certainty
+        kappa, se = 0.0, 0.0
+        return Statistic(kappa, se=se, reason=single, method=_KAPPA_METHOD, n=n, n_excluded=n_excluded)
     return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_KAPPA_METHOD, n=n, n_excluded=n_excluded)
+
+
+#: A standard error below this is floating-point residue of an exact 0 (sums in another order give 0 or
+#: about 2e-8 on the same data), so it is reported as 0.
+_SE_RESIDUE = 1e-7
+
+
+def _exact_zero(se: float) -> float:
+    return 0.0 if se < _SE_RESIDUE else se
+
+
+def _single_answer(rows: np.ndarray, cols: np.ndarray, cats: Sequence[Hashable]) -> str | None:
+    """Why kappa has no interval when one rater gave one answer to every subject (and the other did
+    not: both doing so leaves kappa 0/0), or None. Then p_o = p_e, so kappa is 0 whatever the other
+    rater did and its SE is exactly 0: the data say nothing about agreement beyond chance."""
+    for rater, margin in (("A", rows), ("B", cols)):
+        if margin.max() > 1 - _TOLERANCE:
+            answer = _plain(cats[int(np.argmax(margin))])
+            return (
+                f"rater {rater} answered {answer!r} on every subject: kappa is 0 by construction, with no "
+                "interval; see observed agreement, PABAK or Gwet's AC1"
+            )
+    return None
 
 
 _PABAK_METHOD = (
@@ -1017,32 +1053,60 @@ def gwet_ac1_table(table: Any, categories: Sequence[Hashable], n_excluded: int =
 
 
 def _rated_counts(
-    counts: Any, categories: Sequence[Hashable], n_excluded: int, method: str
-) -> tuple[np.ndarray, list, Statistic | None]:
-    """Subject x category counts as floats, or the result explaining why no statistic."""
+    counts: Any, categories: Sequence[Hashable], n_excluded: int, method: str, complete_cases: bool
+) -> tuple[np.ndarray, list, int, Statistic | None]:
+    """(subject x category counts as floats, categories, subjects excluded, the result explaining why
+    no statistic or None).
+
+    Subjects nobody rated are dropped and counted as excluded. With ``complete_cases`` every subject
+    must have the same number of ratings, as in the textbook formulas; otherwise the number may vary
+    (Gwet's generalisation), but at least one subject needs two ratings for an observed agreement.
+    """
     table, cats = _category_counts(counts, categories)
-    n = len(table)
     raters = table.sum(axis=1)
-    if n and np.any(raters != raters[0]):
+    if complete_cases and len(table) and np.any(raters != raters[0]):
         raise ValueError(
             "every subject must be rated by the same number of raters; "
             f"got between {raters.min():g} and {raters.max():g}"
         )
-    n_raters = int(raters[0]) if n else 0
-    if n and n_raters < 2:
-        return table, cats, _rater_problem(n_raters, n, n_excluded, method)
+    rated = raters > 0
+    n_excluded += int(np.count_nonzero(~rated))
+    table = table[rated]
+    n = len(table)
+    most = int(raters.max()) if n else 0
+    if complete_cases and n and most < 2:
+        return table, cats, n_excluded, _rater_problem(most, n, n_excluded, method)
     if n < 2:
-        return table, cats, _too_few(n, n_excluded, method)
-    return table, cats, None
+        return table, cats, n_excluded, _too_few(n, n_excluded, method)
+    if most < 2:
+        reason = f"no subject has ratings from two or more raters, so there is no agreement to observe (n = {n})"
+        return table, cats, n_excluded, Statistic(None, reason=reason, method=method, n=n, n_excluded=n_excluded)
+    return table, cats, n_excluded, None
 
 
-def _gwet_linearised_se(counts: np.ndarray, value: float, pe: float, pe_by_subject: np.ndarray) -> float:
-    """Gwet's (2008) variance for multi-rater coefficients (subjects sampled, raters fixed)."""
-    n = counts.shape[0]
+def _observed_by_subject(counts: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """(p_a, each subject's agreement p_a|i, which subjects have two ratings or more), Gwet (2014):
+    a subject rated once has no pair of ratings to agree, so p_a averages over the others and p_a|i is
+    0 for it."""
     r = counts.sum(axis=1)
-    pa_by_subject = np.sum(counts * (counts - 1), axis=1) / (r * (r - 1))
-    by_subject = (pa_by_subject - pe) / (1 - pe) - 2 * (1 - value) * (pe_by_subject - pe) / (1 - pe)
-    variance = float(np.sum((by_subject - value) ** 2)) / (n * (n - 1))
+    paired = r >= 2
+    pairs = np.where(paired, r * (r - 1), 1.0)
+    pa_by_subject = np.where(paired, np.sum(counts * (counts - 1), axis=1) / pairs, 0.0)
+    return float(np.mean(pa_by_subject[paired])), pa_by_subject, paired
+
+
+def _gwet_linearised_se(
+    counts: np.ndarray, value: float, pe: float, pe_by_subject: np.ndarray, sampled: float = 0.0
+) -> float:
+    """Gwet's linearised variance for multi-rater coefficients (subjects sampled, raters fixed), with
+    missing ratings as in Gwet (2014) and irrCAC's ``fleiss.kappa.raw``/``gwet.ac1.raw``: subjects rated
+    once enter only through p_e, the others are scaled by n/n_2 (n_2 those rated twice or more), and
+    ``sampled`` is the fraction f of the subject population rated (finite-population factor 1 - f)."""
+    n = counts.shape[0]
+    _, pa_by_subject, paired = _observed_by_subject(counts)
+    scale = n / np.count_nonzero(paired)
+    by_subject = scale * (pa_by_subject - pe * paired) / (1 - pe) - 2 * (1 - value) * (pe_by_subject - pe) / (1 - pe)
+    variance = (1 - sampled) * float(np.sum((by_subject - value) ** 2)) / (n * (n - 1))
     return math.sqrt(max(variance, 0.0))
 
 
@@ -1050,45 +1114,65 @@ _AC1_MULTI_METHOD = (
     "Gwet's AC1 for several raters (Gwet 2008); SE: Gwet (2008) linearised variance "
     "(subjects sampled, raters fixed); 95% CI: AC1 +/- 1.96 SE (normal), clipped to [-1, 1]"
 )
+#: How the multi-rater coefficients treat missing ratings, appended to their method.
+_GWET_MISSING = (
+    "; missing ratings: Gwet (2014) generalisation, as irrCAC (subjects rated once count towards "
+    "chance agreement only)"
+)
+_COMPLETE_CASES = "; complete cases only (subjects with a missing rating dropped)"
 
 
-def gwet_ac1_multirater(ratings: Any, categories: Sequence[Hashable] | None = None) -> Statistic:
-    """Gwet's AC1 for two or more raters who all rated the same subjects.
+def _missing_method(method: str, complete_cases: bool) -> str:
+    return method + (_COMPLETE_CASES if complete_cases else _GWET_MISSING)
+
+
+def gwet_ac1_multirater(
+    ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False
+) -> Statistic:
+    """Gwet's AC1 for two or more raters, some ratings possibly missing.
 
     Parameters
     ----------
     ratings : n_subjects x n_raters table of hashable labels
-        One row per subject, one column per rater. Subjects with any missing
-        rating are dropped (so every kept subject has r ratings).
+        One row per subject, one column per rater; missing ratings allowed
+        (see Notes). Subjects nobody rated are dropped.
     categories : sequence of labels, optional
         Every possible answer; q enters the chance agreement, so pass it.
+    complete_cases : bool
+        Drop every subject with a missing rating first, as the textbook
+        formula assumes (so every kept subject has r ratings).
 
     Returns
     -------
     Statistic
-        ``value`` AC1, ``se``, ``ci95`` (normal). None with fewer than two
-        subjects, raters or categories.
+        ``value`` AC1, ``se``, ``ci95`` (normal). ``n`` counts the subjects
+        used (at least one rating). None with fewer than two subjects or
+        categories, or when no subject was rated twice.
 
     Notes
     -----
-    With r_ik the number of raters who put subject i in category k and r the
-    raters per subject (Gwet 2008):
+    With r_ik the number of raters who put subject i in category k, r_i the
+    ratings of subject i, n the subjects and n_2 those with r_i >= 2
+    (Gwet 2008; 2014 for missing ratings):
 
-    .. math:: p_a = \\frac{1}{n}\\sum_i \\sum_k \\frac{r_{ik}(r_{ik} - 1)}{r(r - 1)},\\quad
-              \\pi_k = \\frac{1}{n}\\sum_i \\frac{r_{ik}}{r},\\quad
+    .. math:: p_a = \\frac{1}{n_2}\\sum_{i: r_i \\ge 2} \\sum_k \\frac{r_{ik}(r_{ik} - 1)}{r_i(r_i - 1)},\\quad
+              \\pi_k = \\frac{1}{n}\\sum_i \\frac{r_{ik}}{r_i},\\quad
               p_e = \\frac{1}{q-1}\\sum_k \\pi_k(1 - \\pi_k)
 
-    The SE is Gwet's (2008) linearised variance,
+    A subject rated once has no pair of ratings to agree: it adds nothing
+    to p_a but its rating counts in pi_k. With no missing ratings this is
+    the textbook AC1. The SE is Gwet's linearised variance,
     ``Var = sum_i (AC1*_i - AC1)^2 / (n(n-1))`` with
-    ``AC1*_i = (p_a|i - p_e)/(1 - p_e) - 2(1 - AC1)(p_e|i - p_e)/(1 - p_e)``,
-    again conditional on the raters. With two raters it differs from
+    ``AC1*_i = (n/n_2)(p_a|i - p_e [r_i >= 2])/(1 - p_e) - 2(1 - AC1)(p_e|i - p_e)/(1 - p_e)``,
+    conditional on the raters, as irrCAC's ``gwet.ac1.raw`` (finite-population
+    correction f = 0). With two raters and complete data it differs from
     :func:`gwet_ac1` only by the factor n/(n - 1) in the variance.
     Interpretation as for :func:`gwet_ac1`.
 
     References
     ----------
     Gwet KL. Br J Math Stat Psychol 2008;61:29-48. Gwet KL. Handbook of
-    Inter-Rater Reliability, 4th ed. 2014.
+    Inter-Rater Reliability, 4th ed. 2014 (multiple raters, missing ratings).
 
     Examples
     --------
@@ -1096,13 +1180,15 @@ def gwet_ac1_multirater(ratings: Any, categories: Sequence[Hashable] | None = No
     >>> round(gwet_ac1_multirater(rows, categories=["Y", "N"]).value, 3)
     0.676
     """
-    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories)
+    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories, complete_cases)
     if counts is None:
-        return _rater_problem(n_raters, n, dropped, _AC1_MULTI_METHOD)
-    return gwet_ac1_multirater_counts(counts, cats, n_excluded=dropped)
+        return _rater_problem(n_raters, n, dropped, _missing_method(_AC1_MULTI_METHOD, complete_cases))
+    return gwet_ac1_multirater_counts(counts, cats, n_excluded=dropped, complete_cases=complete_cases)
 
 
-def gwet_ac1_multirater_counts(counts: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+def gwet_ac1_multirater_counts(
+    counts: Any, categories: Sequence[Hashable], n_excluded: int = 0, complete_cases: bool = False
+) -> Statistic:
     """:func:`gwet_ac1_multirater` (with its SE and CI) from the subject x category
     counts (irrCAC's ``gwet.ac1.dist``).
 
@@ -1110,86 +1196,99 @@ def gwet_ac1_multirater_counts(counts: Any, categories: Sequence[Hashable], n_ex
     ----------
     counts : n_subjects x q array of counts
         How many raters put each subject in each category, in the order of
-        ``categories``; every subject rated by the same number of raters.
+        ``categories``. Subjects may have different numbers of ratings (a
+        missing rating); rows of zeros are dropped and counted as excluded.
     categories : sequence of q labels
         The answers the columns stand for.
     n_excluded : int
-        Subjects dropped before counting (a missing rating), for the record.
+        Subjects dropped before counting, for the record.
+    complete_cases : bool
+        The counts are complete cases: every subject must have the same
+        number of ratings (``ValueError`` otherwise).
 
     Examples
     --------
     >>> round(gwet_ac1_multirater_counts([[3, 0], [1, 2], [0, 3], [3, 0]], ["Y", "N"]).value, 3)
     0.676
     """
-    counts, cats, problem = _rated_counts(counts, categories, n_excluded, _AC1_MULTI_METHOD)
+    method = _missing_method(_AC1_MULTI_METHOD, complete_cases)
+    counts, cats, n_excluded, problem = _rated_counts(counts, categories, n_excluded, method, complete_cases)
     if problem is not None:
         return problem
     n = len(counts)
     q = len(cats)
     if q < 2:
-        return _one_category(cats, n, n_excluded, _AC1_MULTI_METHOD, "AC1's chance agreement")
+        return _one_category(cats, n, n_excluded, method, "AC1's chance agreement")
     r = counts.sum(axis=1)
-    pa = float(np.mean(np.sum(counts * (counts - 1), axis=1) / (r * (r - 1))))
+    pa = _observed_by_subject(counts)[0]
     pi = np.mean(counts / r[:, None], axis=0)
     pe = float(np.sum(pi * (1 - pi))) / (q - 1)
     ac1 = (pa - pe) / (1 - pe)
     pe_by_subject = (counts @ (1 - pi)) / r / (q - 1)
     se = _gwet_linearised_se(counts, ac1, pe, pe_by_subject)
-    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_MULTI_METHOD, n=n, n_excluded=n_excluded)
+    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=method, n=n, n_excluded=n_excluded)
 
 
 _FLEISS_METHOD = (
-    "Fleiss' kappa (Fleiss 1971), computed by statsmodels.stats.inter_rater.fleiss_kappa; "
-    "SE: Gwet (2008) linearised variance (non-null; subjects sampled, raters fixed); "
-    "95% CI: kappa +/- 1.96 SE (normal), clipped to [-1, 1]"
+    "Fleiss' kappa (Fleiss 1971); SE: Gwet (2008) linearised variance "
+    "(non-null; subjects sampled, raters fixed); 95% CI: kappa +/- 1.96 SE (normal), clipped to [-1, 1]"
 )
 
 
-def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None) -> Statistic:
-    """Fleiss' kappa for a fixed number of raters per subject.
+def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False) -> Statistic:
+    """Fleiss' kappa for several raters per subject, some ratings possibly missing.
 
     Parameters
     ----------
     ratings : n_subjects x n_raters table of hashable labels
         One row per subject. The raters need not be the same people for every
-        subject, but every subject needs the same number of ratings: subjects
-        with any missing rating are dropped.
+        subject; missing ratings are allowed (see Notes). Subjects nobody
+        rated are dropped.
     categories : sequence of labels, optional
         Every possible answer (checks the labels; unused categories do not
         change Fleiss' kappa).
+    complete_cases : bool
+        Drop every subject with a missing rating first, as Fleiss' (1971)
+        formula assumes (a fixed number of raters per subject).
 
     Returns
     -------
     Statistic
-        ``value`` kappa, ``se`` and ``ci95``. None when every rating falls in
-        one category (chance agreement 1), or with fewer than two subjects or
-        raters.
+        ``value`` kappa, ``se`` and ``ci95``; ``n`` counts the subjects used
+        (at least one rating). None when every rating falls in one category
+        (chance agreement 1), with fewer than two subjects, or when no
+        subject was rated twice.
 
     Notes
     -----
-    With r_ik raters putting subject i in category k, r raters per subject
-    and p_k = sum_i r_ik / (n r) (Fleiss 1971):
+    With r_ik raters putting subject i in category k, r_i ratings of
+    subject i, n subjects and n_2 of them with r_i >= 2 (Fleiss 1971;
+    Gwet 2014 for missing ratings):
 
-    .. math:: \\bar P = \\frac{1}{n}\\sum_i \\frac{\\sum_k r_{ik}^2 - r}{r(r - 1)},\\quad
-              \\bar P_e = \\sum_k p_k^2,\\quad
-              \\kappa = \\frac{\\bar P - \\bar P_e}{1 - \\bar P_e}
+    .. math:: p_a = \\frac{1}{n_2}\\sum_{i: r_i \\ge 2} \\frac{\\sum_k r_{ik}^2 - r_i}{r_i(r_i - 1)},\\quad
+              \\pi_k = \\frac{1}{n}\\sum_i \\frac{r_{ik}}{r_i},\\quad
+              p_e = \\sum_k \\pi_k^2,\\quad
+              \\kappa = \\frac{p_a - p_e}{1 - p_e}
 
-    The point estimate comes from statsmodels, which reproduces Fleiss'
-    (1971) printed 0.430. Fleiss (1971) and Fleiss, Nee & Landis (1979) give
+    With complete data this is Fleiss' (1971) kappa (it reproduces his
+    printed 0.430, as statsmodels does); a subject rated once adds nothing
+    to p_a but its rating counts in pi_k, as in irrCAC's
+    ``fleiss.kappa.raw``. Fleiss (1971) and Fleiss, Nee & Landis (1979) give
     only the SE under kappa = 0, which is for testing and not for intervals;
     the SE here is Gwet's (2008) linearised non-null variance for the
-    generalised pi (Fleiss' kappa), as in irrCAC's ``fleiss.kappa.raw``. With
-    two raters Fleiss' kappa is Scott's pi. Maher et al. (2003) report PEDro
-    item reliability with a multirater kappa of this kind (0.36-0.80).
-    Interpretation: Landis & Koch (1977) bands as for :func:`cohen_kappa`;
-    Fleiss (1981): < 0.40 poor, 0.40-0.75 fair to good, > 0.75 excellent.
+    generalised pi, with the missing-data terms of :func:`gwet_ac1_multirater`
+    (finite-population correction f = 0). With two raters Fleiss' kappa is
+    Scott's pi. Maher et al. (2003) report PEDro item reliability with a
+    multirater kappa of this kind (0.36-0.80). Interpretation: Landis & Koch
+    (1977) bands as for :func:`cohen_kappa`; Fleiss (1981): < 0.40 poor,
+    0.40-0.75 fair to good, > 0.75 excellent.
 
     References
     ----------
     Fleiss JL. Measuring nominal scale agreement among many raters. Psychol
     Bull 1971;76:378-382. Fleiss JL. Statistical Methods for Rates and
     Proportions, 2nd ed. Wiley, 1981. Gwet KL. Br J Math Stat Psychol
-    2008;61:29-48.
+    2008;61:29-48. Gwet KL. Handbook of Inter-Rater Reliability, 4th ed. 2014.
 
     Examples
     --------
@@ -1197,13 +1296,15 @@ def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None) -> 
     >>> round(fleiss_kappa(rows).value, 3)
     0.657
     """
-    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories)
+    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories, complete_cases)
     if counts is None:
-        return _rater_problem(n_raters, n, dropped, _FLEISS_METHOD)
-    return fleiss_kappa_counts(counts, cats, n_excluded=dropped)
+        return _rater_problem(n_raters, n, dropped, _missing_method(_FLEISS_METHOD, complete_cases))
+    return fleiss_kappa_counts(counts, cats, n_excluded=dropped, complete_cases=complete_cases)
 
 
-def fleiss_kappa_counts(counts: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+def fleiss_kappa_counts(
+    counts: Any, categories: Sequence[Hashable], n_excluded: int = 0, complete_cases: bool = False
+) -> Statistic:
     """:func:`fleiss_kappa` (with its SE and CI) from the subject x category counts,
     the table statsmodels' ``fleiss_kappa`` takes.
 
@@ -1211,41 +1312,43 @@ def fleiss_kappa_counts(counts: Any, categories: Sequence[Hashable], n_excluded:
     ----------
     counts : n_subjects x q array of counts
         How many raters put each subject in each category, in the order of
-        ``categories``; every subject rated by the same number of raters.
+        ``categories``. Subjects may have different numbers of ratings (a
+        missing rating); rows of zeros are dropped and counted as excluded.
     categories : sequence of q labels
         The answers the columns stand for.
     n_excluded : int
-        Subjects dropped before counting (a missing rating), for the record.
+        Subjects dropped before counting, for the record.
+    complete_cases : bool
+        The counts are complete cases: every subject must have the same
+        number of ratings (``ValueError`` otherwise).
 
     Examples
     --------
     >>> round(fleiss_kappa_counts([[3, 0], [1, 2], [0, 3], [3, 0]], ["Y", "N"]).value, 3)
     0.657
     """
-    counts, cats, problem = _rated_counts(counts, categories, n_excluded, _FLEISS_METHOD)
+    method = _missing_method(_FLEISS_METHOD, complete_cases)
+    counts, cats, n_excluded, problem = _rated_counts(counts, categories, n_excluded, method, complete_cases)
     if problem is not None:
         return problem
     n = len(counts)
     r = counts.sum(axis=1)
-    shares = counts.sum(axis=0) / counts.sum()
-    pe = float(np.sum(shares**2))
+    pi = np.mean(counts / r[:, None], axis=0)
+    pe = float(np.sum(pi**2))
     if 1 - pe < _TOLERANCE:
         return Statistic(
             None,
             reason=(
-                f"every rating is {cats[int(np.argmax(shares))]!r}, so chance agreement "
+                f"every rating is {cats[int(np.argmax(pi))]!r}, so chance agreement "
                 "is 1 and Fleiss' kappa is 0/0; report the observed agreement instead"
             ),
-            method=_FLEISS_METHOD,
+            method=method,
             n=n,
             n_excluded=n_excluded,
         )
-    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
-
-    kappa = float(statsmodels_fleiss_kappa(counts, method="fleiss"))
-    pi = np.mean(counts / r[:, None], axis=0)  # equals ``shares`` once rows are complete
+    kappa = (_observed_by_subject(counts)[0] - pe) / (1 - pe)
     se = _gwet_linearised_se(counts, kappa, pe, (counts @ pi) / r)
-    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_FLEISS_METHOD, n=n, n_excluded=n_excluded)
+    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=method, n=n, n_excluded=n_excluded)
 
 
 _ALPHA_METHOD = (
@@ -1495,6 +1598,19 @@ def icc(ratings: Any, form: str) -> Statistic:
     Spearman-Brown step-up kL/(1 + (k-1)L) of these bounds. The intervals
     match R's psych::ICC on Shrout & Fleiss' example.
 
+    Where pedro departs from pingouin and R psych: at small n these formulas
+    can give an interval that is inverted, above 1 or excludes the estimate
+    (about 1 in 20 two-assessor sets of PEDro totals with 3-20 trials, for
+    ICC(2,k)). The step-up has a pole at L = -1/(k-1): an ICC(2,1) lower
+    bound below it maps to a value above 1 (the true ICC(2,k) lower bound is
+    unbounded), e.g. [[7, 9], [8, 7], [5, 3]] gives pingouin's "(4.91, 0.996)"
+    around 0.83. pingouin and psych print such intervals; pedro gives
+    ``ci95=None`` and a ``reason`` naming the cause (with the one-sided upper
+    bound where it still holds), never a wrong interval. Lower bounds below
+    -1 are kept for the mean-of-k forms, whose range is (-inf, 1]. ICC(2,k)
+    itself is None when its denominator BMS + (JMS - EMS)/n is negative
+    (JMS < EMS at small n), where the estimate would exceed 1.
+
     Which form: ICC(1,.) when each subject has its own raters; ICC(2,.) when
     the raters are a sample and absolute agreement matters (two assessors of
     a review); ICC(3,.) when only these raters matter and a constant offset
@@ -1548,19 +1664,53 @@ def icc(ratings: Any, form: str) -> Statistic:
     bms, jms, ems, wms, scale = _icc_mean_squares(y)
     numerator, denominator = _icc_ratio(form, bms, jms, ems, wms, n, k)
     if denominator <= scale:
-        return Statistic(
-            None,
-            reason=(
-                "every subject has the same mean rating (no between-subject variance), "
-                f"so {form} has a zero denominator and is undefined"
-            ),
-            method=method,
-            n=n,
-            n_excluded=dropped,
-        )
+        reason = _icc_undefined_reason(form, numerator, denominator, scale, (bms, jms, ems), n)
+        return Statistic(None, reason=reason, method=method, n=n, n_excluded=dropped)
     value = numerator / denominator
     ci95, ci_reason = _icc_ci(form, bms, jms, ems, wms, n, k)
+    if ci95 is not None:
+        ci_reason = _icc_interval_problem(form, value, *ci95)
+        ci95 = None if ci_reason else ci95
     return Statistic(value, ci95=ci95, reason=ci_reason, method=method, n=n, n_excluded=dropped)
+
+
+def _icc_undefined_reason(
+    form: str, numerator: float, denominator: float, scale: float, mean_squares: tuple[float, float, float], n: int
+) -> str:
+    """Why ``form`` has no estimate when its denominator is 0 or negative, naming the real cause."""
+    bms, jms, ems = mean_squares
+    if bms == 0 and denominator >= -scale:
+        return (
+            "every subject has the same mean rating (no between-subject variance), "
+            f"so {form} has a zero denominator and is undefined"
+        )
+    if denominator < -scale:
+        # Only ICC(2,k)'s BMS + (JMS - EMS)/n can go negative (for n >= 2): the raters' means differ
+        # less than the residual predicts, which small n allows; the ratio is then above 1.
+        return (
+            f"the denominator of {form} is negative ({denominator:.3g}: JMS = {jms:.3g} is below EMS = "
+            f"{ems:.3g} with only {n} subjects), so the estimate would be {numerator / denominator:.3g}, "
+            "above 1, which no ICC can be: undefined"
+        )
+    return f"the denominator of {form} is 0 (BMS = {bms:.3g}, JMS = {jms:.3g}, EMS = {ems:.3g}), so it is undefined"
+
+
+def _icc_interval_problem(form: str, value: float, lower: float, upper: float) -> str | None:
+    """Why the computed interval of ``form`` cannot be reported, or None when it is ordered, at most 1
+    and contains the estimate. The F-based and Satterthwaite formulas can break all three at small n;
+    pingouin and R psych print the broken interval, pedro gives none rather than a wrong one."""
+    name = "Satterthwaite (F-based)" if form[4] == "2" else "F-based"
+    slack = 1e-9  # rounding of bounds that coincide with the estimate or with 1
+    if lower > upper + slack:
+        return f"the {name} bounds of {form} are inverted ({lower:.3g} above {upper:.3g}) for these data: no interval"
+    if upper > 1 + slack:
+        return f"the {name} upper bound of {form} ({upper:.3g}) exceeds 1, the ICC's maximum: no interval"
+    if not lower - slack <= value <= upper + slack:
+        return (
+            f"the {name} interval of {form} ({lower:.3g} to {upper:.3g}) does not contain the estimate "
+            f"{value:.3g}: the approximation fails for these data, so no interval"
+        )
+    return None
 
 
 def _icc_mean_squares(y: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -1638,11 +1788,26 @@ def _icc_ci(
             lower = n * (bms - f_star * ems) / (f_star * c + n * bms)
             upper = n * (f_star2 * bms - ems) / (c + n * f_star2 * bms)
             if form == "ICC(2,k)":
+                pole = -1 / (k - 1)
+                if lower <= pole:  # the step-up maps bounds below its pole above 1: the real bound is -inf
+                    return None, _pole_reason(lower, upper, pole, k)
                 lower, upper = (k * x / (1 + (k - 1) * x) for x in (lower, upper))
             bounds = (lower, upper)
     if not all(math.isfinite(x) for x in bounds):
         return None, "the F-based confidence interval is unbounded for these data"
     return (float(bounds[0]), float(bounds[1])), None
+
+
+def _pole_reason(lower: float, upper: float, pole: float, k: int) -> str:
+    """Why ICC(2,k) has no two-sided interval: ICC(2,1)'s lower bound is at or below the pole of the
+    Spearman-Brown step-up k x/(1 + (k-1) x); the upper bound alone is still a valid one-sided bound."""
+    reason = (
+        f"the F-based lower bound of ICC(2,1) ({lower:.3g}) is below -1/(k-1) = {pole:.3g}, where the "
+        "Spearman-Brown step-up to ICC(2,k) has its pole (ICC(2,k)'s lower bound is unbounded): no interval"
+    )
+    if pole < upper <= 1:
+        reason += f"; the one-sided 97.5% upper bound is {k * upper / (1 + (k - 1) * upper):.3f}"
+    return reason
 
 
 _BA_METHOD = (

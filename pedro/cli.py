@@ -110,16 +110,19 @@ def score(inputs, output, bands, sheet, rubric, as_json, dry_run, quiet):
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Disagreement workbook to write (default: A's name + .disagreements.xlsx).")
 @click.option("--names", metavar="A,B,...", help="Assessors' names, comma-separated, in the order of the files.")
+@click.option("--complete-cases", is_flag=True,
+              help="Fleiss' kappa and AC1 (3+ assessors) only on trials every assessor answered.")
 @options("bands", "sheet", "rubric", "json", "dry_run")
 @reports_errors
-def compare(inputs, output, names, bands, sheet, rubric, as_json, dry_run):
+def compare(inputs, output, names, complete_cases, bands, sheet, rubric, as_json, dry_run):
     """Compare assessors' item sheets: disagreements and agreement statistics."""
     from .compare import compare_files
     from .report import comparison_text, comparison_to_json
     from .write.disagreements import write_disagreements
 
     name_list = [n.strip() for n in names.split(",")] if names else None
-    comparison = compare_files(list(inputs), names=name_list, bands=bands, sheet=sheet, rubric=rubric)
+    comparison = compare_files(list(inputs), names=name_list, bands=bands, sheet=sheet, rubric=rubric,
+                               complete_cases=complete_cases)
     written = None if dry_run else write_disagreements(comparison, output)
     if as_json:
         echo_json(comparison_to_json(comparison) | {"output": str(written) if written else None})

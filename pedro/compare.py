@@ -352,12 +352,12 @@ def assessor_names(results: list[ScoreResult], names: list[str] | None) -> list[
 
 
 def compare_files(paths: list[str | Path], names: list[str] | None = None, bands: str | None = None,
-                  sheet: str | None = None, rubric=None) -> Comparison:
+                  sheet: str | None = None, rubric=None, complete_cases: bool = False) -> Comparison:
     if len(paths) < 2:
         raise InputError("compare needs at least two assessors' item sheets")
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     results = [score_file(p, sheet=sheet, bands=bands, rubric=rubric) for p in paths]
-    return compare_results(results, assessor_names(results, names))
+    return compare_results(results, assessor_names(results, names), complete_cases=complete_cases)
 
 
 def cells_at(wide, index, items):
@@ -509,7 +509,9 @@ def _study_years(result: ScoreResult) -> list | None:
     return None
 
 
-def compare_results(results: list[ScoreResult], names: list[str]) -> Comparison:
+def compare_results(results: list[ScoreResult], names: list[str], complete_cases: bool = False) -> Comparison:
+    """The assessors' sheets side by side with their agreement statistics; ``complete_cases`` computes
+    Fleiss' kappa and AC1 of three or more assessors only on the trials every assessor answered."""
     import numpy as np
     import pandas as pd
 
@@ -548,7 +550,7 @@ def compare_results(results: list[ScoreResult], names: list[str]) -> Comparison:
         answers=codes.reshape(len(keys), len(assessors), len(items)), answer_labels=tuple(answer_labels),
         totals=np.stack(totals, axis=1), bands=bands, unmatched=unmatched, pairing=pairing)
     comparison.unreadable = unreadable_answers(comparison)
-    comparison.items = item_statistics(comparison)
+    comparison.items = item_statistics(comparison, complete_cases=complete_cases)
     comparison.total_stats = total_statistics(comparison)
     return comparison
 
@@ -580,9 +582,12 @@ def item_points(comparison: Comparison):
     return points
 
 
-def item_statistics(comparison: Comparison) -> list[dict]:
+def item_statistics(comparison: Comparison, complete_cases: bool = False) -> list[dict]:
     """The agreement statistics of each item, one dict per item in ``item_numbers`` order, computed on
-    the point each answer earns (see ``item_points``) over the trials every assessor answered."""
+    the point each answer earns (see ``item_points``).  Two assessors: over the trials both answered.
+    Three or more: Fleiss' kappa, AC1 and the raw agreement keep a trial with a blank answer (Gwet's
+    missing-data generalisation; ``n`` is then the trials with any answer), unless ``complete_cases``,
+    which uses only the trials every assessor answered."""
     rubric = comparison.assessors[0].result.rubric
     two = len(comparison.names) == 2
     points = item_points(comparison)
@@ -593,9 +598,31 @@ def item_statistics(comparison: Comparison) -> list[dict]:
         complete = by_trial[answered]
         excluded = len(by_trial) - len(complete)
         stats = (_two_assessor_statistics(complete, excluded) if two
-                 else _multi_assessor_statistics(by_trial, answered, excluded))
-        rows.append(_item_row(item, rubric.item(item).label, complete, stats, two))
+                 else _multi_assessor_statistics(by_trial, answered, excluded, complete_cases))
+        row = _item_row(item, rubric.item(item).label, complete, stats, two)
+        if not (two or complete_cases):
+            row.update(_answered_agreement(by_trial))
+        rows.append(row)
     return rows
+
+
+def _answered_agreement(by_trial) -> dict:
+    """``n``, ``agreement`` and ``prevalence_y`` of three or more assessors with blank answers kept, as
+    Gwet's generalisation keeps them: ``n`` the trials anyone answered (those Fleiss' kappa and AC1 use),
+    ``agreement`` the share of the trials answered at least twice on which every answer was the same (a
+    trial answered once has nothing to agree with), ``prevalence_y`` the share of "Y" among all answers."""
+    import numpy as np
+
+    given = by_trial != MISSING
+    answers = given.sum(axis=1)
+    paired = answers >= 2
+    said_y = ((by_trial == 0) & given).sum(axis=1)
+    unanimous = (said_y == 0) | (said_y == answers)
+    return {
+        "n": int(np.count_nonzero(answers)),
+        "agreement": float(np.mean(unanimous[paired])) if paired.any() else None,
+        "prevalence_y": float(said_y.sum() / answers.sum()) if answers.any() else None,
+    }
 
 
 def _two_assessor_statistics(complete, excluded: int) -> dict:
@@ -616,21 +643,23 @@ def _two_assessor_statistics(complete, excluded: int) -> dict:
     }
 
 
-def _multi_assessor_statistics(by_trial, answered, excluded: int) -> dict:
+def _multi_assessor_statistics(by_trial, answered, excluded: int, complete_cases: bool = False) -> dict:
     """Statistic (or None) by key, from the trial x category counts of three or more assessors' points
     (``by_trial``, trials x assessors; ``answered``, the trials every assessor answered).  Krippendorff's
-    alpha takes every trial: it is defined for incomplete data."""
+    alpha takes every trial: it is defined for incomplete data; so do Fleiss' kappa and AC1 in Gwet's
+    generalisation, unless ``complete_cases`` (the trials every assessor answered)."""
     import numpy as np
 
     counts = np.stack([(by_trial == 0).sum(axis=1), (by_trial == 1).sum(axis=1)], axis=1)
-    complete_counts = counts[answered]
+    used, dropped = (counts[answered], excluded) if complete_cases else (counts, 0)
+    options = {"n_excluded": dropped, "complete_cases": complete_cases}
     return {
         "cohen_kappa": None,
         "pabak": None,
         "prevalence_index": None,
         "bias_index": None,
-        "gwet_ac1": agreement.gwet_ac1_multirater_counts(complete_counts, POINT_CATEGORIES, n_excluded=excluded),
-        "fleiss_kappa": agreement.fleiss_kappa_counts(complete_counts, POINT_CATEGORIES, n_excluded=excluded),
+        "gwet_ac1": agreement.gwet_ac1_multirater_counts(used, POINT_CATEGORIES, **options),
+        "fleiss_kappa": agreement.fleiss_kappa_counts(used, POINT_CATEGORIES, **options),
         "krippendorff_alpha": agreement.krippendorff_alpha_counts(counts, POINT_CATEGORIES),
     }
 
@@ -654,7 +683,7 @@ def _item_row(item: int, label: str, complete, stats: dict, two: bool) -> dict:
     reasons = {}
     for key, stat in stats.items():
         row[key] = stat.value if stat is not None else None
-        if stat is not None and stat.value is None:
+        if stat is not None and stat.reason:  # why the value, or next to a value its SE/CI, is missing
             reasons[key] = stat.reason
         if key in ("cohen_kappa", "gwet_ac1"):
             row[f"{key}_se"] = stat.se if stat is not None else None

@@ -188,8 +188,9 @@ def _fmt(value, digits=3):
     return None if value is None else round(float(value), digits)
 
 
-def _ci(interval, digits=3, note=""):
-    return None if interval is None else f"{interval[0]:.{digits}f} to {interval[1]:.{digits}f}{note}"
+def _ci(interval, digits=3, note="", reason=None):
+    """The interval as text; where there is none, why (``reason``), so an absent interval is never blank."""
+    return reason if interval is None else f"{interval[0]:.{digits}f} to {interval[1]:.{digits}f}{note}"
 
 
 ITEM_STATISTICS = {  # column of comparison.items: its heading
@@ -206,10 +207,11 @@ def _item_statistics_rows(comparison: Comparison) -> list[list]:
         values = []
         for column in ITEM_STATISTICS:
             value = row[column]
-            if column == "cohen_kappa_ci95":
-                value = _ci(value)
-            elif column == "reasons":
-                value = "; ".join(f"{k}: {v}" for k, v in value.items()) or None
+            if column == "cohen_kappa_ci95":  # a kappa without an interval says why in its place
+                value = _ci(value, reason=row["reasons"].get("cohen_kappa") if row["cohen_kappa"] is not None else None)
+            elif column == "reasons":  # a defined kappa's reason is its missing interval's: in that cell
+                value = "; ".join(f"{k}: {v}" for k, v in value.items()
+                                  if k != "cohen_kappa" or row["cohen_kappa"] is None) or None
             elif isinstance(value, float):
                 value = _fmt(value)
             values.append(value)
@@ -219,7 +221,8 @@ def _item_statistics_rows(comparison: Comparison) -> list[list]:
 
 def _total_statistics_rows(comparison: Comparison) -> list[list]:
     stats = comparison.total_stats
-    rows = [[form, _fmt(result["value"]), _ci(result["ci95"]), result.get("reason")]
+    rows = [[form, _fmt(result["value"]), _ci(result["ci95"], reason="none (see Note)" if "reason" in result else None),
+             result.get("reason")]
             for form, result in stats["icc"].items()]
     if stats["bland_altman"] is not None:
         ba = stats["bland_altman"]
