@@ -294,6 +294,7 @@ class Comparison:
     total_stats: dict = field(default_factory=dict)
     pairing: Pairing | None = None
     unreadable: dict = field(default_factory=dict)  # (trial, assessor, item) -> the answer as typed, unreadable
+    methods: dict = field(default_factory=dict)  # statistic key (of items / total_stats) -> its method and source
 
     @property
     def names(self) -> list[str]:
@@ -552,6 +553,7 @@ def compare_results(results: list[ScoreResult], names: list[str], complete_cases
     comparison.unreadable = unreadable_answers(comparison)
     comparison.items = item_statistics(comparison, complete_cases=complete_cases)
     comparison.total_stats = total_statistics(comparison)
+    comparison.methods = statistic_methods(comparison, complete_cases)
     return comparison
 
 
@@ -681,6 +683,7 @@ def _item_row(item: int, label: str, complete, stats: dict, two: bool) -> dict:
         "prevalence_y": given_y / complete.size if complete.size else None,
     }
     reasons = {}
+    row["methods"] = {key: stat.method for key, stat in stats.items() if stat is not None}
     for key, stat in stats.items():
         row[key] = stat.value if stat is not None else None
         if stat is not None and stat.reason:  # why the value, or next to a value its SE/CI, is missing
@@ -715,17 +718,49 @@ def total_statistics(comparison: Comparison) -> dict:
     for form in agreement.ICC_FORMS:
         stat = agreement.icc(matrix, form)
         icc[form] = {"value": stat.value, "ci95": list(stat.ci95) if stat.ci95 else None,
-                     **({"reason": stat.reason} if stat.reason else {})}
+                     **({"reason": stat.reason} if stat.reason else {}), "method": stat.method}
     bland_altman = None
     if len(comparison.names) == 2:
         summary = agreement.bland_altman(matrix[:, 0], matrix[:, 1])
         bland_altman = {"bias": summary.bias, "sd": summary.sd,
                         "loa95": [summary.lower, summary.upper] if summary.lower is not None else None,
-                        **({"reason": summary.reason} if summary.reason else {})}
+                        **({"reason": summary.reason} if summary.reason else {}), "method": summary.method}
     bands = band_codes(comparison)
     band_changes = int(np.count_nonzero((bands != MISSING).all(axis=1) & (bands != bands[:, :1]).any(axis=1)))
     return {"n": len(matrix), "excluded_unknown_total": len(totals) - len(matrix), "icc": icc,
             "bland_altman": bland_altman, "band_changes": band_changes}
+
+
+#: The methods of the figures pedro computes itself (the coefficients' come from pedro.agreement).
+_AGREEMENT_METHODS = {
+    "two": "observed agreement p_o: the share of the trials both assessors answered on which they gave the same "
+           "answer; not corrected for chance",
+    "answered": "observed agreement: the share of the trials answered by at least two assessors on which every "
+                "assessor who answered gave the same answer (a blank answer is left out, not a disagreement); "
+                "not corrected for chance",
+    "complete": "observed agreement: the share of the trials every assessor answered on which all gave the same "
+                "answer; not corrected for chance",
+}
+_PREVALENCE_METHOD = 'prevalence of "Y": the share of "Y" among the answers the statistics use (the point earned)'
+_BAND_CHANGES_METHOD = "trials every assessor has a band for on which the bands are not all the same"
+
+
+def statistic_methods(comparison: Comparison, complete_cases: bool = False) -> dict:
+    """Statistic key (as in ``items`` and ``total_stats``; an ICC by its form) -> the method and source its
+    result object carries, for the figures computed on this comparison; pedro's own figures (agreement,
+    prevalence, band changes) say how they are counted."""
+    two = len(comparison.names) == 2
+    methods = {"agreement": _AGREEMENT_METHODS["two" if two else "complete" if complete_cases else "answered"],
+               "prevalence_y": _PREVALENCE_METHOD}
+    for row in comparison.items:
+        for key, method in row["methods"].items():
+            methods.setdefault(key, method)
+    total = comparison.total_stats
+    methods.update({form: result["method"] for form, result in total["icc"].items()})
+    if total["bland_altman"] is not None:
+        methods["bland_altman"] = total["bland_altman"]["method"]
+    methods["band_changes"] = _BAND_CHANGES_METHOD
+    return methods
 
 
 @bulk_allocation()  # the lists of small dicts: see engine.bulk_allocation

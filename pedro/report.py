@@ -4,6 +4,7 @@ this module only presents what it returns."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -266,6 +267,7 @@ def comparison_to_json(comparison) -> dict:
             "paired_by_surname_and_year": [dict(zip(names, labels)) for labels in comparison.paired_by_name_year()]},
         "items": items,
         "total": comparison.total_stats,
+        "methods": comparison.methods,
         "trial_differences": comparison.trial_differences(),
         "disagreements": comparison.disagreements_without_evidence(),
         "unreadable_answers": _unreadable(comparison),
@@ -314,12 +316,39 @@ def comparison_text(comparison, output=None) -> str:
                      f"{_num(row['pabak'])}  {_num(row['gwet_ac1'])}")
     icc = comparison.total_stats["icc"]
     lines.append("totals: " + ", ".join(f"{form} {_num(v['value'])}" for form, v in icc.items()))
+    lines += _method_lines(comparison.methods)
     if output is not None:
         lines.append(f"wrote {output}; fill its Consensus column, then run: pedro consensus {output}")
     if pairing.ambiguous:
         lines.append("pedro consensus will refuse this workbook while trials are ambiguous (it would hold one trial "
                      "twice): give each trial a label of its own in the assessors' sheets and compare again")
     return "\n".join(lines)
+
+
+def _method_lines(methods: dict) -> list[str]:
+    """The methods on the terminal, one short line per family of statistics (in full: --json's
+    "methods", the Statistics sheet): the coefficient's source and its 95% CI's method."""
+    shown = {"cohen_kappa": "kappa", "fleiss_kappa": "Fleiss' kappa", "gwet_ac1": "AC1", "krippendorff_alpha": "alpha",
+             "ICC(2,1)": "ICC(2,1), ICC(2,k)", "ICC(3,1)": "ICC(1,*), ICC(3,*)", "bland_altman": "Bland-Altman"}
+    lines = []
+    for key, name in shown.items():
+        if key in methods:
+            parts = _clauses(methods[key])
+            interval = next((p[p.index("95% "):] for p in parts if "95% " in p), "no CI")
+            cited = re.search(r"\(([^()]*\d{4})\)", parts[0])  # the coefficient's source, "(Cohen 1960)"
+            lines.append(f"  {name}" + (f" ({cited.group(1)})" if cited else "") + f": {interval}")
+    return ["methods (in full: --json 'methods', the Statistics sheet):", *lines] if lines else []
+
+
+def _clauses(method: str) -> list[str]:
+    """A method's clauses: split at "; " outside parentheses (a citation may hold one)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(method):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and method.startswith("; ", i):
+            parts.append(method[start:i])
+            start = i + 2
+    return [*parts, method[start:]]
 
 
 def _num(value) -> str:

@@ -333,3 +333,58 @@ def test_a_long_evidence_text_outside_the_basic_plane_fits_the_recorded_cells():
     rows = recorded_rows(DISAGREEMENTS_SHEET, [["Study", "Ann: evidence"], ["Smith 2001", evidence]])
     assert all(len(cell.encode("utf-16-le")) // 2 <= 32_767 for row in rows for cell in row[1:])
     assert read_recorded(rows)[DISAGREEMENTS_SHEET][1] == ["Smith 2001", evidence]
+
+
+def _statistic_keys(report: dict) -> set[str]:
+    """The statistics computed in a `compare --json` report: every non-null figure of "items" (its SE,
+    CI and reasons go with it), each ICC form, Bland-Altman and the band changes."""
+    skip = {"item", "label", "n", "reasons", "cohen_kappa_se", "cohen_kappa_ci95", "gwet_ac1_se"}
+    keys = {k for row in report["items"] for k, v in row.items() if k not in skip and v is not None}
+    total = report["total"]
+    keys |= set(total["icc"]) | {"band_changes"} | ({"bland_altman"} if total["bland_altman"] else set())
+    return keys
+
+
+@pytest.mark.parametrize("assessors", [2, 3])
+def test_compare_json_names_the_method_of_every_statistic(tmp_path, assessors):
+    runner = CliRunner()
+    base = {"Smith 2001": "YYYYNNYYYYY", "Jones 2002": "YYNYNNYNNYY", "Lee 2003": "NYYYNNNYYYY"}
+    paths = [filled_template(tmp_path, "a", base, runner),
+             filled_template(tmp_path, "b", {**base, "Jones 2002": "YYYYNNYNNYY"}, runner),
+             filled_template(tmp_path, "c", {**base, "Lee 2003": "NYYYNNNYYY."}, runner)][:assessors]
+    out = tmp_path / "dis.xlsx"
+    result = runner.invoke(main, ["compare", *paths, "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    methods = report["methods"]
+    assert _statistic_keys(report) <= set(methods)
+    assert all(isinstance(m, str) and m.strip() for m in methods.values())
+    # taken from the result objects: the API's method strings, not a copy that could drift
+    assert methods["ICC(2,1)"] == report["total"]["icc"]["ICC(2,1)"]["method"]
+    assert "Satterthwaite" in methods["ICC(2,1)"] and "Shrout & Fleiss 1979" in methods["ICC(3,1)"]
+    if assessors == 2:
+        assert "Cohen 1960" in methods["cohen_kappa"] and "Fleiss, Cohen & Everitt" in methods["cohen_kappa"]
+        assert "Byrt" in methods["pabak"] and "Bland-Altman (1986)" in methods["bland_altman"]
+        assert "fleiss_kappa" not in methods  # not computed for two assessors: no method claimed for it
+    else:
+        assert "Fleiss 1971" in methods["fleiss_kappa"] and "Gwet (2014)" in methods["gwet_ac1"]
+        assert "every assessor who answered" in methods["agreement"]
+        assert "cohen_kappa" not in methods and "bland_altman" not in methods
+
+    # the Statistics sheet carries the same strings, each beside its statistic's heading
+    sheet = openpyxl.load_workbook(out)["Statistics"]
+    rows = [[v for v in row if v is not None] for row in sheet.iter_rows(values_only=True)]
+    start = rows.index(["Methods and sources"])
+    assert rows[start + 1] == ["Statistic", "Method"]
+    written = {row[1] for row in rows[start + 2:] if len(row) == 2}
+    assert written == set(methods.values())
+    assert ["Cohen's kappa" if assessors == 2 else "Fleiss' kappa",
+            methods["cohen_kappa" if assessors == 2 else "fleiss_kappa"]] in rows[start + 2:]
+
+    # the terminal names the interval method of kappa and the ICCs
+    text = runner.invoke(main, ["compare", *paths, "-o", str(tmp_path / "again.xlsx")]).output
+    kappa = ("  kappa (Cohen 1960): 95% CI: kappa +/- 1.96 SE (normal)" if assessors == 2
+             else "  Fleiss' kappa (Fleiss 1971): 95% CI:")
+    assert kappa in text
+    assert "ICC(2,1), ICC(2,k) (Shrout & Fleiss 1979): 95% CI: Satterthwaite approximation" in text
+    assert "ICC(1,*), ICC(3,*) (Shrout & Fleiss 1979): 95% CI: exact F-based" in text

@@ -234,20 +234,37 @@ def _total_statistics_rows(comparison: Comparison) -> list[list]:
     return rows
 
 
+def _method_rows(comparison: Comparison) -> list[list]:
+    """Each statistic on the sheet, by its heading, and the method and source it was computed by."""
+    names = {**ITEM_STATISTICS, "bland_altman": "Bland-Altman bias and limits of agreement",
+             "band_changes": "Trials whose band differs"}
+    return [[names.get(key, key), None, method] for key, method in comparison.methods.items()]
+
+
 def _statistics_table(comparison: Comparison) -> Table:
-    """A title, the note on reading the statistics, then a table per item and one on totals."""
+    """A title, the note on reading the statistics, then a table per item, one on totals, and the
+    method and source of each statistic."""
     width = len(ITEM_STATISTICS)
     items = _item_statistics_rows(comparison)
     totals_title = 4 + len(items) + 2
+    totals = _total_statistics_rows(comparison)
+    methods_title = totals_title + 1 + len(totals) + 2
     totals_header = ["Statistic", "Value", "95% CI", "Note"]
+    methods = _method_rows(comparison)
     rows = [[f"Agreement between {', '.join(comparison.names)} on {len(comparison.keys)} trial(s)"], [READING_NOTE],
             [], list(ITEM_STATISTICS.values()), *items, [],
             [f"Totals (items 2-11), {comparison.total_stats['n']} trial(s) with every total known"],
             totals_header + [None] * (width - len(totals_header)),  # its header band runs the sheet's width
-            *_total_statistics_rows(comparison)]
-    return Table(rows, header_row=4, autofilter=False, freeze=None, title_row=1, bold_rows=(totals_title,),
-                 subheader_rows=(totals_title + 1,), merged=("A2:L2",), row_heights={2: 120},  # the note
-                 wrapped=("A2", _row_range(4, width), _row_range(totals_title + 1, width)),
+            *totals, [], ["Methods and sources"], ["Statistic", None, "Method"] + [None] * (width - 3), *methods]
+    method_rows = range(methods_title + 2, methods_title + 2 + len(methods))
+    merged = [f"{cell_range(r, 0, r, 1)}" for r in range(methods_title + 1, method_rows.stop)]
+    merged += [cell_range(r, 2, r, width - 1) for r in range(methods_title + 1, method_rows.stop)]
+    return Table(rows, header_row=4, autofilter=False, freeze=None, title_row=1,
+                 bold_rows=(totals_title, methods_title), subheader_rows=(totals_title + 1, methods_title + 1),
+                 merged=("A2:L2", *merged),  # the note; a method's name and text span the sheet's width
+                 row_heights={2: 120, **{r: 30 for r in method_rows}},
+                 wrapped=("A2", _row_range(4, width), _row_range(totals_title + 1, width),
+                          *(_row_range(r, width) for r in method_rows)),
                  widths={0: 6, 1: 30, 15: 80})
 
 
