@@ -27,12 +27,25 @@ Missing ratings
     The two-rater statistics and the ICCs use complete cases: a subject (a
     study, for PEDro) with a missing rating from either rater is dropped
     first, and the result records the subjects used (``n``) and dropped
-    (``n_excluded``). Fleiss' kappa and Gwet's AC1 for several raters follow
-    Gwet's (2014) generalisation, as R irrCAC does: every subject with a
-    rating is kept, those rated once counting towards chance agreement only;
-    ``complete_cases=True`` drops incomplete subjects instead. Krippendorff's
+    (``n_excluded``). Fleiss' kappa, Conger's kappa, Brennan-Prediger and
+    Gwet's AC1/AC2 for several raters follow Gwet's (2014) generalisation, as
+    R irrCAC does: every subject with a rating is kept, those rated once
+    counting towards chance agreement only; ``complete_cases=True`` drops
+    incomplete subjects instead. Krippendorff's
     alpha is defined for incomplete data, so it keeps every unit rated at
     least twice and counts the others as excluded.
+
+Ordered categories
+    :func:`weighted_kappa` and :func:`gwet_ac2` (two raters), and the
+    ``weights=`` argument of the multi-rater coefficients, credit near
+    misses on an ordered scale (PEDro totals 0-10, the 0-3 points of a
+    multi-point criterion): pass the categories in order, the full range,
+    and ``"linear"`` or ``"quadratic"`` (:func:`agreement_weights`).
+
+Intervals
+    Coefficients with an SE get the normal interval estimate +/- 1.96 SE;
+    :func:`with_interval` recomputes it with Student's t on n - 1 degrees of
+    freedom, as irrCAC prints it. ICCs have F-based intervals.
 
 Undefined statistics
     Degenerate data never raise and never give NaN. When a statistic is
@@ -49,6 +62,7 @@ them, so importing this module (and starting the CLI) stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -63,14 +77,19 @@ __all__ = [
     "bias_index",
     "bias_index_table",
     "bland_altman",
+    "brennan_prediger",
+    "brennan_prediger_counts",
     "cohen_kappa",
     "cohen_kappa_table",
+    "conger_kappa",
     "fleiss_kappa",
     "fleiss_kappa_counts",
     "gwet_ac1",
     "gwet_ac1_multirater",
     "gwet_ac1_multirater_counts",
     "gwet_ac1_table",
+    "gwet_ac2",
+    "gwet_ac2_table",
     "icc",
     "krippendorff_alpha",
     "krippendorff_alpha_counts",
@@ -80,6 +99,12 @@ __all__ = [
     "pabak_table",
     "prevalence_index",
     "prevalence_index_table",
+    "weighted_kappa",
+    "weighted_kappa_table",
+    "with_interval",
+    "agreement_weights",
+    "CI_METHODS",
+    "WEIGHTS",
 ]
 
 #: Two-sided 95 % standard normal quantile.
@@ -176,6 +201,9 @@ class BlandAltman:
         95 % limits of agreement, ``bias - 1.96 sd`` and ``bias + 1.96 sd``.
     reason, method, n, n_excluded
         As in :class:`Statistic`.
+    bias_ci95, lower_ci95, upper_ci95 : (float, float) or None
+        95 % confidence intervals of the bias and of each limit (Bland & Altman
+        1999); None with fewer than three subjects.
     """
 
     bias: float | None
@@ -186,10 +214,17 @@ class BlandAltman:
     method: str = ""
     n: int = 0
     n_excluded: int = 0
+    bias_ci95: tuple[float, float] | None = None
+    lower_ci95: tuple[float, float] | None = None
+    upper_ci95: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         for name in ("bias", "sd", "lower", "upper"):
             object.__setattr__(self, name, _finite(getattr(self, name)))
+        for name in ("bias_ci95", "lower_ci95", "upper_ci95"):
+            bounds = getattr(self, name)
+            bounds = None if bounds is None else tuple(_finite(b) for b in bounds)
+            object.__setattr__(self, name, bounds if bounds is not None and None not in bounds else None)
         if self.bias is None and self.reason is None:
             object.__setattr__(self, "reason", "the computation did not give a finite number")
 
@@ -200,6 +235,9 @@ class BlandAltman:
             "sd": self.sd,
             "lower": self.lower,
             "upper": self.upper,
+            "bias_ci95": list(self.bias_ci95) if self.bias_ci95 is not None else None,
+            "lower_ci95": list(self.lower_ci95) if self.lower_ci95 is not None else None,
+            "upper_ci95": list(self.upper_ci95) if self.upper_ci95 is not None else None,
             "reason": self.reason,
             "method": self.method,
             "n": self.n,
@@ -347,6 +385,21 @@ def _rater_counts(
     return _subject_category_counts(codes, labels, cats), cats, n_raters, n, n_subjects - n
 
 
+def _rater_positions(
+    ratings: Any, categories: Sequence[Hashable] | None, complete_cases: bool
+) -> tuple[np.ndarray | None, list, int, int, int]:
+    """As :func:`_rater_counts`, but the subjects x raters table of each rating's position in the
+    categories (-1 where missing), for the statistics that need to know which rater said what."""
+    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories, complete_cases)
+    if counts is None:
+        return None, cats, n_raters, n, dropped
+    table = _label_table(ratings)
+    codes, labels = _codes(table.ravel())
+    codes = codes.reshape(table.shape)
+    kept = codes[(codes >= 0).all(axis=1) if complete_cases else (codes >= 0).any(axis=1)]
+    return np.where(kept >= 0, _category_index(labels, cats)[kept], -1), cats, n_raters, n, dropped
+
+
 def _rater_problem(n_raters: int, n: int, n_excluded: int, method: str) -> Statistic:
     """Why no multi-rater statistic: fewer than two raters, or two complete subjects."""
     if n + n_excluded > 0 and n_raters < 2:
@@ -402,6 +455,107 @@ def _category_counts(counts: Any, categories: Sequence[Hashable]) -> tuple[np.nd
 def _normal_ci(value: float, se: float) -> tuple[float, float]:
     """value +/- 1.96 SE, kept inside [-1, 1] where agreement coefficients live."""
     return (max(-1.0, value - _Z95 * se), min(1.0, value + _Z95 * se))
+
+
+#: The interval methods ``with_interval`` offers: the normal quantile (pedro's default) or Student's t with
+#: n - 1 degrees of freedom, as R irrCAC prints its intervals.
+CI_METHODS = ("z", "t")
+_NORMAL_CLAUSE = "+/- 1.96 SE (normal)"
+_T_CLAUSE = "+/- t(0.975, n - 1 df) x SE (Student t, as irrCAC: upper bound clipped at 1, lower bound not)"
+
+
+def _t_quantile(df: float) -> float:
+    """The two-sided 95 % quantile of Student's t with ``df`` degrees of freedom."""
+    from scipy.special import stdtrit  # what scipy.stats.t.ppf computes, without importing scipy.stats
+
+    return float(stdtrit(df, 0.975))
+
+
+def with_interval(stat: Statistic, ci: str = "z") -> Statistic:
+    """``stat`` with its 95 % interval computed by ``ci``: ``"z"`` keeps the normal interval
+    value +/- 1.96 SE; ``"t"`` gives value +/- t(0.975, n - 1) SE, the interval R irrCAC prints
+    (Gwet 2014), with its upper bound clipped at 1 and its lower bound not clipped, as irrCAC does
+    (``ucb <- min(1, coeff + stderr * qt(...))``, ``lcb <- coeff - stderr * qt(...)``).  Only a
+    statistic with a normal interval changes (its ``method`` then says so, even where the interval is
+    withheld for a reason); an ICC's F-based interval and a statistic without an interval are returned
+    as they are.
+
+    Examples
+    --------
+    >>> r = with_interval(Statistic(0.5, se=0.1, ci95=(0.304, 0.696), method="x +/- 1.96 SE (normal)", n=12), "t")
+    >>> tuple(round(b, 3) for b in r.ci95), "Student t" in r.method
+    ((0.28, 0.72), True)
+    """
+    if ci not in CI_METHODS:
+        raise ValueError(f"ci must be one of {', '.join(CI_METHODS)}; got {ci!r}")
+    if ci == "z" or _NORMAL_CLAUSE not in stat.method:
+        return stat
+    # the method says how intervals are computed, so it changes even where this one is withheld
+    method = stat.method.replace(f"{_NORMAL_CLAUSE}, clipped to [-1, 1]", _T_CLAUSE).replace(_NORMAL_CLAUSE, _T_CLAUSE)
+    if stat.ci95 is None or stat.se is None or stat.n < 2:
+        return dataclasses.replace(stat, method=method)
+    half = _t_quantile(stat.n - 1) * stat.se
+    ci95 = (stat.value - half, min(1.0, stat.value + half))  # irrCAC clips the upper bound only
+    return dataclasses.replace(stat, ci95=ci95, method=method)
+
+
+#: Agreement weights for ordered categories, by the names irrCAC gives them.
+WEIGHTS = ("identity", "linear", "quadratic")
+_WEIGHTS_METHOD = {
+    "linear": "linear weights w = 1 - |x_k - x_l|/(x_max - x_min) (Cicchetti & Allison 1971)",
+    "quadratic": "quadratic weights w = 1 - (x_k - x_l)^2/(x_max - x_min)^2 (Fleiss & Cohen 1973)",
+}
+
+
+def agreement_weights(categories: Sequence[Hashable], weights: str | Any = "identity") -> np.ndarray:
+    """The q x q agreement weights of ordered ``categories`` (Gwet 2014, ch. 3; irrCAC's
+    ``linear.weights``/``quadratic.weights``).
+
+    ``categories`` are taken in the order given. Numeric categories (PEDro totals 0-10, the 0-3
+    points of a multi-point criterion) are weighted by their values x, any others by their
+    positions 0..q-1: linear w_kl = 1 - |x_k - x_l|/(x_max - x_min), quadratic
+    w_kl = 1 - (x_k - x_l)^2/(x_max - x_min)^2, identity 1 on the diagonal and 0 elsewhere
+    (the unweighted coefficients). A q x q array is taken as the weights themselves.
+
+    Examples
+    --------
+    >>> agreement_weights([0, 1, 2], "linear").tolist()
+    [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]
+    """
+    q = len(categories)
+    if not isinstance(weights, str):
+        matrix = np.asarray(weights, dtype=float)
+        if matrix.shape != (q, q):
+            raise ValueError(f"weights must be a {q} x {q} matrix, one row and column per category; got {matrix.shape}")
+        return matrix
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)} or a q x q matrix; got {weights!r}")
+    numeric = all(isinstance(c, (int, float, np.number)) and not isinstance(c, bool) for c in categories)
+    x = np.array(categories if numeric else range(q), dtype=float)
+    span = float(x.max() - x.min()) if q else 0.0
+    if weights == "identity" or q < 2 or span == 0:
+        return np.eye(q)
+    distance = np.abs(x[:, None] - x[None, :]) / span
+    return 1 - (distance if weights == "linear" else distance**2)
+
+
+def _weights_method(method: str, weights: Any) -> str:
+    """``method`` with the weights it was computed with, when they are not the identity."""
+    if isinstance(weights, str):
+        return method if weights == "identity" else f"{method}; {_WEIGHTS_METHOD[weights]}"
+    return f"{method}; weights: the q x q matrix given"
+
+
+def _weighted_pair(p: np.ndarray, w: np.ndarray, value: float, pe: float, g: np.ndarray, n: int) -> float:
+    """The SE of a weighted two-rater coefficient (value - pe)/(1 - pe) from the table of proportions
+    ``p``, its weights ``w`` and the linearisation term g_kl of its chance agreement (Gwet 2014, ch. 5;
+    irrCAC's ``kappa2.table``/``gwet.ac1.table``):
+    Var = [sum_kl p_kl (w_kl - (1 - c) g_kl)^2 - (p_a - 2(1 - c) p_e)^2] / (n (1 - p_e)^2).
+    For Cohen's kappa g_kl = wbar_k. + wbar_.l, which makes this Fleiss, Cohen & Everitt's (1969)
+    large-sample variance of weighted kappa."""
+    pa = float(np.sum(w * p))
+    variance = (float(np.sum(p * (w - (1 - value) * g) ** 2)) - (pa - 2 * (1 - value) * pe) ** 2) / (n * (1 - pe) ** 2)
+    return _exact_zero(math.sqrt(max(variance, 0.0)))
 
 
 def _too_few(n: int, n_excluded: int, method: str, minimum: int = 2) -> Statistic:
@@ -578,7 +732,9 @@ def cohen_kappa(
     return cohen_kappa_table(table, cats, n_excluded=dropped)
 
 
-def cohen_kappa_table(table: Any, categories: Sequence[Hashable], n_excluded: int = 0) -> Statistic:
+def cohen_kappa_table(
+    table: Any, categories: Sequence[Hashable], n_excluded: int = 0, raters: Sequence[str] | None = None
+) -> Statistic:
     """:func:`cohen_kappa` (with its SE and CI) from the two raters' table of counts.
 
     Parameters
@@ -590,6 +746,8 @@ def cohen_kappa_table(table: Any, categories: Sequence[Hashable], n_excluded: in
         The answers the rows and columns stand for.
     n_excluded : int
         Subjects dropped before counting (a missing rating), for the record.
+    raters : (str, str), optional
+        How a reason names the two raters ("assessor Smith"); "rater A" and "rater B" without it.
 
     Examples
     --------
@@ -597,13 +755,19 @@ def cohen_kappa_table(table: Any, categories: Sequence[Hashable], n_excluded: in
     0.4
     """
     counts, cats = _square_table(table, categories)
+    return _kappa_from_table(counts, cats, np.eye(len(cats)), n_excluded, _KAPPA_METHOD, raters)
+
+
+def _kappa_from_table(counts: np.ndarray, cats: list, w: np.ndarray, n_excluded: int, method: str,
+                      raters: Sequence[str] | None = None) -> Statistic:
+    """Cohen's kappa with agreement weights ``w`` (the identity for the unweighted kappa) and its
+    Fleiss-Cohen-Everitt (1969) SE, from a k x k table of counts."""
     n = int(counts.sum())
     if n < 2:
-        return _too_few(n, n_excluded, _KAPPA_METHOD)
+        return _too_few(n, n_excluded, method)
     p = counts / n
     rows, cols = p.sum(axis=1), p.sum(axis=0)
-    po = float(np.trace(p))
-    pe = float(rows @ cols)
+    pe = float(np.sum(w * np.outer(rows, cols)))
     if 1 - pe < _TOLERANCE:
         only = _plain(cats[int(np.argmax(rows))])
         return Statistic(
@@ -613,21 +777,195 @@ def cohen_kappa_table(table: Any, categories: Sequence[Hashable], n_excluded: in
                 "agreement is 1 and kappa is 0/0; report observed agreement, PABAK "
                 "or Gwet's AC1 instead"
             ),
-            method=_KAPPA_METHOD,
+            method=method,
             n=n,
             n_excluded=n_excluded,
         )
-    kappa = (po - pe) / (1 - pe)
-    diagonal = float(np.sum(np.diag(p) * (1 - (rows + cols) * (1 - kappa)) ** 2))
-    off = p * (cols[:, None] + rows[None, :]) ** 2  # cell (i, j) weighs p_.i + p_j.
-    off_diagonal = (1 - kappa) ** 2 * float(off.sum() - np.trace(off))
-    variance = (diagonal + off_diagonal - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
-    se = _exact_zero(math.sqrt(max(variance, 0.0)))
-    single = _single_answer(rows, cols, cats)
+    kappa = (float(np.sum(w * p)) - pe) / (1 - pe)
+    # wbar_k. = sum_l w_kl p_.l (row k against B's margin), wbar_.l = sum_k w_kl p_k. (Fleiss et al. 1969)
+    se = _weighted_pair(p, w, kappa, pe, (w @ cols)[:, None] + (w.T @ rows)[None, :], n)
+    single = _single_answer(rows, cols, cats, raters)
     if single is not None:  # kappa is 0 and its SE exactly 0: an interval [0, 0] would claim certainty
-        kappa, se = 0.0, 0.0
-        return Statistic(kappa, se=se, reason=single, method=_KAPPA_METHOD, n=n, n_excluded=n_excluded)
-    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=_KAPPA_METHOD, n=n, n_excluded=n_excluded)
+        return Statistic(0.0, se=0.0, reason=single, method=method, n=n, n_excluded=n_excluded)
+    return _estimate(kappa, se, _pair_cause(counts, cats), method, n, n_excluded)
+
+
+_WEIGHTED_KAPPA_METHOD = (
+    "weighted kappa (Cohen 1968); SE: Fleiss, Cohen & Everitt (1969) large-sample non-null SE "
+    "(as irrCAC's kappa2.table); 95% CI: kappa_w +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def weighted_kappa(
+    rater_a: Iterable[Any],
+    rater_b: Iterable[Any],
+    weights: str | Any = "linear",
+    categories: Sequence[Hashable] | None = None,
+    raters: Sequence[str] | None = None,
+) -> Statistic:
+    """Cohen's (1968) weighted kappa for two raters on ordered categories, with its SE and 95 % CI.
+
+    Parameters
+    ----------
+    rater_a, rater_b : sequence of ordered labels
+        One rating per subject, same order (e.g. each rater's PEDro total, or the 0-3 points of a
+        multi-point criterion); subjects with a missing rating from either rater are dropped.
+    weights : "linear", "quadratic", "identity" or a q x q matrix
+        See :func:`agreement_weights`; "identity" gives the unweighted kappa.
+    categories : sequence of labels, optional
+        Every possible rating, IN ORDER (``range(0, 11)`` for PEDro totals). The weights depend
+        on the range, so pass it; without it the ratings seen are used, sorted.
+    raters : (str, str), optional
+        How a reason names the two raters, as in :func:`cohen_kappa_table`.
+
+    Returns
+    -------
+    Statistic
+        As :func:`cohen_kappa`: None when chance agreement is 1; SE 0 and no interval when one
+        rater gave one rating throughout.
+
+    Notes
+    -----
+    With p_kl the share of subjects rated k by A and l by B and w_kl the weights (Cohen 1968):
+
+    .. math:: \\kappa_w = \\frac{p_a - p_e}{1 - p_e},\\quad p_a = \\sum_{kl} w_{kl} p_{kl},\\quad
+              p_e = \\sum_{kl} w_{kl} p_{k.} p_{.l}
+
+    The SE is the large-sample non-null one of Fleiss, Cohen & Everitt (1969), which is also the
+    one irrCAC's ``kappa2.table`` prints (Gwet 2014 derives the same by linearisation):
+
+    .. math:: \\widehat{Var}(\\kappa_w) = \\frac{\\sum_{kl} p_{kl}\\{w_{kl} - (\\bar w_{k.} + \\bar w_{.l})
+              (1 - \\kappa_w)\\}^2 - \\{\\kappa_w - p_e(1 - \\kappa_w)\\}^2}{n (1 - p_e)^2}
+
+    with wbar_k. = sum_l w_kl p_.l and wbar_.l = sum_k w_kl p_k. Quadratic-weighted kappa
+    approximates ICC(3,1)-type consistency (Fleiss & Cohen 1973); linear weights credit
+    near-misses in proportion to their distance. Interpretation: the kappa bands of Landis &
+    Koch (1977), with caution (weighted and unweighted kappas are not on the same scale).
+
+    References
+    ----------
+    Cohen J. Weighted kappa: nominal scale agreement with provision for scaled disagreement or
+    partial credit. Psychol Bull 1968;70:213-220. Fleiss JL, Cohen J, Everitt BS. Large sample
+    standard errors of kappa and weighted kappa. Psychol Bull 1969;72:323-327. Fleiss JL, Cohen J.
+    The equivalence of weighted kappa and the intraclass correlation coefficient as measures of
+    reliability. Educ Psychol Meas 1973;33:613-619. Cicchetti DV, Allison T. Am J EEG Technol
+    1971;11:101-109. Gwet KL. Handbook of Inter-Rater Reliability, 4th ed. 2014.
+
+    Examples
+    --------
+    >>> r = weighted_kappa([0, 1, 2, 2], [0, 2, 2, 1], "linear", categories=[0, 1, 2])
+    >>> round(r.value, 3)
+    0.429
+    """
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, categories)
+    if table is None:
+        return _too_few(n, dropped, _weights_method(_WEIGHTED_KAPPA_METHOD, weights))
+    return weighted_kappa_table(table, cats, weights, n_excluded=dropped, raters=raters)
+
+
+def weighted_kappa_table(
+    table: Any, categories: Sequence[Hashable], weights: str | Any = "linear", n_excluded: int = 0,
+    raters: Sequence[str] | None = None,
+) -> Statistic:
+    """:func:`weighted_kappa` from the two raters' k x k table of counts (rows rater A, columns rater
+    B, both in the order of ``categories``), as irrCAC's ``kappa2.table(weights=...)``.
+
+    Examples
+    --------
+    >>> round(weighted_kappa_table([[1, 0, 0], [0, 0, 1], [0, 1, 1]], [0, 1, 2], "linear").value, 3)
+    0.429
+    """
+    counts, cats = _square_table(table, categories)
+    method = _weights_method(_WEIGHTED_KAPPA_METHOD, weights)
+    return _kappa_from_table(counts, cats, agreement_weights(cats, weights), n_excluded, method, raters)
+
+
+_AC2_METHOD = (
+    "Gwet's AC2, AC1 with agreement weights (Gwet 2014); SE: Gwet (2014) linearised variance "
+    "(subjects sampled, raters fixed; irrCAC's gwet.ac1.table); 95% CI: AC2 +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def gwet_ac2(
+    rater_a: Iterable[Any],
+    rater_b: Iterable[Any],
+    weights: str | Any = "linear",
+    categories: Sequence[Hashable] | None = None,
+) -> Statistic:
+    """Gwet's AC2 for two raters on ordered categories: AC1 with agreement weights.
+
+    Parameters
+    ----------
+    rater_a, rater_b, weights, categories
+        As :func:`weighted_kappa`; q, the number of categories, enters the chance agreement, so
+        pass ``categories`` (``range(0, 11)`` for PEDro totals).
+
+    Returns
+    -------
+    Statistic
+        ``value`` AC2, ``se``, ``ci95`` (normal); None with fewer than two categories.
+
+    Notes
+    -----
+    With pi_k = (p_k. + p_.k)/2, T_w the sum of all q^2 weights (Gwet 2014, ch. 3):
+
+    .. math:: AC_2 = \\frac{p_a - p_e}{1 - p_e},\\quad p_a = \\sum_{kl} w_{kl} p_{kl},\\quad
+              p_e = \\frac{T_w}{q(q-1)} \\sum_k \\pi_k (1 - \\pi_k)
+
+    and its variance, conditional on the raters (irrCAC's ``gwet.ac1.table``),
+
+    .. math:: \\widehat{Var} = \\frac{\\sum_{kl} p_{kl}\\{w_{kl} - 2(1 - AC_2)\\frac{T_w}{q(q-1)}
+              (1 - \\frac{\\pi_k + \\pi_l}{2})\\}^2 - (p_a - 2(1 - AC_2) p_e)^2}{n (1 - p_e)^2}
+
+    With identity weights (T_w = q) both reduce to :func:`gwet_ac1`'s.
+
+    References
+    ----------
+    Gwet KL. Handbook of Inter-Rater Reliability, 4th ed. Advanced Analytics, 2014. Gwet KL.
+    Br J Math Stat Psychol 2008;61:29-48.
+
+    Examples
+    --------
+    >>> round(gwet_ac2([0, 1, 2, 2], [0, 2, 2, 1], "quadratic", categories=[0, 1, 2]).value, 3)
+    0.667
+    """
+    table, cats, n, dropped = _pair_table(rater_a, rater_b, categories)
+    if table is None:
+        return _too_few(n, dropped, _weights_method(_AC2_METHOD, weights))
+    return gwet_ac2_table(table, cats, weights, n_excluded=dropped)
+
+
+def gwet_ac2_table(
+    table: Any, categories: Sequence[Hashable], weights: str | Any = "linear", n_excluded: int = 0
+) -> Statistic:
+    """:func:`gwet_ac2` from the two raters' k x k table of counts, as irrCAC's
+    ``gwet.ac1.table(weights=...)``.
+
+    Examples
+    --------
+    >>> round(gwet_ac2_table([[1, 0, 0], [0, 0, 1], [0, 1, 1]], [0, 1, 2], "quadratic").value, 3)
+    0.667
+    """
+    counts, cats = _square_table(table, categories)
+    method = _weights_method(_AC2_METHOD, weights)
+    return _ac_from_table(counts, cats, agreement_weights(cats, weights), n_excluded, method)
+
+
+def _ac_from_table(counts: np.ndarray, cats: list, w: np.ndarray, n_excluded: int, method: str) -> Statistic:
+    """Gwet's AC1 (identity ``w``) or AC2 and its SE from a k x k table of counts (Gwet 2014)."""
+    n = int(counts.sum())
+    if n < 2:
+        return _too_few(n, n_excluded, method)
+    q = len(cats)
+    if q < 2:
+        return _one_category(cats, n, n_excluded, method, "AC1's chance agreement")
+    p = counts / n
+    pi = (p.sum(axis=1) + p.sum(axis=0)) / 2
+    scale = float(w.sum()) / (q * (q - 1))  # T_w/(q(q-1)): 1/(q-1) for the identity
+    pe = scale * float(np.sum(pi * (1 - pi)))
+    value = (float(np.sum(w * p)) - pe) / (1 - pe)
+    se = _weighted_pair(p, w, value, pe, 2 * scale * (1 - (pi[:, None] + pi[None, :]) / 2), n)
+    return _estimate(value, se, _pair_cause(counts, cats), method, n, n_excluded)
 
 
 #: A standard error below this is floating-point residue of an exact 0 (sums in another order give 0 or
@@ -635,19 +973,80 @@ def cohen_kappa_table(table: Any, categories: Sequence[Hashable], n_excluded: in
 _SE_RESIDUE = 1e-7
 
 
+#: Fewer subjects than this get no interval: with 2 the large-sample SE rests on one degree of freedom
+#: (Student's t(0.975, 1) is 12.7), so a normal interval would be far too narrow; Bland-Altman's limits
+#: (Bland & Altman 1999) use the same rule.
+MIN_INTERVAL_N = 3
+
+
 def _exact_zero(se: float) -> float:
     return 0.0 if se < _SE_RESIDUE else se
 
 
-def _single_answer(rows: np.ndarray, cols: np.ndarray, cats: Sequence[Hashable]) -> str | None:
+def _no_residue(value: float) -> float:
+    """``value`` with floating-point residue of an exact 0 (and a negative zero) made 0, so that a
+    coefficient that is 0 by construction is never shown as "-0.00"."""
+    return 0.0 if abs(value) < _SE_RESIDUE else value
+
+
+def _no_interval_reason(cause: str, n: int) -> str:
+    """Why a coefficient whose SE is 0 has no interval: ``cause`` says why the SE is 0."""
+    return (f"{cause}: the standard error is 0 and an interval would claim a certainty that {n} subjects "
+            "cannot give")
+
+
+def _small_n_reason(n: int) -> str:
+    return (f"no interval with {n} subjects: the large-sample SE needs at least {MIN_INTERVAL_N} (with 2, "
+            "Student's t on 1 df is 12.7), as for the Bland-Altman limits (Bland & Altman 1999)")
+
+
+def _estimate(value: float, se: float, cause: str, method: str, n: int, n_excluded: int) -> Statistic:
+    """A coefficient with its normal 95 % interval, or, with an SE of 0 (below 1e-7: residue) or fewer
+    than MIN_INTERVAL_N subjects, with no interval and why; ``cause`` says why the SE would be 0."""
+    value, se = _no_residue(value), _exact_zero(se)
+    if se == 0:
+        return Statistic(value, se=0.0, reason=_no_interval_reason(cause, n), method=method, n=n,
+                         n_excluded=n_excluded)
+    if n < MIN_INTERVAL_N:
+        return Statistic(value, se=se, reason=_small_n_reason(n), method=method, n=n, n_excluded=n_excluded)
+    return Statistic(value, se=se, ci95=_normal_ci(value, se), method=method, n=n, n_excluded=n_excluded)
+
+
+def _zero_se_cause(counts: np.ndarray, cats: Sequence[Hashable]) -> str:
+    """Why a coefficient's SE is 0, from the subject x category counts: every subject's ratings all
+    one answer, or every subject given the same answers; else the subjects' terms are all equal."""
+    rated = counts[counts.sum(axis=1) >= 2]
+    if len(rated) and np.all(np.count_nonzero(rated, axis=1) == 1):
+        return "all raters agreed on every subject"
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    if len(shares) and np.allclose(shares, shares[0]):
+        given = ", ".join(f"{int(c) if float(c).is_integer() else c:g} {_plain(cat)!r}"
+                          for c, cat in zip(counts[0], cats) if c)
+        return f"every subject got the same ratings ({given})"
+    return "every subject adds the same to the estimate"
+
+
+def _pair_cause(counts: np.ndarray, cats: Sequence[Hashable]) -> str:
+    """``_zero_se_cause`` of a two raters' k x k table."""
+    if np.count_nonzero(counts - np.diag(np.diag(counts))) == 0:
+        return "both raters agreed on every subject"
+    cells = np.argwhere(counts > 0)
+    if len(cells) == 1:
+        a, b = (_plain(cats[i]) for i in cells[0])
+        return f"every subject got the same pair of ratings ({a!r}, {b!r})"
+    return "every subject adds the same to the estimate"
+
+
+def _single_answer(rows: np.ndarray, cols: np.ndarray, cats: Sequence[Hashable],
+                   raters: Sequence[str] | None = None) -> str | None:
     """Why kappa has no interval when one rater gave one answer to every subject (and the other did
     not: both doing so leaves kappa 0/0), or None. Then p_o = p_e, so kappa is 0 whatever the other
     rater did and its SE is exactly 0: the data say nothing about agreement beyond chance."""
-    for rater, margin in (("A", rows), ("B", cols)):
+    for rater, margin in zip(raters or ("rater A", "rater B"), (rows, cols)):
         if margin.max() > 1 - _TOLERANCE:
             answer = _plain(cats[int(np.argmax(margin))])
             return (
-                f"rater {rater} answered {answer!r} on every subject: kappa is 0 by construction, with no "
+                f"{rater} answered {answer!r} on every subject: kappa is 0 by construction, with no "
                 "interval; see observed agreement, PABAK or Gwet's AC1"
             )
     return None
@@ -1026,25 +1425,7 @@ def gwet_ac1_table(table: Any, categories: Sequence[Hashable], n_excluded: int =
     0.529
     """
     counts, cats = _square_table(table, categories)
-    n = int(counts.sum())
-    if n < 2:
-        return _too_few(n, n_excluded, _AC1_METHOD)
-    q = len(cats)
-    if q < 2:
-        return _one_category(cats, n, n_excluded, _AC1_METHOD, "AC1's chance agreement")
-    p = counts / n
-    pi = (p.sum(axis=1) + p.sum(axis=0)) / 2
-    pa = float(np.trace(p))
-    pe = float(np.sum(pi * (1 - pi))) / (q - 1)
-    ac1 = (pa - pe) / (1 - pe)
-    agreement_term = float(np.sum(np.diag(p) * (1 - pi))) / (q - 1)
-    weights = (1 - (pi[:, None] + pi[None, :]) / 2) ** 2
-    disagreement_term = float(np.sum(p * weights)) / (q - 1) ** 2
-    variance = (
-        pa * (1 - pa) - 4 * (1 - ac1) * (agreement_term - pa * pe) + 4 * (1 - ac1) ** 2 * (disagreement_term - pe**2)
-    ) / (n * (1 - pe) ** 2)
-    se = math.sqrt(max(variance, 0.0))
-    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=_AC1_METHOD, n=n, n_excluded=n_excluded)
+    return _ac_from_table(counts, cats, np.eye(len(cats)), n_excluded, _AC1_METHOD)
 
 
 # --------------------------------------------------------------------------
@@ -1084,30 +1465,33 @@ def _rated_counts(
     return table, cats, n_excluded, None
 
 
-def _observed_by_subject(counts: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def _observed_by_subject(counts: np.ndarray, w: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """(p_a, each subject's agreement p_a|i, which subjects have two ratings or more), Gwet (2014):
     a subject rated once has no pair of ratings to agree, so p_a averages over the others and p_a|i is
-    0 for it."""
+    0 for it.  With agreement weights ``w``, p_a|i = sum_k r_ik (r*_ik - 1)/(r_i(r_i - 1)) with the
+    weighted counts r*_ik = sum_l w_kl r_il (Gwet 2014, ch. 3); the identity gives the unweighted one."""
     r = counts.sum(axis=1)
     paired = r >= 2
     pairs = np.where(paired, r * (r - 1), 1.0)
-    pa_by_subject = np.where(paired, np.sum(counts * (counts - 1), axis=1) / pairs, 0.0)
+    weighted = counts if w is None else counts @ w.T
+    pa_by_subject = np.where(paired, np.sum(counts * (weighted - 1), axis=1) / pairs, 0.0)
     return float(np.mean(pa_by_subject[paired])), pa_by_subject, paired
 
 
 def _gwet_linearised_se(
-    counts: np.ndarray, value: float, pe: float, pe_by_subject: np.ndarray, sampled: float = 0.0
+    counts: np.ndarray, value: float, pe: float, pe_by_subject: np.ndarray, w: np.ndarray | None = None
 ) -> float:
     """Gwet's linearised variance for multi-rater coefficients (subjects sampled, raters fixed), with
     missing ratings as in Gwet (2014) and irrCAC's ``fleiss.kappa.raw``/``gwet.ac1.raw``: subjects rated
     once enter only through p_e, the others are scaled by n/n_2 (n_2 those rated twice or more), and
-    ``sampled`` is the fraction f of the subject population rated (finite-population factor 1 - f)."""
+    ``w`` the agreement weights (none: unweighted).  The finite-population factor 1 - f is taken as 1
+    (f = 0, irrCAC's default N = Inf): the trials rated are a sample of all the trials there are."""
     n = counts.shape[0]
-    _, pa_by_subject, paired = _observed_by_subject(counts)
+    _, pa_by_subject, paired = _observed_by_subject(counts, w)
     scale = n / np.count_nonzero(paired)
     by_subject = scale * (pa_by_subject - pe * paired) / (1 - pe) - 2 * (1 - value) * (pe_by_subject - pe) / (1 - pe)
-    variance = (1 - sampled) * float(np.sum((by_subject - value) ** 2)) / (n * (n - 1))
-    return math.sqrt(max(variance, 0.0))
+    variance = float(np.sum((by_subject - value) ** 2)) / (n * (n - 1))
+    return _exact_zero(math.sqrt(max(variance, 0.0)))
 
 
 _AC1_MULTI_METHOD = (
@@ -1122,12 +1506,22 @@ _GWET_MISSING = (
 _COMPLETE_CASES = "; complete cases only (subjects with a missing rating dropped)"
 
 
-def _missing_method(method: str, complete_cases: bool) -> str:
-    return method + (_COMPLETE_CASES if complete_cases else _GWET_MISSING)
+def _missing_method(method: str, complete_cases: bool, weights: Any = "identity") -> str:
+    return _weights_method(method + (_COMPLETE_CASES if complete_cases else _GWET_MISSING), weights)
+
+
+def _ac_multi_method(complete_cases: bool, weights: Any) -> str:
+    """The method of AC1 for several raters, or of AC2 when ``weights`` are not the identity."""
+    method = _AC1_MULTI_METHOD
+    if not (isinstance(weights, str) and weights == "identity"):
+        method = method.replace("Gwet's AC1", "Gwet's AC2, AC1 with agreement weights (Gwet 2014),", 1)
+        method = method.replace("AC1 +/-", "AC2 +/-")
+    return _missing_method(method, complete_cases, weights)
 
 
 def gwet_ac1_multirater(
-    ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False
+    ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False,
+    weights: str | Any = "identity",
 ) -> Statistic:
     """Gwet's AC1 for two or more raters, some ratings possibly missing.
 
@@ -1141,6 +1535,12 @@ def gwet_ac1_multirater(
     complete_cases : bool
         Drop every subject with a missing rating first, as the textbook
         formula assumes (so every kept subject has r ratings).
+    weights : "identity", "linear", "quadratic" or a q x q matrix
+        Agreement weights for ordered categories (:func:`agreement_weights`):
+        any but the identity give Gwet's AC2, as irrCAC's
+        ``gwet.ac1.raw(weights=...)`` (p_a from the weighted counts
+        r*_ik = sum_l w_kl r_il, p_e scaled by T_w/(q(q-1)), T_w the sum of
+        the weights; Gwet 2014, ch. 3).
 
     Returns
     -------
@@ -1182,12 +1582,13 @@ def gwet_ac1_multirater(
     """
     counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories, complete_cases)
     if counts is None:
-        return _rater_problem(n_raters, n, dropped, _missing_method(_AC1_MULTI_METHOD, complete_cases))
-    return gwet_ac1_multirater_counts(counts, cats, n_excluded=dropped, complete_cases=complete_cases)
+        return _rater_problem(n_raters, n, dropped, _ac_multi_method(complete_cases, weights))
+    return gwet_ac1_multirater_counts(counts, cats, n_excluded=dropped, complete_cases=complete_cases, weights=weights)
 
 
 def gwet_ac1_multirater_counts(
-    counts: Any, categories: Sequence[Hashable], n_excluded: int = 0, complete_cases: bool = False
+    counts: Any, categories: Sequence[Hashable], n_excluded: int = 0, complete_cases: bool = False,
+    weights: str | Any = "identity",
 ) -> Statistic:
     """:func:`gwet_ac1_multirater` (with its SE and CI) from the subject x category
     counts (irrCAC's ``gwet.ac1.dist``).
@@ -1205,13 +1606,15 @@ def gwet_ac1_multirater_counts(
     complete_cases : bool
         The counts are complete cases: every subject must have the same
         number of ratings (``ValueError`` otherwise).
+    weights : "identity", "linear", "quadratic" or a q x q matrix
+        As in :func:`gwet_ac1_multirater` (AC2 when not the identity).
 
     Examples
     --------
     >>> round(gwet_ac1_multirater_counts([[3, 0], [1, 2], [0, 3], [3, 0]], ["Y", "N"]).value, 3)
     0.676
     """
-    method = _missing_method(_AC1_MULTI_METHOD, complete_cases)
+    method = _ac_multi_method(complete_cases, weights)
     counts, cats, n_excluded, problem = _rated_counts(counts, categories, n_excluded, method, complete_cases)
     if problem is not None:
         return problem
@@ -1219,14 +1622,16 @@ def gwet_ac1_multirater_counts(
     q = len(cats)
     if q < 2:
         return _one_category(cats, n, n_excluded, method, "AC1's chance agreement")
+    w = agreement_weights(cats, weights)
     r = counts.sum(axis=1)
-    pa = _observed_by_subject(counts)[0]
+    pa = _observed_by_subject(counts, w)[0]
     pi = np.mean(counts / r[:, None], axis=0)
-    pe = float(np.sum(pi * (1 - pi))) / (q - 1)
+    scale = float(w.sum()) / (q * (q - 1))  # T_w/(q(q-1)): 1/(q-1) unweighted
+    pe = scale * float(np.sum(pi * (1 - pi)))
     ac1 = (pa - pe) / (1 - pe)
-    pe_by_subject = (counts @ (1 - pi)) / r / (q - 1)
-    se = _gwet_linearised_se(counts, ac1, pe, pe_by_subject)
-    return Statistic(ac1, se=se, ci95=_normal_ci(ac1, se), method=method, n=n, n_excluded=n_excluded)
+    pe_by_subject = scale * (counts @ (1 - pi)) / r
+    se = _gwet_linearised_se(counts, ac1, pe, pe_by_subject, w)
+    return _estimate(ac1, se, _zero_se_cause(counts, cats), method, n, n_excluded)
 
 
 _FLEISS_METHOD = (
@@ -1235,7 +1640,10 @@ _FLEISS_METHOD = (
 )
 
 
-def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False) -> Statistic:
+def fleiss_kappa(
+    ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False,
+    weights: str | Any = "identity",
+) -> Statistic:
     """Fleiss' kappa for several raters per subject, some ratings possibly missing.
 
     Parameters
@@ -1250,6 +1658,10 @@ def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None, com
     complete_cases : bool
         Drop every subject with a missing rating first, as Fleiss' (1971)
         formula assumes (a fixed number of raters per subject).
+    weights : "identity", "linear", "quadratic" or a q x q matrix
+        Agreement weights for ordered categories (:func:`agreement_weights`),
+        as irrCAC's ``fleiss.kappa.raw(weights=...)``: p_a from the weighted
+        counts, p_e = sum_kl w_kl pi_k pi_l (Gwet 2014, ch. 3).
 
     Returns
     -------
@@ -1298,12 +1710,13 @@ def fleiss_kappa(ratings: Any, categories: Sequence[Hashable] | None = None, com
     """
     counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories, complete_cases)
     if counts is None:
-        return _rater_problem(n_raters, n, dropped, _missing_method(_FLEISS_METHOD, complete_cases))
-    return fleiss_kappa_counts(counts, cats, n_excluded=dropped, complete_cases=complete_cases)
+        return _rater_problem(n_raters, n, dropped, _missing_method(_FLEISS_METHOD, complete_cases, weights))
+    return fleiss_kappa_counts(counts, cats, n_excluded=dropped, complete_cases=complete_cases, weights=weights)
 
 
 def fleiss_kappa_counts(
-    counts: Any, categories: Sequence[Hashable], n_excluded: int = 0, complete_cases: bool = False
+    counts: Any, categories: Sequence[Hashable], n_excluded: int = 0, complete_cases: bool = False,
+    weights: str | Any = "identity",
 ) -> Statistic:
     """:func:`fleiss_kappa` (with its SE and CI) from the subject x category counts,
     the table statsmodels' ``fleiss_kappa`` takes.
@@ -1327,14 +1740,15 @@ def fleiss_kappa_counts(
     >>> round(fleiss_kappa_counts([[3, 0], [1, 2], [0, 3], [3, 0]], ["Y", "N"]).value, 3)
     0.657
     """
-    method = _missing_method(_FLEISS_METHOD, complete_cases)
+    method = _missing_method(_FLEISS_METHOD, complete_cases, weights)
     counts, cats, n_excluded, problem = _rated_counts(counts, categories, n_excluded, method, complete_cases)
     if problem is not None:
         return problem
     n = len(counts)
+    w = agreement_weights(cats, weights)
     r = counts.sum(axis=1)
     pi = np.mean(counts / r[:, None], axis=0)
-    pe = float(np.sum(pi**2))
+    pe = float(pi @ w @ pi)
     if 1 - pe < _TOLERANCE:
         return Statistic(
             None,
@@ -1346,9 +1760,198 @@ def fleiss_kappa_counts(
             n=n,
             n_excluded=n_excluded,
         )
-    kappa = (_observed_by_subject(counts)[0] - pe) / (1 - pe)
-    se = _gwet_linearised_se(counts, kappa, pe, (counts @ pi) / r)
-    return Statistic(kappa, se=se, ci95=_normal_ci(kappa, se), method=method, n=n, n_excluded=n_excluded)
+    kappa = (_observed_by_subject(counts, w)[0] - pe) / (1 - pe)
+    se = _gwet_linearised_se(counts, kappa, pe, (counts @ ((w + w.T) / 2 @ pi)) / r, w)
+    return _estimate(kappa, se, _zero_se_cause(counts, cats), method, n, n_excluded)
+
+
+_BP_METHOD = (
+    "Brennan-Prediger coefficient for several raters (Brennan & Prediger 1981; Gwet 2014); SE: Gwet (2014) "
+    "linearised variance (subjects sampled, raters fixed); 95% CI: BP +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def brennan_prediger(
+    ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False,
+    weights: str | Any = "identity",
+) -> Statistic:
+    """Brennan & Prediger's (1981) coefficient for two or more raters, some ratings possibly missing.
+
+    Parameters
+    ----------
+    ratings, complete_cases
+        As :func:`fleiss_kappa`.
+    categories : sequence of labels, optional
+        Every possible answer. q, the number of categories, IS the chance
+        agreement (1/q), so pass it (``["Y", "N"]`` for scored PEDro items).
+    weights : "identity", "linear", "quadratic" or a q x q matrix
+        Agreement weights for ordered categories (:func:`agreement_weights`).
+
+    Returns
+    -------
+    Statistic
+        ``value``, ``se``, ``ci95`` (normal); None with fewer than two
+        categories, fewer than two subjects, or no subject rated twice.
+
+    Notes
+    -----
+    The chance agreement of q equally likely categories, T_w/q^2 with weights
+    (1/q unweighted; Gwet 2014, ch. 3):
+
+    .. math:: BP = \\frac{p_a - T_w/q^2}{1 - T_w/q^2}
+
+    with p_a as in :func:`fleiss_kappa` (Gwet's missing-data form). With two
+    raters it is :func:`pabak` (the k-category PABAK). Its SE is Gwet's
+    linearised one, as irrCAC's ``bp.coeff.raw``, in which the constant p_e
+    adds no term. Interpretation: the kappa bands of Landis & Koch (1977).
+
+    References
+    ----------
+    Brennan RL, Prediger DJ. Coefficient kappa: some uses, misuses, and
+    alternatives. Educ Psychol Meas 1981;41:687-699. Gwet KL. Handbook of
+    Inter-Rater Reliability, 4th ed. 2014.
+
+    Examples
+    --------
+    >>> rows = [["Y", "Y", "Y"], ["N", "N", "Y"], ["N", "N", "N"], ["Y", "Y", "Y"]]
+    >>> round(brennan_prediger(rows, categories=["Y", "N"]).value, 3)
+    0.667
+    """
+    counts, cats, n_raters, n, dropped = _rater_counts(ratings, categories, complete_cases)
+    if counts is None:
+        return _rater_problem(n_raters, n, dropped, _missing_method(_BP_METHOD, complete_cases, weights))
+    return brennan_prediger_counts(counts, cats, n_excluded=dropped, complete_cases=complete_cases, weights=weights)
+
+
+def brennan_prediger_counts(
+    counts: Any, categories: Sequence[Hashable], n_excluded: int = 0, complete_cases: bool = False,
+    weights: str | Any = "identity",
+) -> Statistic:
+    """:func:`brennan_prediger` (with its SE and CI) from the subject x category counts, as
+    :func:`fleiss_kappa_counts` takes them.
+
+    Examples
+    --------
+    >>> round(brennan_prediger_counts([[3, 0], [1, 2], [0, 3], [3, 0]], ["Y", "N"]).value, 3)
+    0.667
+    """
+    method = _missing_method(_BP_METHOD, complete_cases, weights)
+    counts, cats, n_excluded, problem = _rated_counts(counts, categories, n_excluded, method, complete_cases)
+    if problem is not None:
+        return problem
+    n, q = len(counts), len(cats)
+    if q < 2:
+        return _one_category(cats, n, n_excluded, method, "the Brennan-Prediger coefficient")
+    w = agreement_weights(cats, weights)
+    pe = float(w.sum()) / q**2
+    value = (_observed_by_subject(counts, w)[0] - pe) / (1 - pe)
+    se = _gwet_linearised_se(counts, value, pe, np.full(n, pe), w)
+    return _estimate(value, se, _zero_se_cause(counts, cats), method, n, n_excluded)
+
+
+_CONGER_METHOD = (
+    "Conger's kappa (Conger 1980); SE: Gwet (2014) linearised variance (subjects sampled, raters fixed; "
+    "irrCAC's conger.kappa.raw); 95% CI: kappa +/- 1.96 SE (normal), clipped to [-1, 1]"
+)
+
+
+def conger_kappa(
+    ratings: Any, categories: Sequence[Hashable] | None = None, complete_cases: bool = False,
+    weights: str | Any = "identity",
+) -> Statistic:
+    """Conger's (1980) kappa for two or more raters, some ratings possibly missing.
+
+    Parameters
+    ----------
+    ratings : n_subjects x n_raters table of hashable labels
+        One row per subject, one column per rater: unlike Fleiss' kappa, the
+        columns must be the same raters throughout, whose own answer rates
+        enter the chance agreement. Missing ratings allowed; subjects nobody
+        rated are dropped.
+    categories, complete_cases
+        As :func:`fleiss_kappa`.
+    weights : "identity", "linear", "quadratic" or a q x q matrix
+        Agreement weights for ordered categories (:func:`agreement_weights`),
+        as irrCAC's ``conger.kappa.raw(weights=...)``: the weighted
+        generalisation of Cohen's (1968) weighted kappa to several raters.
+
+    Returns
+    -------
+    Statistic
+        ``value``, ``se``, ``ci95`` (normal); None when chance agreement is 1,
+        with fewer than two subjects or raters, or when no subject was rated
+        twice.
+
+    Notes
+    -----
+    p_a is Fleiss' (Gwet's missing-data form, weighted as in
+    :func:`fleiss_kappa`). With p_gk the share of rater g's ratings in
+    category k, pbar_k their mean over the r raters and s2_kl their
+    covariance across raters (Conger 1980; Gwet 2014, ch. 2):
+
+    .. math:: p_e = \\sum_{kl} w_{kl} \\big(\\bar p_k \\bar p_l - s^2_{kl}/r\\big),\\quad
+              \\kappa_C = \\frac{p_a - p_e}{1 - p_e}
+
+    the mean of the r(r-1)/2 pairwise Cohen chance agreements, so with two
+    raters and complete data it is Cohen's (weighted) kappa. The SE is
+    Gwet's linearised variance with the raters' classification terms, as
+    irrCAC's ``conger.kappa.raw`` (f = 0). Interpretation: the kappa bands of
+    Landis & Koch (1977).
+
+    References
+    ----------
+    Conger AJ. Integration and generalization of kappas for multiple raters.
+    Psychol Bull 1980;88:322-328. Gwet KL. Handbook of Inter-Rater
+    Reliability, 4th ed. 2014.
+
+    Examples
+    --------
+    >>> rows = [["Y", "Y", "Y"], ["N", "N", "Y"], ["N", "N", "N"], ["Y", "Y", "Y"]]
+    >>> round(conger_kappa(rows).value, 3)
+    0.667
+    """
+    positions, cats, n_raters, n, dropped = _rater_positions(ratings, categories, complete_cases)
+    method = _missing_method(_CONGER_METHOD, complete_cases, weights)
+    if positions is None:
+        return _rater_problem(n_raters, n, dropped, method)
+    positions = positions[:, (positions >= 0).any(axis=0)]  # a rater with no rating here has no margin
+    q = len(cats)
+    counts = (positions[:, :, None] == np.arange(q)).sum(axis=1).astype(float)
+    counts, cats, n_excluded, problem = _rated_counts(counts, cats, dropped, method, complete_cases)
+    if problem is not None:
+        return problem
+    if positions.shape[1] < 2:
+        return _rater_problem(positions.shape[1], n, n_excluded, method)
+    w = agreement_weights(cats, weights)
+    pe, pe_by_subject = _conger_chance(positions, w)
+    if 1 - pe < _TOLERANCE:
+        reason = "chance agreement is 1 (every rating is one category), so Conger's kappa is 0/0"
+        return Statistic(None, reason=reason, method=method, n=n, n_excluded=n_excluded)
+    kappa = (_observed_by_subject(counts, w)[0] - pe) / (1 - pe)
+    se = _gwet_linearised_se(counts, kappa, pe, pe_by_subject, w)
+    return _estimate(kappa, se, _zero_se_cause(counts, cats), method, n, n_excluded)
+
+
+def _conger_chance(positions: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """(p_e, each subject's p_e|i) of Conger's kappa from the subjects x raters table of category
+    positions (-1 missing), with Gwet's (2014) linearisation as irrCAC's ``conger.kappa.raw``:
+    lambda_igk = (n/n_g) sum_l w_kl (delta_igl - (eps_ig - n_g/n) p_gl), where delta_igl says rater g
+    put subject i in l, eps_ig that g rated i, n_g how many subjects g rated; then
+    p_e|i = sum_gk lambda_igk (r pbar_k - p_gk) / (r(r-1))."""
+    n, r = positions.shape
+    q = len(w)
+    chosen = positions[:, :, None] == np.arange(q)  # n x r x q
+    rated = (positions >= 0).astype(float)
+    per_rater = chosen.sum(axis=0).astype(float)  # r x q
+    n_g = per_rater.sum(axis=1)
+    p_gk = per_rater / n_g[:, None]
+    mean = p_gk.mean(axis=0)
+    covariance = (p_gk.T @ p_gk - r * np.outer(mean, mean)) / (r - 1)
+    pe = float(np.sum(w * (np.outer(mean, mean) - covariance / r)))
+    centred = chosen - (rated - n_g / n)[:, :, None] * p_gk[None, :, :]
+    lam = (centred @ w.T) * (n / n_g)[None, :, None]  # n x r x q, index k
+    pe_by_subject = np.sum(lam * (r * mean - p_gk)[None, :, :], axis=(1, 2)) / (r * (r - 1))
+    return pe, pe_by_subject
 
 
 _ALPHA_METHOD = (
@@ -1811,7 +2414,9 @@ def _pole_reason(lower: float, upper: float, pole: float, k: int) -> str:
 
 
 _BA_METHOD = (
-    "Bland-Altman (1986): bias = mean(A - B), SD of the differences (n - 1), 95% limits of agreement = bias +/- 1.96 SD"
+    "Bland-Altman (1986): bias = mean(A - B), SD of the differences (n - 1), "
+    "95% limits of agreement = bias +/- 1.96 SD; 95% CIs (Bland & Altman 1999): "
+    "bias +/- t(0.975, n - 1) SD/sqrt(n), each limit +/- t(0.975, n - 1) sqrt(3 SD^2/n)"
 )
 
 
@@ -1828,8 +2433,11 @@ def bland_altman(totals_a: Iterable[Any], totals_b: Iterable[Any]) -> BlandAltma
     -------
     BlandAltman
         ``bias`` mean of A - B, ``sd`` the SD of the differences, ``lower`` and
-        ``upper`` the 95 % limits of agreement. All None (with a reason) for
-        fewer than two subjects.
+        ``upper`` the 95 % limits of agreement, with their 95 % confidence
+        intervals (``bias_ci95``, ``lower_ci95``, ``upper_ci95``). All None
+        (with a reason) for fewer than two subjects; no intervals (and a
+        ``reason`` saying why) for two, or when every difference is the same
+        (SD 0: an interval would claim certainty).
 
     Notes
     -----
@@ -1842,7 +2450,15 @@ def bland_altman(totals_a: Iterable[Any], totals_b: Iterable[Any]) -> BlandAltma
     About 95 % of differences between the raters should fall inside the
     limits if the differences are roughly normal and do not change with the
     size of the total (check the plot of d_i against the mean of a_i and
-    b_i). The 1986 paper used 2 SD; 1.96 is the now usual multiplier. There
+    b_i). The 1986 paper used 2 SD; 1.96 is the now usual multiplier.
+
+    The limits are estimates, imprecise in small samples: Bland & Altman
+    (1986; 1999, section 2.3) give their approximate standard error
+    sqrt(3 s_d^2 / n) and that of the bias s_d/sqrt(n), with t quantiles on
+    n - 1 degrees of freedom for the 95 % intervals. (Carkeet 2015 gives exact
+    intervals from tolerance factors; the approximation is somewhat narrow
+    below about 40 subjects.) With two subjects the t quantile (12.7) makes
+    the intervals meaningless and none is given. There
     are no interpretation bands: decide beforehand what disagreement in a
     PEDro total is acceptable (e.g. one point, which can move a trial across
     a quality band) and compare the limits with it.
@@ -1850,7 +2466,11 @@ def bland_altman(totals_a: Iterable[Any], totals_b: Iterable[Any]) -> BlandAltma
     References
     ----------
     Bland JM, Altman DG. Statistical methods for assessing agreement between
-    two methods of clinical measurement. Lancet 1986;i(8476):307-310.
+    two methods of clinical measurement. Lancet 1986;i(8476):307-310. Bland
+    JM, Altman DG. Measuring agreement in method comparison studies. Stat
+    Methods Med Res 1999;8:135-160. Carkeet A. Exact parametric confidence
+    intervals for Bland-Altman limits of agreement. Optom Vis Sci
+    2015;92:e71-e80.
 
     Examples
     --------
@@ -1880,4 +2500,20 @@ def bland_altman(totals_a: Iterable[Any], totals_b: Iterable[Any]) -> BlandAltma
         raise ValueError("Bland-Altman needs numeric totals for both raters") from None
     bias = float(d.mean())
     sd = float(d.std(ddof=1))
-    return BlandAltman(bias, sd, bias - 1.96 * sd, bias + 1.96 * sd, method=_BA_METHOD, n=n, n_excluded=dropped)
+    lower, upper = bias - 1.96 * sd, bias + 1.96 * sd
+    sd = _exact_zero(sd)
+    intervals, reason = {}, None
+    if n < MIN_INTERVAL_N:
+        reason = (f"no intervals with {n} subjects: Student's t on {n - 1} df is {_t_quantile(n - 1):.1f}, "
+                  "so they would say nothing (Bland & Altman 1999)")
+    elif sd == 0:
+        reason = _no_interval_reason(f"every difference is {_no_residue(bias):g}", n).replace(
+            "the standard error", "the SD of the differences, and so every standard error,")
+    else:
+        t = _t_quantile(n - 1)
+        bias_half, limit_half = t * sd / math.sqrt(n), t * math.sqrt(3 * sd**2 / n)
+        intervals = {"bias_ci95": (bias - bias_half, bias + bias_half),
+                     "lower_ci95": (lower - limit_half, lower + limit_half),
+                     "upper_ci95": (upper - limit_half, upper + limit_half)}
+    return BlandAltman(_no_residue(bias), sd, _no_residue(lower), _no_residue(upper), reason=reason,
+                       method=_BA_METHOD, n=n, n_excluded=dropped, **intervals)

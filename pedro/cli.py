@@ -111,10 +111,14 @@ def score(inputs, output, bands, sheet, rubric, as_json, dry_run, quiet):
               help="Disagreement workbook to write (default: A's name + .disagreements.xlsx).")
 @click.option("--names", metavar="A,B,...", help="Assessors' names, comma-separated, in the order of the files.")
 @click.option("--complete-cases", is_flag=True,
-              help="Fleiss' kappa and AC1 (3+ assessors) only on trials every assessor answered.")
+              help="Fleiss' and Conger's kappa, Brennan-Prediger and AC1/AC2 (3+ assessors) only on trials "
+                   "every assessor answered (default: Gwet's missing-data method keeps the others).")
+@click.option("--ci", "ci", type=click.Choice(["z", "t"]), default="z", show_default=True,
+              help="95% intervals of the coefficients: normal quantile (z) or Student's t with n-1 df, "
+                   "as R irrCAC prints them, upper bound clipped at 1 (t).")
 @options("bands", "sheet", "rubric", "json", "dry_run")
 @reports_errors
-def compare(inputs, output, names, complete_cases, bands, sheet, rubric, as_json, dry_run):
+def compare(inputs, output, names, complete_cases, ci, bands, sheet, rubric, as_json, dry_run):
     """Compare assessors' item sheets: disagreements and agreement statistics."""
     from .compare import compare_files
     from .report import comparison_text, comparison_to_json
@@ -122,7 +126,7 @@ def compare(inputs, output, names, complete_cases, bands, sheet, rubric, as_json
 
     name_list = [n.strip() for n in names.split(",")] if names else None
     comparison = compare_files(list(inputs), names=name_list, bands=bands, sheet=sheet, rubric=rubric,
-                               complete_cases=complete_cases)
+                               complete_cases=complete_cases, ci=ci)
     written = None if dry_run else write_disagreements(comparison, output)
     if as_json:
         echo_json(comparison_to_json(comparison) | {"output": str(written) if written else None})

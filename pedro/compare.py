@@ -295,6 +295,10 @@ class Comparison:
     pairing: Pairing | None = None
     unreadable: dict = field(default_factory=dict)  # (trial, assessor, item) -> the answer as typed, unreadable
     methods: dict = field(default_factory=dict)  # statistic key (of items / total_stats) -> its method and source
+    # Trials some but not all of three or more assessors rated (``partly_rated``): their positions in each
+    # sheet (-1 where not rated) and answers, coded as ``answers``; kept in the item statistics only.
+    partial: list = field(default_factory=list)
+    partial_answers: object = None  # int array, partial trials x assessors x items
 
     @property
     def names(self) -> list[str]:
@@ -353,12 +357,12 @@ def assessor_names(results: list[ScoreResult], names: list[str] | None) -> list[
 
 
 def compare_files(paths: list[str | Path], names: list[str] | None = None, bands: str | None = None,
-                  sheet: str | None = None, rubric=None, complete_cases: bool = False) -> Comparison:
+                  sheet: str | None = None, rubric=None, complete_cases: bool = False, ci: str = "z") -> Comparison:
     if len(paths) < 2:
         raise InputError("compare needs at least two assessors' item sheets")
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     results = [score_file(p, sheet=sheet, bands=bands, rubric=rubric) for p in paths]
-    return compare_results(results, assessor_names(results, names), complete_cases=complete_cases)
+    return compare_results(results, assessor_names(results, names), complete_cases=complete_cases, ci=ci)
 
 
 def cells_at(wide, index, items):
@@ -502,6 +506,39 @@ def _unpaired_reason(names: list[str], a: int, label, keys: set, left: list[set]
     return f"not in {', '.join(missing)}'s sheet (no trial there with this label, or this surname and year)"
 
 
+def partly_rated(pairing: Pairing, labels: list[list]) -> list[tuple[int, ...]]:
+    """The trials not paired because some, not all, of three or more assessors rated them: per trial its
+    position in each sheet, -1 where that sheet lacks it.  Trials are grouped by their exact key
+    (``match_key``), and a key is taken only where no sheet has it on two unpaired trials and at least two
+    sheets have it; an ambiguous trial or a possible match is never grouped."""
+    count = len(labels)
+    if count < 3:
+        return []
+    places: dict[str, list[list[int]]] = defaultdict(lambda: [[] for _ in range(count)])
+    for trial in pairing.unpaired:
+        key = match_key(trial.label) if trial.matched is None else None
+        if key is not None:
+            places[key][trial.assessor].append(trial.position)
+    return [tuple(found[0] if found else -1 for found in by_sheet) for by_sheet in places.values()
+            if all(len(found) <= 1 for found in by_sheet) and sum(1 for found in by_sheet if found) >= 2]
+
+
+def _partial_answers(assessors: list[Assessor], partial: list[tuple[int, ...]], items: list[int]):
+    """The answers of the partly rated trials, partial trials x assessors x items, None where the
+    assessor did not rate the trial or left it blank."""
+    import numpy as np
+
+    found = np.full((len(partial), len(assessors), len(items)), None, dtype=object)
+    for a, assessor in enumerate(assessors):
+        studies = assessor.result.sheet.studies
+        rated = [(t, pair[a]) for t, pair in enumerate(partial) if pair[a] >= 0]
+        if rated:
+            trials, positions = (np.array(x) for x in zip(*rated))
+            index = studies.index[positions].to_numpy()
+            found[trials, a, :] = cells_at(assessor.result.sheet.wide("answer"), index[:, None], items)
+    return found
+
+
 def _study_years(result: ScoreResult) -> list | None:
     """The values of the sheet's Year column beside its trials, or None when it has none."""
     for kind, _, index in sheet_columns(result):
@@ -510,9 +547,12 @@ def _study_years(result: ScoreResult) -> list | None:
     return None
 
 
-def compare_results(results: list[ScoreResult], names: list[str], complete_cases: bool = False) -> Comparison:
+def compare_results(results: list[ScoreResult], names: list[str], complete_cases: bool = False,
+                    ci: str = "z") -> Comparison:
     """The assessors' sheets side by side with their agreement statistics; ``complete_cases`` computes
-    Fleiss' kappa and AC1 of three or more assessors only on the trials every assessor answered."""
+    the coefficients of three or more assessors (Fleiss', Conger's, Brennan-Prediger, AC1/AC2) only on the
+    trials every assessor answered, else a trial some of them rated (``partly_rated``) is kept; ``ci``
+    ("z" or "t") is how the coefficients' 95% intervals are computed (``agreement.with_interval``)."""
     import numpy as np
     import pandas as pd
 
@@ -541,7 +581,12 @@ def compare_results(results: list[ScoreResult], names: list[str], complete_cases
         scores = result.scores.reindex(index)
         totals.append(scores["total"].to_numpy(dtype=float, na_value=np.nan))
         bands.append(scores["band"].to_numpy(dtype=object))
-    codes, answer_labels = pd.factorize(np.stack(answers, axis=1).ravel())
+    partial = partly_rated(pairing, labels_by_assessor)
+    shared = np.stack(answers, axis=1)
+    extra = _partial_answers(assessors, partial, items)
+    # one factorisation, so that a code means the same answer in the compared and the partly rated trials
+    all_codes, answer_labels = pd.factorize(np.concatenate([shared.ravel(), extra.ravel()]))
+    codes, partial_codes = all_codes[: shared.size], all_codes[shared.size:]
     bands = np.stack(bands, axis=1)
     bands[pd.isna(bands)] = None
     keys = match_keys([labels_by_assessor[0][p] for p in positions[:, 0].tolist()])
@@ -549,10 +594,11 @@ def compare_results(results: list[ScoreResult], names: list[str], complete_cases
         assessors=assessors, keys=keys, labels={k: labels_by_assessor[0][p] for k, p in zip(keys, positions[:, 0])},
         study_index=np.stack(study_index, axis=1), item_numbers=items,
         answers=codes.reshape(len(keys), len(assessors), len(items)), answer_labels=tuple(answer_labels),
-        totals=np.stack(totals, axis=1), bands=bands, unmatched=unmatched, pairing=pairing)
+        totals=np.stack(totals, axis=1), bands=bands, unmatched=unmatched, pairing=pairing,
+        partial=partial, partial_answers=partial_codes.reshape(extra.shape))
     comparison.unreadable = unreadable_answers(comparison)
-    comparison.items = item_statistics(comparison, complete_cases=complete_cases)
-    comparison.total_stats = total_statistics(comparison)
+    comparison.items = item_statistics(comparison, complete_cases=complete_cases, ci=ci)
+    comparison.total_stats = total_statistics(comparison, ci=ci)
     comparison.methods = statistic_methods(comparison, complete_cases)
     return comparison
 
@@ -573,132 +619,225 @@ def unreadable_answers(comparison: Comparison) -> dict:
     return found
 
 
-def item_points(comparison: Comparison):
+def item_points(comparison: Comparison, answers=None):
     """The point each answer earns, trials x assessors x items: 0 for "Y", 1 for "N" or "?"
-    (positions in POINT_CATEGORIES), MISSING for no answer."""
+    (positions in POINT_CATEGORIES), MISSING for no answer; of ``answers`` (codes as
+    ``Comparison.answers``, which are the default)."""
     import numpy as np
 
+    answers = comparison.answers if answers is None else answers
     position = np.array([label != "Y" for label in comparison.answer_labels] + [False], dtype=np.int8)
-    points = position[comparison.answers]  # MISSING (-1) picks the sentinel at the end ...
-    points[comparison.answers == MISSING] = MISSING  # ... and is put back
+    points = position[answers]  # MISSING (-1) picks the sentinel at the end ...
+    points[answers == MISSING] = MISSING  # ... and is put back
     return points
 
 
-def item_statistics(comparison: Comparison, complete_cases: bool = False) -> list[dict]:
-    """The agreement statistics of each item, one dict per item in ``item_numbers`` order, computed on
-    the point each answer earns (see ``item_points``).  Two assessors: over the trials both answered.
-    Three or more: Fleiss' kappa, AC1 and the raw agreement keep a trial with a blank answer (Gwet's
-    missing-data generalisation; ``n`` is then the trials with any answer), unless ``complete_cases``,
-    which uses only the trials every assessor answered."""
+def statistics_answers(comparison: Comparison):
+    """The answers the item statistics use: the compared trials', then those of the trials only some of
+    three or more assessors rated (``partly_rated``), whose other answers are blank: Gwet's missing-data
+    generalisation keeps them (and ``complete_cases`` drops them, counted in ``n_excluded``)."""
+    import numpy as np
+
+    extra = comparison.partial_answers
+    if extra is None or not len(extra):
+        return comparison.answers
+    return np.concatenate([comparison.answers, extra], axis=0)
+
+
+def item_levels(comparison: Comparison, column: int, points: int, answers=None):
+    """The points each assessor gave a criterion worth several (``points``), trials x assessors: the
+    points themselves, 0 to ``points``, as ordered categories; MISSING where blank or not a number."""
+    import numpy as np
+
+    value = {label: int(label) for label in comparison.answer_labels
+             if isinstance(label, str) and label.isdigit() and int(label) <= points}
+    position = np.array([value.get(label, MISSING) for label in comparison.answer_labels] + [MISSING], dtype=np.int8)
+    return position[(comparison.answers if answers is None else answers)[:, :, column]]
+
+
+def item_statistics(comparison: Comparison, complete_cases: bool = False, ci: str = "z") -> list[dict]:
+    """The agreement statistics of each item, one dict per item in ``item_numbers`` order.  A yes/no item's
+    are computed on the point each answer earns (see ``item_points``); a criterion worth several points
+    (TESTEX's 6, 0-3) on its points as ordered categories, with linear-weighted kappa and AC2 besides.
+    Two assessors: over the trials both answered.  Three or more: the coefficients and the raw agreement
+    keep a trial with a blank answer (Gwet's missing-data generalisation; ``n`` is then the trials with any
+    answer), unless ``complete_cases``, which uses only the trials every assessor answered.  ``ci`` ("z" or
+    "t") is how the 95% intervals are computed (``agreement.with_interval``)."""
     rubric = comparison.assessors[0].result.rubric
     two = len(comparison.names) == 2
-    points = item_points(comparison)
+    answers = statistics_answers(comparison)
+    points = item_points(comparison, answers)
     rows = []
     for column, item in enumerate(comparison.item_numbers):
-        by_trial = points[:, :, column]
+        criterion = rubric.item(item)
+        yes_no = criterion.yes_no
+        categories = POINT_CATEGORIES if yes_no else tuple(range(criterion.points + 1))
+        by_trial = points[:, :, column] if yes_no else item_levels(comparison, column, criterion.points, answers)
         answered = (by_trial != MISSING).all(axis=1)
         complete = by_trial[answered]
         excluded = len(by_trial) - len(complete)
-        stats = (_two_assessor_statistics(complete, excluded) if two
-                 else _multi_assessor_statistics(by_trial, answered, excluded, complete_cases))
-        row = _item_row(item, rubric.item(item).label, complete, stats, two)
+        stats = (_two_assessor_statistics(complete, excluded, categories, comparison.names) if two
+                 else _multi_assessor_statistics(by_trial, answered, excluded, categories, complete_cases))
+        stats = {key: agreement.with_interval(stat, ci) if stat is not None else None for key, stat in stats.items()}
+        row = _item_row(item, criterion.label, complete, stats, two, categories)
         if not (two or complete_cases):
-            row.update(_answered_agreement(by_trial))
+            row.update(_answered_agreement(by_trial, yes_no))
         rows.append(row)
     return rows
 
 
-def _answered_agreement(by_trial) -> dict:
+def _answered_agreement(by_trial, yes_no: bool = True) -> dict:
     """``n``, ``agreement`` and ``prevalence_y`` of three or more assessors with blank answers kept, as
-    Gwet's generalisation keeps them: ``n`` the trials anyone answered (those Fleiss' kappa and AC1 use),
+    Gwet's generalisation keeps them: ``n`` the trials anyone answered (those the coefficients use),
     ``agreement`` the share of the trials answered at least twice on which every answer was the same (a
-    trial answered once has nothing to agree with), ``prevalence_y`` the share of "Y" among all answers."""
+    trial answered once has nothing to agree with), ``prevalence_y`` the share of "Y" among all answers
+    (None for a criterion scored in points)."""
     import numpy as np
 
     given = by_trial != MISSING
     answers = given.sum(axis=1)
     paired = answers >= 2
+    first = np.where(given, by_trial, np.iinfo(np.int8).max).min(axis=1)  # the lowest answer given
+    unanimous = ((by_trial == first[:, None]) | ~given).all(axis=1)
     said_y = ((by_trial == 0) & given).sum(axis=1)
-    unanimous = (said_y == 0) | (said_y == answers)
     return {
         "n": int(np.count_nonzero(answers)),
         "agreement": float(np.mean(unanimous[paired])) if paired.any() else None,
-        "prevalence_y": float(said_y.sum() / answers.sum()) if answers.any() else None,
+        "prevalence_y": float(said_y.sum() / answers.sum()) if answers.any() and yes_no else None,
     }
 
 
-def _two_assessor_statistics(complete, excluded: int) -> dict:
-    """Statistic (or None) by key, from the 2 x 2 table of two assessors' points on the trials both
-    answered (``complete``, trials x 2)."""
+def _two_assessor_statistics(complete, excluded: int, categories=POINT_CATEGORIES, names=None) -> dict:
+    """Statistic (or None) by key, from the q x q table of two assessors' answers on the trials both
+    answered (``complete``, trials x 2, positions in ``categories``): the points of a yes/no item, or
+    the points 0..max of a criterion worth several, which also get linear-weighted kappa and AC2 and
+    no prevalence or bias index (they are for two categories)."""
     import numpy as np
 
-    table = np.bincount(complete[:, 0] * 2 + complete[:, 1], minlength=4).reshape(2, 2)
+    q = len(categories)
+    table = np.bincount(complete[:, 0] * q + complete[:, 1], minlength=q * q).reshape(q, q)
+    yes_no = categories == POINT_CATEGORIES
+    raters = [f"assessor {name}" for name in names] if names else None
     return {
-        "cohen_kappa": agreement.cohen_kappa_table(table, POINT_CATEGORIES, n_excluded=excluded),
-        "pabak": agreement.pabak_table(table, POINT_CATEGORIES, n_excluded=excluded),
-        "prevalence_index": agreement.prevalence_index_table(table, POINT_CATEGORIES, positive="Y",
-                                                             n_excluded=excluded),
-        "bias_index": agreement.bias_index_table(table, POINT_CATEGORIES, positive="Y", n_excluded=excluded),
-        "gwet_ac1": agreement.gwet_ac1_table(table, POINT_CATEGORIES, n_excluded=excluded),
+        "cohen_kappa": agreement.cohen_kappa_table(table, categories, n_excluded=excluded, raters=raters),
+        "pabak": agreement.pabak_table(table, categories, n_excluded=excluded),
+        "prevalence_index": agreement.prevalence_index_table(table, categories, positive="Y",
+                                                             n_excluded=excluded) if yes_no else None,
+        "bias_index": agreement.bias_index_table(table, categories, positive="Y",
+                                                 n_excluded=excluded) if yes_no else None,
+        "gwet_ac1": agreement.gwet_ac1_table(table, categories, n_excluded=excluded),
+        "weighted_kappa": None if yes_no else agreement.weighted_kappa_table(
+            table, categories, "linear", n_excluded=excluded, raters=raters),
+        "gwet_ac2": None if yes_no else agreement.gwet_ac2_table(table, categories, "linear", n_excluded=excluded),
         "fleiss_kappa": None,
+        "conger_kappa": None,
+        "brennan_prediger": None,
         "krippendorff_alpha": None,
     }
 
 
-def _multi_assessor_statistics(by_trial, answered, excluded: int, complete_cases: bool = False) -> dict:
-    """Statistic (or None) by key, from the trial x category counts of three or more assessors' points
-    (``by_trial``, trials x assessors; ``answered``, the trials every assessor answered).  Krippendorff's
-    alpha takes every trial: it is defined for incomplete data; so do Fleiss' kappa and AC1 in Gwet's
-    generalisation, unless ``complete_cases`` (the trials every assessor answered)."""
+def _multi_assessor_statistics(by_trial, answered, excluded: int, categories=POINT_CATEGORIES,
+                               complete_cases: bool = False) -> dict:
+    """Statistic (or None) by key, from the trial x category counts of three or more assessors' answers
+    (``by_trial``, trials x assessors, positions in ``categories``; ``answered``, the trials every assessor
+    answered).  Krippendorff's alpha takes every trial: it is defined for incomplete data; so do the other
+    coefficients in Gwet's generalisation, unless ``complete_cases`` (the trials every assessor answered).
+    A criterion worth several points also gets Conger's linear-weighted kappa and AC2."""
     import numpy as np
 
-    counts = np.stack([(by_trial == 0).sum(axis=1), (by_trial == 1).sum(axis=1)], axis=1)
+    counts = np.stack([(by_trial == k).sum(axis=1) for k in range(len(categories))], axis=1)
     used, dropped = (counts[answered], excluded) if complete_cases else (counts, 0)
     options = {"n_excluded": dropped, "complete_cases": complete_cases}
+    # Conger's kappa needs who said what: each assessor's answer as its label, None where blank.
+    labels = np.array([*categories, None], dtype=object)[by_trial]
+    yes_no = categories == POINT_CATEGORIES
     return {
         "cohen_kappa": None,
         "pabak": None,
         "prevalence_index": None,
         "bias_index": None,
-        "gwet_ac1": agreement.gwet_ac1_multirater_counts(used, POINT_CATEGORIES, **options),
-        "fleiss_kappa": agreement.fleiss_kappa_counts(used, POINT_CATEGORIES, **options),
-        "krippendorff_alpha": agreement.krippendorff_alpha_counts(counts, POINT_CATEGORIES),
+        "gwet_ac1": agreement.gwet_ac1_multirater_counts(used, categories, **options),
+        "weighted_kappa": None if yes_no else agreement.conger_kappa(labels, categories, complete_cases,
+                                                                      weights="linear"),
+        "gwet_ac2": None if yes_no else agreement.gwet_ac1_multirater_counts(used, categories, **options,
+                                                                              weights="linear"),
+        "fleiss_kappa": agreement.fleiss_kappa_counts(used, categories, **options),
+        "conger_kappa": agreement.conger_kappa(labels, categories, complete_cases=complete_cases),
+        "brennan_prediger": agreement.brennan_prediger_counts(used, categories, **options),
+        "krippendorff_alpha": agreement.krippendorff_alpha_counts(counts, categories),
     }
 
 
-def _item_row(item: int, label: str, complete, stats: dict, two: bool) -> dict:
-    """One item's entry in ``Comparison.items``: its raw agreement and prevalence of "Y" over the trials
-    every assessor answered (``complete``), each statistic's value (SE and CI where it has them), and why
-    any statistic is missing."""
+#: The statistics of an item that have an SE and a 95% interval: ``Comparison.items`` gives ``{key}_se`` and
+#: ``{key}_ci95`` for each.
+INTERVAL_KEYS = ("cohen_kappa", "gwet_ac1", "weighted_kappa", "gwet_ac2", "fleiss_kappa", "conger_kappa",
+                 "brennan_prediger")
+#: The statistics of an item for two assessors only, and for three or more only.
+TWO_ONLY = ("cohen_kappa", "pabak", "prevalence_index", "bias_index")
+MULTI_ONLY = ("fleiss_kappa", "conger_kappa", "brennan_prediger", "krippendorff_alpha")
+
+
+def in_trials(reason: str | None) -> str | None:
+    """A reason of ``pedro.agreement`` (which speaks of raters and subjects) in pedro compare's words:
+    assessors and trials."""
+    if reason is None:
+        return None
+    reason = re.sub(r"\bsubject(s?)\b", r"trial\1", reason)
+    return re.sub(r"\brater(s?)\b", r"assessor\1", reason)
+
+
+def _item_row(item: int, label: str, complete, stats: dict, two: bool, categories=POINT_CATEGORIES) -> dict:
+    """One item's entry in ``Comparison.items``: its raw agreement and (for a yes/no item) prevalence of "Y"
+    over the trials every assessor answered (``complete``), each statistic's value (SE and CI where it has
+    them), and why any statistic, or next to a value its interval, is missing.  A statistic that is not
+    computed for this number of assessors is None without a reason (it is not shown)."""
     import numpy as np
 
     n = len(complete)
+    yes_no = categories == POINT_CATEGORIES
     agree = int(np.count_nonzero((complete == complete[:, :1]).all(axis=1)))
     given_y = int(np.count_nonzero(complete == 0))
-    row = {
-        "item": item,
-        "label": label,
-        "n": n,
-        "agreement": agree / n if n else None,
-        "prevalence_y": given_y / complete.size if complete.size else None,
-    }
+    row = {"item": item, "label": label, "n": n, "agreement": agree / n if n else None,
+           "prevalence_y": given_y / complete.size if complete.size and yes_no else None,
+           "levels": len(categories)}
     reasons = {}
     row["methods"] = {key: stat.method for key, stat in stats.items() if stat is not None}
+    row["ci95"] = {key: list(stat.ci95) for key, stat in stats.items() if stat is not None and stat.ci95}
     for key, stat in stats.items():
         row[key] = stat.value if stat is not None else None
         if stat is not None and stat.reason:  # why the value, or next to a value its SE/CI, is missing
-            reasons[key] = stat.reason
-        if key in ("cohen_kappa", "gwet_ac1"):
+            reasons[key] = in_trials(stat.reason)
+        if key in INTERVAL_KEYS:
             row[f"{key}_se"] = stat.se if stat is not None else None
-        if key == "cohen_kappa":
-            row["cohen_kappa_ci95"] = list(stat.ci95) if stat is not None and stat.ci95 else None
+            row[f"{key}_ci95"] = list(stat.ci95) if stat is not None and stat.ci95 else None
+    if not yes_no:
+        why = (f"scored in points (0-{len(categories) - 1}), not yes/no: no share of \"Y\"; "
+               "see the linear-weighted kappa and AC2")
+        reasons["prevalence_y"] = why
+        if two:
+            reasons["prevalence_index"] = reasons["bias_index"] = why.replace(
+                "share of \"Y\"", "prevalence or bias index")
     if not two:
         reasons.setdefault("cohen_kappa", "Cohen's kappa, PABAK and the prevalence and bias indices are "
-                                          "for two assessors; see Fleiss' kappa, AC1 and alpha")
+                                          "for two assessors; see Fleiss' and Conger's kappa, Brennan-Prediger, "
+                                          "AC1 and alpha")
     else:
         reasons.setdefault("fleiss_kappa", "reported for more than two assessors; see Cohen's kappa")
+        reasons.setdefault("conger_kappa", "reported for more than two assessors; with two it is Cohen's kappa")
+        reasons.setdefault("brennan_prediger", "reported for more than two assessors; with two it is PABAK")
+    if yes_no:
+        reasons.setdefault("weighted_kappa", "for a criterion scored in more than two levels; with two it is kappa")
     row["reasons"] = reasons
     return row
+
+
+def shown_reasons(row: dict, two: bool) -> dict:
+    """An item's reasons without those that only say a statistic is for another number of assessors or
+    for a criterion scored in points: what a table that leaves those columns out needs."""
+    hidden = {*(MULTI_ONLY if two else TWO_ONLY)}
+    if row["levels"] == 2:
+        hidden.add("weighted_kappa")
+    return {key: reason for key, reason in row["reasons"].items() if key not in hidden}
 
 
 def band_codes(comparison: Comparison):
@@ -709,7 +848,11 @@ def band_codes(comparison: Comparison):
     return codes.reshape(comparison.bands.shape)
 
 
-def total_statistics(comparison: Comparison) -> dict:
+def total_statistics(comparison: Comparison, ci: str = "z") -> dict:
+    """The agreement on the totals of the trials whose total every assessor has: the six ICCs, weighted
+    kappa and AC2 (linear and quadratic weights) on the totals as ordered categories 0..maximum, and for
+    two assessors the Bland-Altman bias and limits of agreement with their intervals; ``ci`` as in
+    ``item_statistics``."""
     import numpy as np
 
     totals = comparison.totals
@@ -724,11 +867,54 @@ def total_statistics(comparison: Comparison) -> dict:
         summary = agreement.bland_altman(matrix[:, 0], matrix[:, 1])
         bland_altman = {"bias": summary.bias, "sd": summary.sd,
                         "loa95": [summary.lower, summary.upper] if summary.lower is not None else None,
-                        **({"reason": summary.reason} if summary.reason else {}), "method": summary.method}
+                        **{key: summary.to_dict()[key] for key in ("bias_ci95", "lower_ci95", "upper_ci95")},
+                        **({"reason": in_trials(summary.reason)} if summary.reason else {}), "method": summary.method}
     bands = band_codes(comparison)
     band_changes = int(np.count_nonzero((bands != MISSING).all(axis=1) & (bands != bands[:, :1]).any(axis=1)))
     return {"n": len(matrix), "excluded_unknown_total": len(totals) - len(matrix), "icc": icc,
+            "weighted": weighted_total_statistics(comparison, matrix, ci),
             "bland_altman": bland_altman, "band_changes": band_changes}
+
+
+def total_categories(comparison: Comparison, matrix) -> list[int]:
+    """The totals as ordered categories: 0 to the rubric's maximum (0-10 for PEDro), widened to any total
+    outside it, so that the weights span the scale, not only the totals that happen to occur."""
+    maximum = comparison.assessors[0].result.rubric.max_total
+    seen = [int(x) for x in matrix.ravel().tolist()]
+    return list(range(min([0, *seen]), max([maximum, *seen]) + 1))
+
+
+def weighted_total_statistics(comparison: Comparison, matrix, ci: str = "z") -> dict:
+    """Statistic key -> its result (``Statistic.to_dict``) on the totals as ordered categories, on the
+    trials whose total every assessor has (``matrix``; the others are counted in ``n_excluded``): two
+    assessors, Cohen's weighted kappa and Gwet's AC2; three or more, Conger's weighted kappa (Cohen's
+    generalised) and AC2; each with linear and quadratic weights."""
+    import numpy as np
+
+    categories = total_categories(comparison, matrix)
+    # Every trial, None where a total is unknown: the coefficients drop those trials themselves (complete
+    # cases, as the ICCs and Bland-Altman on the same trials) and count them in n_excluded.
+    totals = comparison.totals
+    ratings = np.where(np.isnan(totals), None, np.nan_to_num(totals).astype(int).astype(object))
+    names = [f"assessor {name}" for name in comparison.names]
+    found, ac2s = {}, {}  # the kappas first, then the AC2s
+    for weights in ("linear", "quadratic"):
+        if len(comparison.names) == 2:
+            kappa_key = f"weighted_kappa_{weights}"
+            kappa = agreement.weighted_kappa(ratings[:, 0], ratings[:, 1], weights, categories, raters=names)
+            ac2 = agreement.gwet_ac2(ratings[:, 0], ratings[:, 1], weights, categories)
+        else:
+            kappa_key = f"conger_kappa_{weights}"
+            kappa = agreement.conger_kappa(ratings, categories, complete_cases=True, weights=weights)
+            ac2 = agreement.gwet_ac1_multirater(ratings, categories, complete_cases=True, weights=weights)
+        found[kappa_key] = _in_trials_dict(agreement.with_interval(kappa, ci).to_dict())
+        ac2s[f"gwet_ac2_{weights}"] = _in_trials_dict(agreement.with_interval(ac2, ci).to_dict())
+    return found | ac2s
+
+
+def _in_trials_dict(result: dict) -> dict:
+    """A statistic's dict with its reason in pedro compare's words (``in_trials``)."""
+    return {**result, "reason": in_trials(result["reason"])}
 
 
 #: The methods of the figures pedro computes itself (the coefficients' come from pedro.agreement).
@@ -757,6 +943,7 @@ def statistic_methods(comparison: Comparison, complete_cases: bool = False) -> d
             methods.setdefault(key, method)
     total = comparison.total_stats
     methods.update({form: result["method"] for form, result in total["icc"].items()})
+    methods.update({key: result["method"] for key, result in total["weighted"].items()})
     if total["bland_altman"] is not None:
         methods["bland_altman"] = total["bland_altman"]["method"]
     methods["band_changes"] = _BAND_CHANGES_METHOD
@@ -835,15 +1022,18 @@ class CarriedColumn:
 
 def sheet_columns(result: ScoreResult) -> list[tuple[tuple, str, int]]:
     """(kind, header, column index) of each column of the sheet's table that the consensus carries
-    (see ``CarriedColumn``), in sheet order.  The table runs from its first headed (or read) column to
-    its last, as the audit's record of it does (``RatedSheet.table_cells``); a column in it without a
-    header is carried when a trial's row has a value in it.  A transposed sheet is read as pedro reads
+    (see ``CarriedColumn``), in sheet order: not the items' (all the columns of an item read by parts).
+    The table runs from its first headed (or read) column to its last, as the audit's record of it does
+    (``RatedSheet.table_cells``); a column in it without a header is carried when a trial's row has a
+    value in it.  A transposed sheet is read as pedro reads
     it, the trials' columns as rows."""
     sheet = result.sheet
     layout, grid = sheet.layout, sheet.grid
     if grid is None:
         return []
+    # An item read one column per part (TESTEX's 6a, 6b, 6c) is the item: its parts are not other columns.
     skip = {c.index for c in layout.items.values()} | {
+        c.index for parts in layout.parts.values() for c in parts.values()} | {
         c.index for role, c in layout.roles.items() if role in NOT_CARRIED_ROLES}
     known = {c.index: (("evidence", item), c.header) for item, c in layout.evidence.items()}
     known.update({c.index: (("role", role), c.header) for role, c in layout.roles.items()

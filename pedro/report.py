@@ -251,9 +251,12 @@ def comparison_to_json(comparison) -> dict:
     items = []
     for row in comparison.items:
         items.append({k: row[k] for k in (
-            "item", "n", "agreement", "prevalence_y", "cohen_kappa", "cohen_kappa_se", "cohen_kappa_ci95", "pabak",
-            "prevalence_index", "bias_index", "gwet_ac1", "gwet_ac1_se", "fleiss_kappa", "krippendorff_alpha",
-            "reasons")})
+            "item", "n", "levels", "agreement", "prevalence_y", "cohen_kappa", "cohen_kappa_se", "cohen_kappa_ci95",
+            "pabak", "prevalence_index", "bias_index", "gwet_ac1", "gwet_ac1_se", "gwet_ac1_ci95", "weighted_kappa",
+            "weighted_kappa_se", "weighted_kappa_ci95", "gwet_ac2", "gwet_ac2_se", "gwet_ac2_ci95", "fleiss_kappa",
+            "fleiss_kappa_se", "fleiss_kappa_ci95", "conger_kappa", "conger_kappa_se", "conger_kappa_ci95",
+            "brennan_prediger", "brennan_prediger_se", "brennan_prediger_ci95", "krippendorff_alpha",
+            "ci95", "reasons")})
     names, pairing = comparison.names, comparison.pairing
     return {
         "assessors": names,
@@ -264,7 +267,10 @@ def comparison_to_json(comparison) -> dict:
                             "matched": t.matched} for t in pairing.unpaired],
             "ambiguous": pairing.ambiguous,
             "possible_matches": pairing.possible,
-            "paired_by_surname_and_year": [dict(zip(names, labels)) for labels in comparison.paired_by_name_year()]},
+            "paired_by_surname_and_year": [dict(zip(names, labels)) for labels in comparison.paired_by_name_year()],
+            "partly_rated": [{name: (str(a.result.sheet.studies["study"].iloc[p]) if p >= 0 else None)
+                              for name, a, p in zip(names, comparison.assessors, trial)}
+                             for trial in comparison.partial]},
         "items": items,
         "total": comparison.total_stats,
         "methods": comparison.methods,
@@ -297,8 +303,11 @@ def comparison_text(comparison, output=None) -> str:
                           for name, labels in group["labels"].items())
         why = f", {group['why']}" if "why" in group else ""
         lines.append(f"  {group['matched']} ('{group['key']}'{why}): {shown}")
+    partial = {(a, position) for trial in comparison.partial for a, position in enumerate(trial) if position >= 0}
+    lines += _partly_rated_lines(comparison)
     for a, name in enumerate(comparison.names):
-        alone = [t for t in pairing.unpaired if t.assessor == a and t.matched is None]
+        alone = [t for t in pairing.unpaired
+                 if t.assessor == a and t.matched is None and (a, t.position) not in partial]
         if alone:
             lines.append(f"  rated by {name} only ({len(alone)}): " + ", ".join(
                 f"{str(t.label)!r} (row {t.row})" if t.label is not None else f"row {t.row} (no label)" for t in alone))
@@ -309,13 +318,18 @@ def comparison_text(comparison, output=None) -> str:
             + (" ..." if len(unreadable) > 10 else ""))
     lines.append(f"{len(comparison.disagreements)} disagreement(s) on items; "
                  f"{comparison.total_stats['band_changes']} trial(s) with a different band")
-    lines.append("item  n   agree  prev.Y  kappa   PABAK   AC1")
-    for row in comparison.items:
-        lines.append(f"{row['item']:>4}  {row['n']:<3} {_num(row['agreement'])}  {_num(row['prevalence_y'])}  "
-                     f"{_num(row['cohen_kappa'] if row['cohen_kappa'] is not None else row['fleiss_kappa'])}  "
-                     f"{_num(row['pabak'])}  {_num(row['gwet_ac1'])}")
-    icc = comparison.total_stats["icc"]
-    lines.append("totals: " + ", ".join(f"{form} {_num(v['value'])}" for form, v in icc.items()))
+    lines += _item_lines(comparison)
+    total = comparison.total_stats
+    lines.append("totals: " + ", ".join(f"{form} {_num(v['value'])}" for form, v in total["icc"].items()))
+    lines.append("totals as ordered categories: " + ", ".join(
+        f"{_TOTAL_NAMES[key]} {_num(result['value']).strip()}{_interval(result['ci95'])}"
+        for key, result in total["weighted"].items()))
+    ba = total["bland_altman"]
+    if ba is not None and ba["bias"] is not None:
+        lines.append(f"Bland-Altman: bias {_rounded(ba['bias']):.2f}{_interval(ba['bias_ci95'])}, 95% limits of "
+                     f"agreement {_rounded(ba['loa95'][0]):.2f}{_interval(ba['lower_ci95'])} to "
+                     f"{_rounded(ba['loa95'][1]):.2f}{_interval(ba['upper_ci95'])}"
+                     + (f" (no intervals: {ba['reason']})" if ba.get("reason") else ""))
     lines += _method_lines(comparison.methods)
     if output is not None:
         lines.append(f"wrote {output}; fill its Consensus column, then run: pedro consensus {output}")
@@ -325,16 +339,89 @@ def comparison_text(comparison, output=None) -> str:
     return "\n".join(lines)
 
 
+def _partly_rated_lines(comparison) -> list[str]:
+    """The trials some, not all, of three or more assessors rated: who rated each and who did not, one line
+    per set of assessors; the item statistics keep them, the others' answers blank."""
+    names = comparison.names
+    groups: dict[tuple, list[str]] = {}
+    for trial in comparison.partial:
+        a = next(a for a, position in enumerate(trial) if position >= 0)
+        label = comparison.assessors[a].result.sheet.studies["study"].iloc[trial[a]]
+        groups.setdefault(tuple(position >= 0 for position in trial), []).append(repr(str(label)))
+    lines = []
+    for rated, labels in groups.items():
+        by = [name for name, r in zip(names, rated) if r]
+        missing = [name for name, r in zip(names, rated) if not r]
+        lines.append(f"  rated by {', '.join(by[:-1])} and {by[-1]}, not by {', '.join(missing)} ({len(labels)}): "
+                     + ", ".join(labels) + f"; in the item statistics with {', '.join(missing)}'s answers blank "
+                     "(Gwet's missing data; --complete-cases leaves them out)")
+    return lines
+
+
+def _item_lines(comparison) -> list[str]:
+    """The agreement per item on the terminal: with two assessors Cohen's kappa, PABAK and AC1, with three
+    or more Fleiss' kappa, Conger's kappa, Brennan-Prediger and AC1; kappa's and AC1's 95% intervals (blank
+    where withheld: the reason is in --json and on the Statistics sheet); linear-weighted kappa and AC2 when a
+    criterion is scored in points."""
+    two = len(comparison.names) == 2
+    points = any(row["levels"] > 2 for row in comparison.items)
+    kappa = "cohen_kappa" if two else "fleiss_kappa"
+    middle = ("PABAK", "pabak") if two else ("Conger", "conger_kappa"), *(() if two else (("BP", "brennan_prediger"),))
+    header = (f"item  n   agree  prev.Y  {'kappa' if two else 'Fleiss'}  95% CI        "
+              + "".join(f"{name:<7}" for name, _ in middle) + "AC1    95% CI      "
+              + ("  wt.k   AC2" if points else ""))
+    lines = [header.rstrip()]
+    for row in comparison.items:
+        line = (f"{row['item']:>4}  {row['n']:<3} {_num(row['agreement'])}  {_num(row['prevalence_y'])}  "
+                f"{_num(row[kappa])} {_ci_cell(row[f'{kappa}_ci95'])}  "
+                + "".join(f"{_num(row[key])}  " for _, key in middle)
+                + f"{_num(row['gwet_ac1'])} {_ci_cell(row['gwet_ac1_ci95'])}")
+        if points:
+            line += f"  {_num(row['weighted_kappa'])}  {_num(row['gwet_ac2'])}"
+        lines.append(line.rstrip())
+    if points:
+        lines.append("  wt.k, AC2: linear-weighted kappa (Conger's with 3+) and AC2, for criteria scored in points")
+    return lines
+
+
+def _ci_cell(bounds) -> str:
+    """An interval in a fixed width for the terminal's table, blank where there is none."""
+    return " " * 14 if not bounds else f"[{_num(bounds[0]).strip()}, {_num(bounds[1]).strip()}]".ljust(14)
+
+
+#: The statistics on the totals as ordered categories, as the terminal names them.
+_TOTAL_NAMES = {"weighted_kappa_linear": "weighted kappa (linear)", "weighted_kappa_quadratic": "(quadratic)",
+                "conger_kappa_linear": "Conger's weighted kappa (linear)", "conger_kappa_quadratic": "(quadratic)",
+                "gwet_ac2_linear": "AC2 (linear)", "gwet_ac2_quadratic": "(quadratic)"}
+
+
+def _interval(bounds, digits: int = 2) -> str:
+    """' [lower, upper]', or nothing where there is no interval."""
+    if not bounds:
+        return ""
+    return f" [{_rounded(bounds[0], digits):.{digits}f}, {_rounded(bounds[1], digits):.{digits}f}]"
+
+
+def _rounded(value: float, digits: int = 2) -> float:
+    """``value`` rounded, a negative zero made 0: residue never shows as "-0.00"."""
+    return round(value, digits) + 0.0
+
+
 def _method_lines(methods: dict) -> list[str]:
     """The methods on the terminal, one short line per family of statistics (in full: --json's
     "methods", the Statistics sheet): the coefficient's source and its 95% CI's method."""
-    shown = {"cohen_kappa": "kappa", "fleiss_kappa": "Fleiss' kappa", "gwet_ac1": "AC1", "krippendorff_alpha": "alpha",
-             "ICC(2,1)": "ICC(2,1), ICC(2,k)", "ICC(3,1)": "ICC(1,*), ICC(3,*)", "bland_altman": "Bland-Altman"}
+    shown = {"cohen_kappa": "kappa", "fleiss_kappa": "Fleiss' kappa", "conger_kappa": "Conger's kappa",
+             "brennan_prediger": "Brennan-Prediger", "gwet_ac1": "AC1", "krippendorff_alpha": "alpha",
+             "weighted_kappa": "weighted kappa (points)", "gwet_ac2": "AC2 (points)",
+             "weighted_kappa_linear": "weighted kappa", "conger_kappa_linear": "Conger's weighted kappa",
+             "gwet_ac2_linear": "AC2", "ICC(2,1)": "ICC(2,1), ICC(2,k)", "ICC(3,1)": "ICC(1,*), ICC(3,*)",
+             "bland_altman": "Bland-Altman"}
     lines = []
     for key, name in shown.items():
         if key in methods:
             parts = _clauses(methods[key])
-            interval = next((p[p.index("95% "):] for p in parts if "95% " in p), "no CI")
+            # every clause on 95% figures: Bland-Altman's limits (1986) and their intervals (1999)
+            interval = "; ".join(p[p.index("95% "):] for p in parts if "95% " in p) or "no CI"
             cited = re.search(r"\(([^()]*\d{4})\)", parts[0])  # the coefficient's source, "(Cohen 1960)"
             lines.append(f"  {name}" + (f" ({cited.group(1)})" if cited else "") + f": {interval}")
     return ["methods (in full: --json 'methods', the Statistics sheet):", *lines] if lines else []
@@ -352,7 +439,7 @@ def _clauses(method: str) -> list[str]:
 
 
 def _num(value) -> str:
-    return "  -  " if value is None else f"{value:5.2f}"
+    return "  -  " if value is None else f"{_rounded(value):5.2f}"
 
 
 # --------------------------------------------------------------------------- pedro consensus

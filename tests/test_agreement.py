@@ -427,7 +427,9 @@ def test_bland_altman_drops_incomplete_pairs() -> None:
 def test_full_agreement() -> None:
     a = ["Y", "N", "Y", "Y", "N"]
     kappa = ag.cohen_kappa(a, a)
-    assert (kappa.value, kappa.se, kappa.ci95) == (1.0, 0.0, (1.0, 1.0))
+    # SE 0: an interval "1.000 to 1.000" would claim certainty that five trials cannot give
+    assert (kappa.value, kappa.se, kappa.ci95) == (1.0, 0.0, None)
+    assert kappa.reason.startswith("both raters agreed on every subject: the standard error is 0")
     assert ag.observed_agreement(a, a).value == 1.0
     assert ag.pabak(a, a).value == 1.0
     assert ag.gwet_ac1(a, a).value == 1.0

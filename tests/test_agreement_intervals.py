@@ -163,6 +163,7 @@ def test_compare_reports_why_kappa_has_no_interval(tmp_path):
     rows = list(openpyxl.load_workbook(out)["Statistics"].iter_rows(values_only=True))
     header = next(r for r in rows if r and r[0] == "Item")
     row3 = next(r for r in rows[rows.index(header) + 1:] if r and r[0] == 3)
-    cell = row3[header.index("kappa 95% CI")]
-    assert "0 by construction" in cell
-    assert "0 by construction" not in (row3[header.index("Undefined because")] or "")  # not twice
+    # the CI cell says there is none, the note says why, once
+    assert row3[header.index("kappa 95% CI")] == "none (see note)"
+    note = row3[header.index("Undefined because")]
+    assert note.count("0 by construction") == 1 and "assessor ann answered 'Y' on every trial" in note

@@ -153,7 +153,8 @@ def test_two_assessors_end_to_end(tmp_path):
     report = json.loads(result.output)
     assert report["assessors"] == ["ann", "ben"]
     assert report["studies"] == {"compared": 5, "unmatched": {"ann": [], "ben": []}, "not_paired": [],
-                                 "ambiguous": [], "possible_matches": [], "paired_by_surname_and_year": []}
+                                 "ambiguous": [], "possible_matches": [], "paired_by_surname_and_year": [],
+                                 "partly_rated": []}
     assert report["unreadable_answers"] == []
     assert {(d["study"], d["item"]) for d in report["disagreements"]} == {
         ("Smith 2001", 3), ("Jones 2002", 8), ("Lee 2003", 11)}
@@ -338,10 +339,12 @@ def test_a_long_evidence_text_outside_the_basic_plane_fits_the_recorded_cells():
 def _statistic_keys(report: dict) -> set[str]:
     """The statistics computed in a `compare --json` report: every non-null figure of "items" (its SE,
     CI and reasons go with it), each ICC form, Bland-Altman and the band changes."""
-    skip = {"item", "label", "n", "reasons", "cohen_kappa_se", "cohen_kappa_ci95", "gwet_ac1_se"}
-    keys = {k for row in report["items"] for k, v in row.items() if k not in skip and v is not None}
+    skip = {"item", "label", "n", "levels", "reasons", "ci95"}
+    keys = {k for row in report["items"] for k, v in row.items()
+            if k not in skip and not k.endswith(("_se", "_ci95")) and v is not None}
     total = report["total"]
-    keys |= set(total["icc"]) | {"band_changes"} | ({"bland_altman"} if total["bland_altman"] else set())
+    keys |= set(total["icc"]) | set(total["weighted"]) | {"band_changes"}
+    keys |= {"bland_altman"} if total["bland_altman"] else set()
     return keys
 
 
@@ -388,3 +391,38 @@ def test_compare_json_names_the_method_of_every_statistic(tmp_path, assessors):
     assert kappa in text
     assert "ICC(2,1), ICC(2,k) (Shrout & Fleiss 1979): 95% CI: Satterthwaite approximation" in text
     assert "ICC(1,*), ICC(3,*) (Shrout & Fleiss 1979): 95% CI: exact F-based" in text
+
+
+def test_compare_consensus_score_on_a_sheet_rated_by_parts(tmp_path):
+    """TESTEX criteria 6 and 8 rated one column per point (6a/6b/6c, 8a/8b): compare must not carry the
+    parts after the first into the consensus as other columns, or the consensus sheet holds criterion 6
+    and part columns 6b, 6c beside it and cannot be scored."""
+    from test_testex import PARTS
+
+    from pedro.compare import sheet_columns
+    from pedro.engine import score_file
+
+    from conftest import write_xlsx
+
+    other = [list(r) for r in PARTS]
+    other[1][7] = "Y"  # Trial A: 6b adverse events reported, so criterion 6 scores 3, not 2
+    other[1][16] = 11
+    a, b = write_xlsx(tmp_path / "a.xlsx", PARTS), write_xlsx(tmp_path / "b.xlsx", other)
+    assert [header for _, header, _ in sheet_columns(score_file(a, rubric="testex"))] == []
+    disagreements = tmp_path / "d.xlsx"
+    runner = CliRunner()
+    compared = runner.invoke(main, ["compare", str(a), str(b), "--rubric", "testex", "-o", str(disagreements)])
+    assert compared.exit_code == 0, compared.output
+    book = openpyxl.load_workbook(disagreements)
+    sheet = book["Disagreements"]
+    header = [c.value for c in sheet[1]]
+    row = [c.value for c in sheet[2]]
+    assert row[:2] == ["Trial A", 6] and row[header.index("a: answer")] == "2"
+    sheet.cell(2, header.index("Consensus") + 1, 3)
+    sheet.cell(2, header.index("Reason") + 1, "adverse events are reported in table 3")
+    book.save(disagreements)
+    merged = runner.invoke(main, ["consensus", str(disagreements), "-o", str(tmp_path / "c.xlsx")])
+    assert merged.exit_code == 0, merged.output
+    result = score_file(tmp_path / "c.xlsx", rubric="testex")
+    assert result.sheet.wide("answer")[6].tolist() == ["3", "3", "1"]
+    assert result.scores["total"].tolist() == [11, 7, 13]

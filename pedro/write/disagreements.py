@@ -53,12 +53,14 @@ from ..compare import (
     LABEL_HEADER,
     MATCHED_HEADER,
     MISSING,
+    MULTI_ONLY,
     NOT_IN_SHEET,
     RECORDED_KEYS,
     ROW_HEADER,
     STATISTICS_SHEET,
     TRIAL_HEADER,
     TRIALS_SHEET,
+    TWO_ONLY,
     UNMATCHED_SHEET,
     WHY_HEADER,
     Comparison,
@@ -70,6 +72,7 @@ from ..compare import (
     recorded_rows,
     recorded_values,
     shown_answer,
+    shown_reasons,
     trial_differences,
 )
 from ..normalise import STATUS_UNRECOGNISED, answer_text, map_distinct
@@ -79,6 +82,8 @@ from .audited import change_log_table
 from .files import atomic_save, check_output_path
 from .style import (
     HIGHLIGHT_COLOUR,
+    LINE_HEIGHT,
+    MAX_ROW_HEIGHT,
     MISSING_COLOUR,
     QUOTED_COLOUR,
     TO_FILL_COLOUR,
@@ -86,6 +91,7 @@ from .style import (
     answer_validation,
     cell_range,
     render,
+    wrapped_lines,
 )
 
 READING_NOTE = (
@@ -98,6 +104,8 @@ READING_NOTE = (
     "0.21-0.40 fair, 0.41-0.60 moderate, 0.61-0.80 substantial, 0.81-1 almost perfect. ICC forms follow Shrout & "
     "Fleiss (1979); PEDro's reliability studies report ICC(1,1) (Maher et al. 2003) and ICC(2,1) (Tooth et al. "
     "2005). Statistics on totals use trials whose total is known for every assessor.")
+POINTS_NOTE = (" A criterion scored in points is compared on its points (0 to its maximum) as ordered categories: "
+               "any difference is a disagreement, and linear-weighted kappa and AC2 count a near miss partly.")
 
 
 def default_output(first_input: Path) -> Path:
@@ -185,33 +193,74 @@ def _agreed_table(comparison: Comparison) -> Table:
 
 
 def _fmt(value, digits=3):
-    return None if value is None else round(float(value), digits)
+    return None if value is None else round(float(value), digits) + 0.0  # + 0.0: never "-0"
 
 
 def _ci(interval, digits=3, note="", reason=None):
     """The interval as text; where there is none, why (``reason``), so an absent interval is never blank."""
-    return reason if interval is None else f"{interval[0]:.{digits}f} to {interval[1]:.{digits}f}{note}"
+    if interval is None:
+        return reason
+    lower, upper = (round(float(bound), digits) + 0.0 for bound in interval)
+    return f"{lower:.{digits}f} to {upper:.{digits}f}{note}"
 
 
-ITEM_STATISTICS = {  # column of comparison.items: its heading
+#: Every column the item block may have (key of comparison.items: heading); ``_item_columns`` picks those
+#: that apply to the number of assessors and to the rubric.  A statistic's "_ci95" column holds its interval.
+ITEM_STATISTICS = {
     "item": ITEM_HEADER, "label": CRITERION_HEADER, "n": "n", "agreement": "Agreement",
     "prevalence_y": "Prevalence of Y", "cohen_kappa": "Cohen's kappa", "cohen_kappa_se": "kappa SE",
-    "cohen_kappa_ci95": "kappa 95% CI", "pabak": "PABAK", "prevalence_index": "Prevalence index",
-    "bias_index": "Bias index", "gwet_ac1": "Gwet's AC1", "gwet_ac1_se": "AC1 SE", "fleiss_kappa": "Fleiss' kappa",
-    "krippendorff_alpha": "Krippendorff's alpha", "reasons": "Undefined because"}
+    "cohen_kappa_ci95": "kappa 95% CI", "fleiss_kappa": "Fleiss' kappa", "fleiss_kappa_se": "Fleiss SE",
+    "fleiss_kappa_ci95": "Fleiss 95% CI", "conger_kappa": "Conger's kappa", "conger_kappa_se": "Conger SE",
+    "conger_kappa_ci95": "Conger 95% CI", "pabak": "PABAK", "prevalence_index": "Prevalence index",
+    "bias_index": "Bias index", "brennan_prediger": "Brennan-Prediger", "brennan_prediger_se": "BP SE",
+    "brennan_prediger_ci95": "BP 95% CI", "gwet_ac1": "Gwet's AC1", "gwet_ac1_se": "AC1 SE",
+    "gwet_ac1_ci95": "AC1 95% CI", "krippendorff_alpha": "Kripp. alpha",
+    "weighted_kappa": "Wt. kappa (linear)", "weighted_kappa_ci95": "Weighted kappa 95% CI",
+    "gwet_ac2": "Gwet's AC2 (linear)", "gwet_ac2_ci95": "AC2 95% CI", "reasons": "Undefined because"}
+# Widths that print the item block one page wide for up to four assessors' coefficients (MIN_PRINT_SCALE):
+# a value "-0.071" takes 7 characters, an interval "-0.221 to 0.079" 15.
+_ITEM_WIDTHS = {"item": 6, "label": 20, "n": 7, "agreement": 11, "prevalence_y": 11, "prevalence_index": 11,
+                "bias_index": 7, "conger_kappa": 9, "brennan_prediger": 9, "reasons": 32}  # others: by kind
+_OTHER_ONLY = {True: MULTI_ONLY, False: TWO_ONLY}  # two assessors: leave out the multi-rater columns, and back
 
 
-def _item_statistics_rows(comparison: Comparison) -> list[list]:
+def _item_columns(comparison: Comparison) -> list[str]:
+    """The item block's columns: those of ITEM_STATISTICS computed for this number of assessors (Cohen's
+    kappa, PABAK and the indices for two; Fleiss', Conger's, Brennan-Prediger and alpha for more), and the
+    weighted ones only when a criterion is scored in more than two levels."""
+    two = len(comparison.names) == 2
+    points = any(row["levels"] > 2 for row in comparison.items)
+    hidden = {key for base in _OTHER_ONLY[two] for key in (base, f"{base}_se", f"{base}_ci95")}
+    if not points:
+        hidden |= {"weighted_kappa", "weighted_kappa_ci95", "gwet_ac2", "gwet_ac2_ci95"}
+    return [key for key in ITEM_STATISTICS if key not in hidden]
+
+
+def _item_width(key: str) -> float:
+    if key in _ITEM_WIDTHS:
+        return _ITEM_WIDTHS[key]
+    return 15 if key.endswith("_ci95") else 7 if key.endswith("_se") else 8
+
+
+def _item_statistics_rows(comparison: Comparison, columns: list[str]) -> list[list]:
+    """One row per item: each column's value, an interval as text; where an interval is withheld for a
+    defined value, "none (see note)", the reason once in the last column with the others."""
+    two = len(comparison.names) == 2
+    names = {key: ITEM_STATISTICS[key] for key in columns}
     rows = []
     for row in comparison.items:
+        reasons = shown_reasons(row, two)
         values = []
-        for column in ITEM_STATISTICS:
+        for column in columns:
             value = row[column]
-            if column == "cohen_kappa_ci95":  # a kappa without an interval says why in its place
-                value = _ci(value, reason=row["reasons"].get("cohen_kappa") if row["cohen_kappa"] is not None else None)
-            elif column == "reasons":  # a defined kappa's reason is its missing interval's: in that cell
-                value = "; ".join(f"{k}: {v}" for k, v in value.items()
-                                  if k != "cohen_kappa" or row["cohen_kappa"] is None) or None
+            if column.endswith("_ci95"):
+                stat = column[: -len("_ci95")]
+                value = _ci(value, reason="none (see note)" if row[stat] is not None and stat in reasons else None)
+            elif column == "reasons":  # statistics with the same reason share it: "Cohen's kappa, Gwet's AC1: ..."
+                by_reason: dict[str, list[str]] = {}
+                for key, reason in reasons.items():
+                    by_reason.setdefault(reason, []).append(names.get(key, ITEM_STATISTICS.get(key, key)))
+                value = "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in by_reason.items()) or None
             elif isinstance(value, float):
                 value = _fmt(value)
             values.append(value)
@@ -219,16 +268,40 @@ def _item_statistics_rows(comparison: Comparison) -> list[list]:
     return rows
 
 
+#: The statistics on the totals as ordered categories (``total_stats["weighted"]``): their headings.
+TOTAL_STATISTICS = {
+    "weighted_kappa_linear": "Weighted kappa, linear weights",
+    "weighted_kappa_quadratic": "Weighted kappa, quadratic weights",
+    "conger_kappa_linear": "Conger's weighted kappa, linear weights",
+    "conger_kappa_quadratic": "Conger's weighted kappa, quadratic weights",
+    "gwet_ac2_linear": "Gwet's AC2, linear weights", "gwet_ac2_quadratic": "Gwet's AC2, quadratic weights"}
+
+
 def _total_statistics_rows(comparison: Comparison) -> list[list]:
+    """The totals block's rows: statistic, value, 95% CI (where withheld: "none (see note)"), note."""
     stats = comparison.total_stats
-    rows = [[form, _fmt(result["value"]), _ci(result["ci95"], reason="none (see Note)" if "reason" in result else None),
+    withheld = "none (see note)"
+    rows = [[form, _fmt(result["value"]), _ci(result["ci95"], reason=withheld if "reason" in result else None),
              result.get("reason")]
             for form, result in stats["icc"].items()]
+    for key, result in stats["weighted"].items():
+        note = result["reason"] or (f"SE {result['se']:.3f}" if result["se"] is not None else None)
+        if result["n_excluded"]:
+            note = f"{note + '; ' if note else ''}{result['n_excluded']} trial(s) without every total left out"
+        rows.append([TOTAL_STATISTICS[key], _fmt(result["value"]),
+                     _ci(result["ci95"], reason=withheld if result["value"] is not None else None), note])
     if stats["bland_altman"] is not None:
         ba = stats["bland_altman"]
+        reason = ba.get("reason")
+        shown = withheld if reason and ba["bias"] is not None else None
         rows.append([f"Bland-Altman bias ({comparison.names[0]} - {comparison.names[1]})", _fmt(ba["bias"]),
-                     _ci(ba["loa95"], 2, " (limits of agreement)"), ba.get("reason")])
+                     _ci(ba["bias_ci95"], 2, reason=shown), reason])
         rows.append(["SD of differences", _fmt(ba["sd"]), None, None])
+        for name, position, key in (("Lower", 0, "lower_ci95"), ("Upper", 1, "upper_ci95")):
+            limit = ba["loa95"][position] if ba["loa95"] else None
+            rows.append([f"{name} 95% limit of agreement", _fmt(limit), _ci(ba[key], 2, reason=shown),
+                         "bias -/+ 1.96 SD; CI +/- t x sqrt(3 SD^2/n) (Bland & Altman 1999)" if limit is not None
+                         else None])
     rows.append(["Trials whose band differs", stats["band_changes"], None,
                  f"band set {comparison.assessors[0].result.bands.name}"])
     return rows
@@ -236,36 +309,72 @@ def _total_statistics_rows(comparison: Comparison) -> list[list]:
 
 def _method_rows(comparison: Comparison) -> list[list]:
     """Each statistic on the sheet, by its heading, and the method and source it was computed by."""
-    names = {**ITEM_STATISTICS, "bland_altman": "Bland-Altman bias and limits of agreement",
-             "band_changes": "Trials whose band differs"}
-    return [[names.get(key, key), None, method] for key, method in comparison.methods.items()]
+    names = {**ITEM_STATISTICS, **TOTAL_STATISTICS, "bland_altman": "Bland-Altman bias and limits of agreement",
+             "band_changes": "Trials whose band differs", "weighted_kappa": "Weighted kappa (linear), per criterion "
+             "scored in points", "gwet_ac2": "Gwet's AC2 (linear), per criterion scored in points"}
+    return [[names.get(key, key), method] for key, method in comparison.methods.items()]
+
+
+def _spread(cells: list, spans: list[tuple[int, int]], width: int) -> list:
+    """A row of ``width`` cells with each of ``cells`` at the first column of its span (first, last)."""
+    row = [None] * width
+    for value, (first, _) in zip(cells, spans):
+        row[first] = value
+    return row
+
+
+def _span_height(cells: list, spans: list[tuple[int, int]], widths: list[float]) -> float | None:
+    """The height (points) a row of merged, wrapped ``cells`` needs: Excel and LibreOffice do not fit a
+    merged cell's row to its text."""
+    # a character short of the span: a merged cell's text that exactly fills it is cut in LibreOffice
+    lines = max((wrapped_lines(str(value), sum(widths[first:last + 1]) - 1)
+                 for value, (first, last) in zip(cells, spans) if isinstance(value, str)), default=1)
+    return min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT) if lines > 1 else None
 
 
 def _statistics_table(comparison: Comparison) -> Table:
-    """A title, the note on reading the statistics, then a table per item, one on totals, and the
-    method and source of each statistic."""
-    width = len(ITEM_STATISTICS)
-    items = _item_statistics_rows(comparison)
+    """A title, the note on reading the statistics, then a table per item (the columns that apply to the
+    number of assessors), one on totals and the method and source of each statistic.  The totals and the
+    methods span the item block's columns (statistic over Item and Criterion, the CI over two columns, the
+    note over the rest), so that each has the room it needs whatever the columns above."""
+    columns = _item_columns(comparison)
+    widths = [_item_width(key) for key in columns]
+    width = len(columns)
+    items = _item_statistics_rows(comparison, columns)
+    totals, methods = _total_statistics_rows(comparison), _method_rows(comparison)
+    total_spans = [(0, 1), (2, 2), (3, 4), (5, width - 1)]
+    method_spans = [(0, 1), (2, width - 1)]
     totals_title = 4 + len(items) + 2
-    totals = _total_statistics_rows(comparison)
     methods_title = totals_title + 1 + len(totals) + 2
-    totals_header = ["Statistic", "Value", "95% CI", "Note"]
-    methods = _method_rows(comparison)
-    rows = [[f"Agreement between {', '.join(comparison.names)} on {len(comparison.keys)} trial(s)"], [READING_NOTE],
-            [], list(ITEM_STATISTICS.values()), *items, [],
-            [f"Totals (items 2-11), {comparison.total_stats['n']} trial(s) with every total known"],
-            totals_header + [None] * (width - len(totals_header)),  # its header band runs the sheet's width
-            *totals, [], ["Methods and sources"], ["Statistic", None, "Method"] + [None] * (width - 3), *methods]
-    method_rows = range(methods_title + 2, methods_title + 2 + len(methods))
-    merged = [f"{cell_range(r, 0, r, 1)}" for r in range(methods_title + 1, method_rows.stop)]
-    merged += [cell_range(r, 2, r, width - 1) for r in range(methods_title + 1, method_rows.stop)]
-    return Table(rows, header_row=4, autofilter=False, freeze=None, title_row=1,
-                 bold_rows=(totals_title, methods_title), subheader_rows=(totals_title + 1, methods_title + 1),
-                 merged=("A2:L2", *merged),  # the note; a method's name and text span the sheet's width
-                 row_heights={2: 120, **{r: 30 for r in method_rows}},
-                 wrapped=("A2", _row_range(4, width), _row_range(totals_title + 1, width),
-                          *(_row_range(r, width) for r in method_rows)),
-                 widths={0: 6, 1: 30, 15: 80})
+    scored = comparison.assessors[0].result.rubric.scored_text
+    note = READING_NOTE + (POINTS_NOTE if "weighted_kappa" in columns else "")
+    rows = [[f"Agreement between {', '.join(comparison.names)} on {len(comparison.keys)} trial(s)"], [note],
+            [], [ITEM_STATISTICS[key] for key in columns], *items, [],
+            [f"Totals ({scored}), {comparison.total_stats['n']} trial(s) with every total known"],
+            _spread(["Statistic", "Value", "95% CI", "Note"], total_spans, width),
+            *(_spread(row, total_spans, width) for row in totals), [], ["Methods and sources"],
+            _spread(["Statistic", "Method"], method_spans, width),
+            *(_spread(row, method_spans, width) for row in methods)]
+    blocks = [(totals_title + 1, [["Statistic", "Value", "95% CI", "Note"], *totals], total_spans),
+              (methods_title + 1, [["Statistic", "Method"], *methods], method_spans)]
+    merged, heights = [cell_range(2, 0, 2, width - 1)], {}
+    for first_row, block, spans in blocks:
+        for offset, cells in enumerate(block):
+            row = first_row + offset
+            merged += [cell_range(row, first, row, last) for first, last in spans if last > first]
+            height = _span_height(cells, spans, widths)
+            if height:
+                heights[row] = height
+    heights[2] = _span_height([note], [(0, width - 1)], widths)
+    # The item header is styled as a header but is not the sheet's: repeated atop each page, it would head
+    # the totals and the methods too.
+    return Table(rows, header_row=None, autofilter=False, freeze=None, title_row=1, legible=True,
+                 bold_rows=(totals_title, methods_title), subheader_rows=(4, totals_title + 1, methods_title + 1),
+                 merged=tuple(merged), row_heights=heights,
+                 wrapped=("A2", _row_range(4, width), *(_row_range(r, width) for r in range(5, 5 + len(items))),
+                          *(_row_range(r, width) for first_row, block, _ in blocks
+                            for r in range(first_row, first_row + len(block)))),
+                 widths=dict(enumerate(widths)))
 
 
 def _differences_table(comparison: Comparison) -> Table:
@@ -402,8 +511,8 @@ def _provenance_table(comparison: Comparison, time: str, user: str, seal: dict, 
     """Who compared which files, the change log's seal and the Recorded sheet's digest, sealed by a
     digest over the rows above it (as the audited workbook's Provenance is)."""
     result = comparison.assessors[0].result
-    rows = [[Key.TIME, time], [Key.USER, user], [Key.RUBRIC, result.rubric.name], [Key.BANDS, result.bands.name],
-            [Key.ASSESSORS, ", ".join(comparison.names)]]
+    rows = [[Key.TIME, time], [Key.USER, user], [Key.RUBRIC, result.rubric.name],
+            [Key.RUBRIC_SHA256, result.rubric.sha256], [Key.BANDS, result.bands.name], [Key.ASSESSORS, ", ".join(comparison.names)]]
     for assessor in comparison.assessors:
         rows.append([f"{Key.ASSESSOR} {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"])
     rows += [list(item) for item in seal.items()]
