@@ -134,6 +134,11 @@ def compare(inputs, output, names, complete_cases, ci, bands, sheet, rubric, as_
         click.echo(comparison_text(comparison, written))
 
 
+# `audit` and `consensus` read the rubric from the workbook's Provenance; only a user's own file is given again.
+RECORDED_RUBRIC_HELP = ("The rubric TOML file the workbook was scored with, where pedro does not ship it "
+                        "(default: the rubric its Provenance names).")
+
+
 @main.command()
 @click.argument("disagreements", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
@@ -141,7 +146,7 @@ def compare(inputs, output, names, complete_cases, ci, bands, sheet, rubric, as_
 @click.option("--allow-unresolved", is_flag=True, help="Leave unresolved answers missing instead of refusing.")
 @click.option("--by", metavar="NAME", help="Who resolved the disagreements (default: the login name); a "
                                             "'Resolved by' cell overrides it per row.")
-@options("rubric")
+@click.option("--rubric", metavar="NAME|FILE", help=RECORDED_RUBRIC_HELP)
 @reports_errors
 def consensus(disagreements, output, allow_unresolved, by, rubric):
     """Merge a resolved disagreement workbook into a consensus item sheet."""
@@ -157,14 +162,15 @@ def consensus(disagreements, output, allow_unresolved, by, rubric):
 @click.argument("audited", type=click.Path(path_type=Path))
 @click.option("--bands", "band_names", metavar="NAME", multiple=True,
               help="Band set(s) to show (repeat the option; default: every band set of the rubric).")
+@click.option("--rubric", metavar="NAME|FILE", help=RECORDED_RUBRIC_HELP)
 @options("json")
 @reports_errors
-def audit(audited, band_names, as_json):
+def audit(audited, band_names, rubric, as_json):
     """Verify an audited workbook: totals and bands, the change-log chain, edits after scoring."""
     from .audit.verify import verify_workbook
     from .report import audit_text
 
-    report = verify_workbook(audited, list(band_names) or None)
+    report = verify_workbook(audited, list(band_names) or None, rubric=rubric)
     if as_json:
         echo_json(report)
     else:

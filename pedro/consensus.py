@@ -28,6 +28,7 @@ from pathlib import Path
 from .audit.chain import KEY_ENV, audit_key, canonical, key_mismatch, verify_chain, verify_digest
 from .audit.log import OUTSIDE_RULE, UNKNOWN_USER, change_rows
 from .audit.record import last_saved
+from .audit.verify import recorded_rubric
 from .audit.workbook import (
     CHANGE_LOG_SHEET,
     LOG_COLUMNS,
@@ -67,8 +68,8 @@ from .compare import (
     typed_answer,
 )
 from .errors import InputError
-from .normalise import STATUS_UNRECOGNISED, answer_text, canonical_answer
-from .rubric import Rubric, load_rubric
+from .normalise import STATUS_UNRECOGNISED, answer_text, canonical_answer, read_item_answer
+from .rubric import Rubric
 from .runtime import current_user
 from .sheets.cells import column_letter
 from .sheets.reader import open_book
@@ -157,11 +158,13 @@ class Consensus:
 
 def read_consensus(path: str | Path, allow_unresolved: bool = False, by: str | None = None,
                    rubric: Rubric | str | None = None) -> Consensus:
-    rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
+    """The consensus of a resolved disagreement workbook, under the rubric its Provenance names
+    (``rubric``: the rubric file, where it is the user's own; see ``recorded_rubric``)."""
     book = open_book(path)
     where = book.path.name
     key = audit_key()
     provenance, names = _verified_provenance(book, key)
+    rubric = recorded_rubric(provenance, rubric, where)
     history = _verified_history(book, provenance, key)
     current = {name: _sheet_rows(book.grid(name)) for name in RECORDED_KEYS}
     edits = outside_edits(_recorded_sheets(book, provenance, key), current, where, rubric)
@@ -171,7 +174,8 @@ def read_consensus(path: str | Path, allow_unresolved: bool = False, by: str | N
     resolutions, unresolved, invalid = _read_resolutions(current[DISAGREEMENTS_SHEET], rubric, by or current_user(),
                                                          where)
     if invalid:
-        raise InputError(f"{where}, sheet '{DISAGREEMENTS_SHEET}': consensus answers must be Y, N or ?; "
+        points = "" if rubric.yes_no else " (a criterion worth several points: its points, 0 to its maximum)"
+        raise InputError(f"{where}, sheet '{DISAGREEMENTS_SHEET}': consensus answers must be Y, N or ?{points}; "
                          + "; ".join(invalid))
     paired = {canonical(trial.label): trial for trial in trials if len(trial.rated_by) > 1}
     for resolution in resolutions + unresolved:
@@ -472,7 +476,7 @@ def _fill_answers(trials: list[ConsensusTrial], agreed: list[list], unmatched: l
                              f"'{sheet}' sheet, so pedro cannot place its answers; run pedro compare again")
         line, answers = found
         for item, value in answers.items():
-            answer, status = canonical_answer(typed_answer(value), rubric)
+            answer, status = _item_answer(typed_answer(value), item, rubric)
             if paired and status == STATUS_UNRECOGNISED:
                 raise InputError(f"{where}, sheet '{AGREED_SHEET}' row {line}: item {item} of '{trial.label}' is "
                                  f"'{answer_text(value)}'; agreed answers must be Y, N, ? or blank")
@@ -499,6 +503,14 @@ def _answer_rows(rows: list[list], keys: tuple, headings: dict) -> dict:
 
 # --------------------------------------------------------------------------- resolutions
 
+def _item_answer(value, item, rubric: Rubric) -> tuple[str | None, str]:
+    """(answer, status) as the item reads it: Y, N or ?, or the points of a criterion worth several
+    (TESTEX's 6 and 8: "0" to "3")."""
+    if item in rubric.item_numbers and not rubric.item(item).yes_no:
+        return read_item_answer(value, rubric.item(item), rubric)[:2]
+    return canonical_answer(value, rubric)
+
+
 def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
     if not rows:
         raise InputError(f"{where}: the '{DISAGREEMENTS_SHEET}' sheet is empty")
@@ -518,7 +530,7 @@ def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
         if cell(STUDY_COLUMN) is None:
             continue
         raw = cell(CONSENSUS_HEADER)
-        answer, status = canonical_answer(raw, rubric)
+        answer, status = _item_answer(raw, _whole(cell(ITEM_HEADER)), rubric)
         resolution = Resolution(
             row=r, study=answer_text(cell(STUDY_COLUMN)), item=_whole(cell(ITEM_HEADER)),
             answers={name: _at(row, c) for name, c in answer_cols.items()},

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .rubric import Rubric
+from .rubric import Item, Rubric
 from .sheets.layout import NOTE_SHOWN, ROLES, Layout, reads_as_note
 from .sheets.reader import Grid
 from .text import fold_answer, fold_text
@@ -49,6 +49,8 @@ _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f]")
 # The grammar of a printed total, the one definition: "7", "7.0", "7/10", "7 / 10".
 _TOTAL_TEXT = re.compile(r"^\s*(\d{1,2})(?:\.0+)?\s*(?:/\s*(\d{1,2}))?\s*$")
 _SUPERSCRIPT_DIGITS = set("¹²³⁴⁵⁶⁷⁸⁹⁰")
+# The points of a criterion worth several: "2", "2.0", " 2 " (a number cell reads as "2").
+_POINTS = re.compile(r"^\s*(\d{1,2})(?:\.0+)?\s*$")
 _DIGIT = re.compile("[0-9]")
 
 STATUS_OK = "ok"
@@ -85,7 +87,8 @@ class RatedSheet:
         grid, layout = self.grid, self.layout
         if grid is None:
             return [], None, (layout.line(layout.header_row), []), []
-        read = [c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values())]
+        read = [c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values(),
+                                  *(c for parts in layout.parts.values() for c in parts.values()))]
         headed = [c for c in range(grid.width) if _label(grid.value(layout.header_row - 1, c)) is not None]
         span = range(min(read + headed), max(read + headed) + 1)
         columns = grid.columns(span, start=layout.header_row)
@@ -159,6 +162,34 @@ def read_answer(value, rubric: Rubric) -> tuple[str | None, str, str | None]:
         return answer, status, None
     base, mark = split
     return rubric.synonyms[fold_answer(base)], STATUS_OK, mark
+
+
+def read_points(value, item: Item, rubric: Rubric) -> tuple[str | None, str, str | None]:
+    """As ``read_answer``, for an item worth several points: its answer is its points as text, "0" to
+    str(item.points), or "?" (unclear, 0 points).  Anything else, a number out of range ("4" on a
+    3-point criterion) or not whole ("1.5") included, is unrecognised and keeps its raw value: pedro
+    never clamps it, nor reads it as 0."""
+    text = answer_text(value)
+    if text is None:
+        return None, STATUS_MISSING, None
+    if rubric.synonyms.get(fold_answer(_INVISIBLE.sub("", text))) == "?":
+        return "?", STATUS_OK, None
+    number = _POINTS.match(text)
+    if number and int(number.group(1)) <= item.points:
+        return str(int(number.group(1))), STATUS_OK, None
+    return None, STATUS_UNRECOGNISED, None
+
+
+def read_item_answer(value, item: Item, rubric: Rubric) -> tuple[str | None, str, str | None]:
+    """An answer as the item reads it: Y, N or ? for a yes/no item, its points for one worth several."""
+    return read_answer(value, rubric) if item.yes_no else read_points(value, item, rubric)
+
+
+def answer_points(answer) -> int:
+    """The points an answer scores: Y 1, a number of points its number, N, ? and "0" none."""
+    if answer == "Y":
+        return 1
+    return int(answer) if isinstance(answer, str) and answer.isdigit() else 0
 
 
 def split_answer_marker(text: str | None, rubric: Rubric) -> tuple[str, str] | None:
@@ -248,7 +279,8 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
         grid = grid.transposed()
     item_numbers = sorted(layout.items)
     used = [layout.items[n].index for n in item_numbers] + [c.index for c in layout.roles.values()] + [
-        c.index for c in layout.evidence.values()]
+        c.index for c in layout.evidence.values()] + [c.index for parts in layout.parts.values()
+                                                      for c in list(parts.values())[1:]]
     columns = grid.columns(used + ([layout.year.index] if layout.year else []), start=layout.header_row)
     offsets, skipped = _trial_offsets(columns, used, layout, grid, rubric)
     skipped += [(0, why, cell) for cell, why in layout.table_notes]  # under a transposed table: after its rows
@@ -299,9 +331,13 @@ def _answered(columns: dict, layout: Layout, offsets, rubric: Rubric) -> "np.nda
     import numpy as np
 
     answered = np.zeros(len(offsets), dtype=bool)
-    for column in layout.items.values():
+    for number, column in layout.items.items():
+        item = rubric.item(number)
+        if number in layout.parts:  # a part is a yes/no point
+            item = Item(number, item.key, item.label, item.criterion, item.note, item.scored, ())
         codes, distinct = distinct_values(columns[column.index][offsets])
-        readable = np.array([read_answer(value, rubric)[1] == STATUS_OK for value in distinct], dtype=bool)
+        readable = np.array([read_item_answer(value, item, rubric)[1] == STATUS_OK for value in distinct],
+                            dtype=bool)
         if readable.any():
             answered |= readable[codes]
     return answered
@@ -390,12 +426,65 @@ def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offse
         "evidence": pd.Series(evidence, dtype=object, copy=False),
     })
     readings = _read_answers(raw, rubric)
+    cells = _cell_references(layout, [layout.items[number] for number in item_numbers], rows)
+    if not rubric.yes_no:
+        _read_points(readings, raw, cells, columns, layout, item_numbers, trials, rows, rubric)
     for name in ("answer", "status", "marker"):
         answers[name] = readings[name]
-    answers["cell"] = pd.Series(_cell_references(layout, [layout.items[number] for number in item_numbers], rows),
-                                dtype="str")
+    answers["raw"] = pd.Series(raw, dtype=object, copy=False)
+    answers["cell"] = pd.Series(cells, dtype="str")
     answers["rewrite"] = readings["rewrite"]
     return answers
+
+
+def _read_points(readings: dict, raw, cells: list, columns: dict, layout: Layout, item_numbers: list[int],
+                 trials, rows, rubric: Rubric) -> None:
+    """Read again, in place, the answers of the items worth several points: a column of points, or one
+    column per part (each a yes/no point, "Y" or "1").  An item read by parts keeps its parts' cells as
+    they are (never rewritten); its answer is the sum of its parts, and so is its raw value (no one cell
+    holds it: the audit's digest of the answers then reads the same value each time, and the parts' own
+    cells are covered by the record of the whole table); where a part is not an answer, the raw value is
+    that part's; the cell is the first part's, or the part that is blank or not an answer.  A column of
+    points is rewritten only where its text is not already the points ('2.0', ' 2 ')."""
+    n = len(rows)
+    for position, number in enumerate(item_numbers):
+        item = rubric.item(number)
+        if item.yes_no or not n:
+            continue
+        span = slice(position * n, (position + 1) * n)
+        if number in layout.parts:
+            parts = list(layout.parts[number].values())
+            values = [columns[c.index][trials] for c in parts]
+            read = [_parts_answer([v[k] for v in values], rubric) for k in range(n)]
+            part_cells = [layout.cells(c, rows.tolist()) for c in parts]
+            raw[span] = _objects([r for r, _, _, _ in read])
+            cells[span] = [part_cells[bad][k] for k, (_, _, _, bad) in enumerate(read)]
+            answers, statuses = [a for _, a, _, _ in read], [s for _, _, s, _ in read]
+            rewrite = [False] * n  # the parts stay as typed
+        else:
+            read = [read_points(raw[span.start + k], item, rubric) for k in range(n)]
+            answers, statuses = [a for a, _, _ in read], [s for _, s, _ in read]
+            # A number is its answer already (3 stays the number 3); only text that differs is rewritten.
+            rewrite = [a is not None and answer_text(raw[span.start + k]) != a for k, a in enumerate(answers)]
+        readings["answer"].iloc[span] = answers
+        readings["status"].iloc[span] = statuses
+        readings["marker"].iloc[span] = [None] * n
+        readings["rewrite"][span] = rewrite
+
+
+def _parts_answer(values: list, rubric: Rubric) -> tuple[str | None, str | None, str, int]:
+    """(raw as written, answer, status, index of the part to point at) for one trial's parts."""
+    points, first_blank = 0, None
+    for index, value in enumerate(values):
+        answer, status, _ = read_answer(value, rubric)
+        if status == STATUS_UNRECOGNISED:
+            return value, None, STATUS_UNRECOGNISED, index
+        if status == STATUS_MISSING:
+            first_blank = index if first_blank is None else first_blank
+        points += answer == "Y"
+    if first_blank is not None:
+        return None, None, STATUS_MISSING, first_blank
+    return str(points), str(points), STATUS_OK, 0
 
 
 def _read_answers(raw: "np.ndarray", rubric: Rubric) -> dict:  # noqa: F821

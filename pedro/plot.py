@@ -25,6 +25,8 @@ ANSWER_COLOURS = {**{answer: f"#{rgb.lower()}" for answer, rgb in CELL_COLOURS.i
                   None: f"#{MISSING_COLOUR.lower()}"}
 ORDER = ("Y", "?", "N", None)
 EDGE = "#4d4d4d"
+# Some of a criterion's points (1 or 2 of TESTEX's 3): the Y colour, hatched, and the points written on it.
+PARTLY = "partly"
 
 
 def plot(result: ScoreResult, output: Path, kind: str = "traffic-light") -> Path:
@@ -73,8 +75,9 @@ def _symbol_marker(answer) -> str:
     return f"${ANSWER_SYMBOLS[answer]}$"
 
 
-def _legend(axes, **kwargs):
-    """Each answer's dot with its symbol, and its name."""
+def _legend(axes, points: bool = False, **kwargs):
+    """Each answer's dot with its symbol, and its name; with ``points``, the dot of a criterion worth
+    several points, which carries its points ('2/3')."""
     from matplotlib.legend_handler import HandlerTuple
     from matplotlib.lines import Line2D
 
@@ -82,8 +85,38 @@ def _legend(axes, **kwargs):
                        markeredgecolor=EDGE, markeredgewidth=0.5),
                 Line2D([], [], linestyle="", marker=_symbol_marker(a), markersize=6, color="black"))
                for a in ORDER]
-    axes.legend(handles, [ANSWER_NAMES[a] for a in ORDER], handler_map={tuple: HandlerTuple(ndivide=1)},
-                frameon=False, **kwargs)
+    names = [ANSWER_NAMES[a] for a in ORDER]
+    if points:
+        handles.append((Line2D([], [], linestyle="", marker="o", markersize=11, markerfacecolor="white",
+                               markeredgecolor=EDGE, markeredgewidth=0.5),
+                        Line2D([], [], linestyle="", marker="$n$", markersize=6, color="black")))
+        names.append("Points of a criterion worth several (n/max)")
+    axes.legend(handles, names, handler_map={tuple: HandlerTuple(ndivide=1)}, frameon=False, **kwargs)
+
+
+def _is_points(answer) -> bool:
+    """A criterion's points ("2"), not a yes/no answer."""
+    return isinstance(answer, str) and answer.isdigit()
+
+
+def _share_of(answer, worth: int):
+    """A criterion's points as the summary plot counts them: Y (all), N (none) or partly (some)."""
+    if not _is_points(answer):
+        return answer
+    return "Y" if answer == str(worth) else "N" if answer == "0" else PARTLY
+
+
+def _draw_points(axes, answers, rubric, dot: float) -> None:
+    """The answers of criteria worth several points: a white dot with the points on it ('2/3')."""
+    for column, number in enumerate(answers.columns):
+        worth = rubric.item(number).points
+        if worth == 1:
+            continue
+        for row, answer in enumerate(answers[number].tolist()):
+            if _is_points(answer):
+                axes.scatter([column], [row], s=dot ** 2, color="white", edgecolors=EDGE, linewidths=0.5, zorder=2)
+                axes.text(column, row, f"{answer}/{worth}", ha="center", va="center", fontsize=max(dot / 4, 3),
+                          zorder=3)
 
 
 def traffic_light(result: ScoreResult):
@@ -104,7 +137,9 @@ def traffic_light(result: ScoreResult):
     figure.subplots_adjust(right=0.78)
     axes.set_xlim(-0.5, len(items) - 0.5)
     axes.set_ylim(n - 0.5, -0.5)
-    _draw_dots(figure, axes, answers, n, len(items))
+    dot = _draw_dots(figure, axes, answers, n, len(items))
+    if not result.rubric.yes_no:
+        _draw_points(axes, answers, result.rubric, dot)
     axes.set_xticks(range(len(items)), [f"{i}" if result.rubric.item(i).scored else f"{i}*" for i in items])
     axes.set_yticks(range(n), studies, fontsize=label_size)
     axes.set_xticks(np.arange(-0.5, len(items)), minor=True)
@@ -112,24 +147,27 @@ def traffic_light(result: ScoreResult):
     axes.grid(which="minor", color="#e0e0e0", linewidth=0.8 if n <= 150 else 0.3)
     axes.tick_params(which="both", length=0)
     axes.xaxis.tick_top()
-    axes.set_xlabel("PEDro item (* not scored)")
+    scale = result.rubric.short_name
+    axes.set_xlabel(f"{scale} {result.rubric.item_word} (* not scored)")
     axes.xaxis.set_label_position("top")
     scores = result.scores
     for i in range(n):
         band = scores["band"].iat[i]
         low, high = int(scores["min_total"].iat[i]), int(scores["max_total"].iat[i])
         text = f"{low}" if low == high else f"{low}-{high}"
-        axes.text(len(items) - 0.1, i, f"  {text}/10  {band or ''}", va="center", ha="left", fontsize=label_size)
+        axes.text(len(items) - 0.1, i, f"  {text}/{result.rubric.max_total}  {band or ''}", va="center", ha="left",
+                  fontsize=label_size)
     axes.text(len(items) - 0.1, -0.9 if n <= 150 else -2, f"  total  band ({result.bands.name})", ha="left",
               va="bottom", fontsize=max(label_size, 6), fontweight="bold")
     for side in axes.spines.values():
         side.set_visible(False)
-    _legend(axes, loc="upper center", bbox_to_anchor=(0.45, -0.02 if n > 10 else -0.08), ncol=4, fontsize=7)
-    axes.set_title(f"PEDro ratings: {n} trial(s), {result.input.name}", pad=28, fontsize=10)
+    _legend(axes, not result.rubric.yes_no, loc="upper center", bbox_to_anchor=(0.45, -0.02 if n > 10 else -0.08),
+            ncol=4 if result.rubric.yes_no else 3, fontsize=7)
+    axes.set_title(f"{scale} ratings: {n} trial(s), {result.input.name}", pad=28, fontsize=10)
     return figure
 
 
-def _draw_dots(figure, axes, answers, n: int, n_items: int) -> None:
+def _draw_dots(figure, axes, answers, n: int, n_items: int) -> float:
     """A dot per answer, sized to its cell of the grid, with the answer's
     symbol on it.  Past 150 trials a dot would be too small to show its
     colour: each answer fills its cell instead, under its symbol."""
@@ -141,8 +179,9 @@ def _draw_dots(figure, axes, answers, n: int, n_items: int) -> None:
     cell = min(box.width * width * 72 / n_items, box.height * height * 72 / max(n, 1))  # points
     dot = 0.82 * cell
     codes = {answer: code for code, answer in enumerate(ORDER)}
-    grid = np.array([[codes.get(v, codes[None]) for v in row] for row in answers.itertuples(index=False)]).reshape(
-        n, -1)
+    # A criterion's points (-1) are drawn by _draw_points, not as an answer.
+    grid = np.array([[-1 if _is_points(v) else codes.get(v, codes[None]) for v in row]
+                     for row in answers.itertuples(index=False)]).reshape(n, -1)
     if n > 150:
         axes.imshow(grid, cmap=ListedColormap([ANSWER_COLOURS[a] for a in ORDER]), vmin=0, vmax=len(ORDER) - 1,
                     aspect="auto", interpolation="nearest", zorder=1)
@@ -153,6 +192,7 @@ def _draw_dots(figure, axes, answers, n: int, n_items: int) -> None:
                          zorder=2)
         axes.scatter(columns, rows, s=(0.5 * dot) ** 2, marker=_symbol_marker(answer), color="black",
                      linewidths=0, zorder=3)
+    return dot
 
 
 def summary(result: ScoreResult):
@@ -163,29 +203,37 @@ def summary(result: ScoreResult):
     import numpy as np
 
     answers = _answers(result)
+    rubric = result.rubric
+    if not rubric.yes_no:  # a criterion's points as Y (all of them), N (none) or partly (some)
+        answers = answers.apply(lambda column: column.map(lambda a: _share_of(a, rubric.item(column.name).points)))
     n = max(len(answers), 1)
-    items = list(result.rubric.item_numbers)
-    labels = [f"{i} {result.rubric.item(i).label}" + ("" if result.rubric.item(i).scored else " (not scored)")
-              for i in items]
+    items = list(rubric.item_numbers)
+    labels = [f"{i} {rubric.item(i).label}" + ("" if rubric.item(i).scored else " (not scored)") +
+              (f" (0-{rubric.item(i).points} points)" if rubric.item(i).points > 1 else "") for i in items]
     figure, axes = plt.subplots(figsize=(9, 4.8))
     left = np.zeros(len(items))
-    for answer in ORDER:
+    for answer in ORDER[:1] + ((PARTLY,) if not rubric.yes_no else ()) + ORDER[1:]:
         share = np.array([((answers[i] == answer) if answer else answers[i].isna()).sum() / n * 100
                           for i in items], dtype=float)
-        axes.barh(range(len(items)), share, left=left, color=ANSWER_COLOURS[answer], edgecolor=EDGE, linewidth=0.5)
+        partly = answer == PARTLY
+        axes.barh(range(len(items)), share, left=left, color=ANSWER_COLOURS["Y" if partly else answer],
+                  edgecolor=EDGE, linewidth=0.5, hatch="///" if partly else None)
         for row, (start, width) in enumerate(zip(left, share)):
             if width >= 3.5:  # narrower shares are told by their place: the order is the legend's
-                text = ANSWER_SYMBOLS[answer] + (f" {width:.0f}%" if width >= 10 else "")
+                text = ("part" if partly else ANSWER_SYMBOLS[answer]) + (f" {width:.0f}%" if width >= 10 else "")
                 axes.text(start + width / 2, row, text, ha="center", va="center", fontsize=7, color="black")
         left += share
     axes.set_yticks(range(len(items)), labels, fontsize=8)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
     axes.set_xlabel("trials (%)")
-    axes.set_title(f"PEDro items across {len(answers)} trial(s)", fontsize=10)
+    axes.set_title(f"{rubric.short_name} {rubric.item_plural} across {len(answers)} trial(s)", fontsize=10)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     _legend(axes, loc="upper center", bbox_to_anchor=(0.4, -0.13), ncol=4, fontsize=7)
+    if not rubric.yes_no:
+        figure.text(0.01, -0.04, "A criterion worth several points: Y = all its points, N = none, part (hatched) "
+                                 "= some of them.", fontsize=6, color="#555555")
     return figure
 
 
@@ -194,6 +242,8 @@ def band_distribution(result: ScoreResult):
     import matplotlib.pyplot as plt
 
     bands = result.bands
+    if not bands.bands:
+        return _total_distribution(result)
     counts = [int((result.scores["band"] == label).sum()) for label in bands.labels]
     labels = [f"{label}\n({b.min}-{b.max})" for label, b in zip(bands.labels, bands.bands)]
     unbanded = int(result.scores["band"].isna().sum())
@@ -209,4 +259,31 @@ def band_distribution(result: ScoreResult):
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.text(0.01, 0.0, bands.caveat, fontsize=6, color="#555555")
+    return figure
+
+
+def _total_distribution(result: ScoreResult):
+    """For a rubric without a band set (TESTEX): trials per total, 0 to the maximum, and how many have no
+    known total; the figure says there is no band, rather than drawing one."""
+    import matplotlib.pyplot as plt
+
+    rubric, totals = result.rubric, result.scores["total"]
+    known = [int(t) for t in totals.dropna().tolist()]
+    counts = [known.count(t) for t in range(rubric.max_total + 1)]
+    labels = [str(t) for t in range(rubric.max_total + 1)]
+    unknown = len(totals) - len(known)
+    if unknown:
+        counts.append(unknown)
+        labels.append("not\nknown")
+    figure, axes = plt.subplots(figsize=(6.5, 4))
+    bars = axes.bar(range(len(counts)), counts,
+                    color=["#6baed6"] * (rubric.max_total + 1) + ["#bdbdbd"] * bool(unknown))
+    axes.bar_label(bars, fontsize=8)
+    axes.set_xticks(range(len(counts)), labels, fontsize=8)
+    axes.set_xlabel(f"total (0-{rubric.max_total})")
+    axes.set_ylabel("trials")
+    axes.set_title(f"{rubric.short_name} totals, {len(totals)} trial(s)", fontsize=10)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    figure.text(0.01, 0.0, result.bands.describe(), fontsize=6, color="#555555")
     return figure

@@ -12,7 +12,7 @@ from .audit.chain import KEY_ENV
 from .normalise import STATUS_UNRECOGNISED, answer_text
 from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
-from .scoring import reported_totals
+from .scoring import reported_totals, subtotal_scores
 
 FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "value", "message")
 
@@ -74,7 +74,7 @@ def _result_to_json(result) -> dict:
             sheet.studies.index, sheet.studies["study"].tolist(), sheet.studies["row"].tolist(), answers,
             _plain_values(scores["total"]), scores["min_total"].tolist(), scores["max_total"].tolist(),
             _plain_values(scores["band"]), reported, differences)]
-    return {
+    report = {
         "input": str(result.input),
         "sheet": sheet.sheet,
         "layout": _layout_dict(sheet.layout),
@@ -84,6 +84,27 @@ def _result_to_json(result) -> dict:
         "findings": sheet_level,
         "summary": summary_dict(result),
     }
+    if not result.rubric.yes_no or result.rubric.subtotals or not result.bands.bands:
+        _add_points(report, result)  # a rubric beyond PEDro's shape: what its totals are out of
+    return report
+
+
+def _add_points(report: dict, result) -> None:
+    """The keys a rubric with points, subtotals or no band set adds to the JSON report: the maximum total,
+    each trial's subtotals (points, or null while unknown, with their range), how each criterion worth
+    several points was read (a column of points, or a column per part), and why no trial has a band."""
+    rubric, layout = result.rubric, result.sheet.layout
+    report["max_total"] = rubric.max_total
+    report["layout"]["parts"] = {str(n): list(parts) for n, parts in layout.parts.items()}
+    report["subtotals"] = [{"name": s.name, "label": s.label, "items": list(s.items),
+                            "max": sum(rubric.points_of[i] for i in s.items)} for s in rubric.subtotals]
+    if not result.bands.bands:
+        report["no_band"] = result.bands.describe()
+    table = subtotal_scores(result.sheet.answers, rubric, len(result.sheet.studies))
+    for position, study in enumerate(report["studies"]):
+        study["subtotals"] = {s.name: {"points": _plain_values(table[s.name])[position],
+                                       "min": int(table[f"{s.name}_min"].iloc[position]),
+                                       "max": int(table[f"{s.name}_max"].iloc[position])} for s in rubric.subtotals}
 
 
 def _reported_totals(result) -> tuple[list, list]:
@@ -147,9 +168,14 @@ def summary_text(result, output=None, max_lines: int = 12) -> str:
     summary = summary_dict(result)
     lines = [f"{result.input.name}: {summary['studies']} trial(s) read from {result.sheet_choice}, "
              f"{result.sheet.layout.how_read}"]
-    bands = ", ".join(f"{label} {count}" for label, count in summary["bands"].items())
-    unbanded = f"; {summary['unbanded']} without a band (answers missing)" if summary["unbanded"] else ""
-    lines.append(f"bands ({result.bands.name}): {bands}{unbanded}")
+    if result.bands.bands:
+        bands = ", ".join(f"{label} {count}" for label, count in summary["bands"].items())
+        unbanded = f"; {summary['unbanded']} without a band (answers missing)" if summary["unbanded"] else ""
+        lines.append(f"bands ({result.bands.name}): {bands}{unbanded}")
+    else:
+        lines.append(f"bands: {result.bands.describe()}")
+    if not result.rubric.yes_no or result.rubric.subtotals:
+        lines.append(_points_line(result, summary))
     lines.append(f"findings: {summary['errors']} error(s), {summary['warnings']} warning(s), "
                  f"{summary['advisories']} advisory; {summary['changes']} answer(s) normalised")
     if summary["edited_outside"]:
@@ -159,6 +185,16 @@ def summary_text(result, output=None, max_lines: int = 12) -> str:
     if output is not None:
         lines.append(f"wrote {output}")
     return "\n".join(lines)
+
+
+def _points_line(result, summary: dict) -> str:
+    """'totals out of 15 (study quality /5, study reporting /10): 9 of 9 trials with a known total'."""
+    rubric = result.rubric
+    parts = ", ".join(f"{s.label.lower()} /{sum(rubric.points_of[i] for i in s.items)}" for s in rubric.subtotals)
+    read = "; ".join(f"{rubric.item_word} {n} read as parts {', '.join(p)}"
+                     for n, p in result.sheet.layout.parts.items())
+    return (f"totals out of {rubric.max_total}{f' ({parts})' if parts else ''}: {summary['scored']} of "
+            f"{summary['studies']} trial(s) with a known total{f'; {read}' if read else ''}")
 
 
 def _findings_lines(findings, max_lines: int) -> list[str]:

@@ -1,6 +1,8 @@
 """Totals, attainable ranges and bands.
 
-PEDro total = number of items 2-11 answered "Y" (0..10); item 1 is not scored.
+PEDro total = number of items 2-11 answered "Y" (0..10); item 1 is not scored.  In general the total is
+the sum of the points of the rubric's scored items: "Y" is 1 point, an item worth several points scores
+its number ("2"), and a rubric's [[subtotals]] add up their own items the same way.
 "?" (unclear) scores 0 because a point is awarded only when a criterion is
 clearly satisfied.  A missing or unrecognised answer leaves the total unknown:
 the attainable range is [Ys so far, Ys + unknowns], and a band is given only
@@ -9,7 +11,7 @@ when the whole range falls within one band.
 
 from __future__ import annotations
 
-from .normalise import parse_total
+from .normalise import answer_points, parse_total
 from .rubric import BandSet, Rubric
 
 
@@ -50,13 +52,45 @@ def score_answers(answers, rubric: Rubric, bands: BandSet):
     study = answers["study_index"].to_numpy(dtype=np.int64)
     n_studies = int(study.max()) + 1 if len(answers) else 0
     index = pd.RangeIndex(n_studies, name="study_index")
-    scored = answers["item"].isin(rubric.scored_items).to_numpy()
-    answer = answers["answer"].to_numpy()
-    low = np.bincount(study[scored & (answer == "Y")], minlength=n_studies).astype(np.int64)
-    known = np.bincount(study[scored & pd.notna(answer)], minlength=n_studies)
-    unknown = len(rubric.scored_items) - known.astype(np.int64)
-    high = low + unknown
+    low, high = point_ranges(answers, rubric, rubric.scored_items, n_studies)
     return ranges_to_scores(low, high, bands, index)
+
+
+def point_ranges(answers, rubric: Rubric, items, n_studies: int):
+    """(lowest, highest) attainable points per study over ``items``: the points answered, and those plus the
+    most each item without a usable answer could score (an item whose column the sheet lacks included)."""
+    import numpy as np
+    import pandas as pd
+
+    study = answers["study_index"].to_numpy(dtype=np.int64)
+    chosen = answers["item"].isin(items).to_numpy()
+    answer = answers["answer"].to_numpy()
+    if rubric.yes_no:  # one point per "Y": counted at C speed
+        low = np.bincount(study[chosen & (answer == "Y")], minlength=n_studies).astype(np.int64)
+        known = np.bincount(study[chosen & pd.notna(answer)], minlength=n_studies).astype(np.int64)
+        return low, low + (len(items) - known)
+    points = np.array([answer_points(a) for a in answer.tolist()], dtype=np.int64)
+    worth = answers["item"].map(rubric.points_of).to_numpy(dtype=np.int64)
+    answered = chosen & pd.notna(answer)
+    low = np.bincount(study[answered], weights=points[answered], minlength=n_studies).astype(np.int64)
+    known = np.bincount(study[answered], weights=worth[answered], minlength=n_studies).astype(np.int64)
+    return low, low + (sum(rubric.points_of[i] for i in items) - known)
+
+
+def subtotal_scores(answers, rubric: Rubric, n_studies: int):
+    """Per study and subtotal of the rubric ([[subtotals]]): its points, or None while an item of it is
+    unknown, and the attainable range, as columns '<name>', '<name>_min', '<name>_max'.  An empty table for a
+    rubric without subtotals."""
+    import pandas as pd
+
+    index = pd.RangeIndex(n_studies, name="study_index")
+    table = pd.DataFrame(index=index)
+    for subtotal in rubric.subtotals:
+        low, high = point_ranges(answers, rubric, subtotal.items, n_studies)
+        table[subtotal.name] = pd.Series(low, index=index, dtype="Int64").mask(low != high)
+        table[f"{subtotal.name}_min"] = low
+        table[f"{subtotal.name}_max"] = high
+    return table
 
 
 def ranges_to_scores(low, high, bands: BandSet, index=None):
@@ -64,9 +98,11 @@ def ranges_to_scores(low, high, bands: BandSet, index=None):
     import numpy as np
     import pandas as pd
 
-    band_by_total = np.array([bands.band_of(t) for t in range(bands.bands[-1].max + 1)], dtype=object)
     low = np.asarray(low, dtype=np.int64)
     high = np.asarray(high, dtype=np.int64)
+    # A rubric without a sourced band set gives no total a band.
+    top = bands.bands[-1].max if bands.bands else int(high.max(initial=0))
+    band_by_total = np.array([bands.band_of(t) for t in range(top + 1)], dtype=object)
     same_band = band_by_total[low] == band_by_total[high]
     known = low == high
     index = pd.RangeIndex(len(low), name="study_index") if index is None else index

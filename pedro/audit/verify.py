@@ -34,6 +34,7 @@ from pathlib import Path
 from ..engine import ScoreResult, score_file
 from ..errors import InputError
 from ..normalise import answer_text
+from ..rubric import Rubric, load_rubric, packaged_rubric_files
 from ..sheets.cells import column_index, column_letter
 from ..sheets.reader import Book, open_book
 from .chain import (
@@ -145,13 +146,16 @@ class Rescored:
     row_then: dict[int, int] | None = None
 
 
-def verify_workbook(path: str | Path, band_names: list[str] | None = None) -> dict:
-    """`pedro audit`: every check's findings, in order, and the band sensitivity, as one report."""
+def verify_workbook(path: str | Path, band_names: list[str] | None = None,
+                    rubric: Rubric | str | Path | None = None) -> dict:
+    """`pedro audit`: every check's findings, in order, and the band sensitivity, as one report.
+    ``rubric``: the rubric file the workbook was scored with, where it is not one pedro ships."""
     audited = open_audited(path)
     check_key(audited)
+    rubric = recorded_rubric(audited.provenance, rubric, audited.book.path.name)
     findings = [*provenance_findings(audited), *change_log_findings(audited), *scores_sheet_findings(audited),
                 *recorded_cells_findings(audited)]
-    rescored = rescore(audited)
+    rescored = rescore(audited, rubric)
     findings += [*answers_digest_findings(rescored), *row_number_findings(audited),
                  *answer_edit_findings(audited, rescored), *recomputed_score_findings(audited, rescored)]
     return audit_report(audited, rescored.result, findings, band_names)
@@ -315,10 +319,11 @@ def _row_matches(row: list, key) -> bool:
         return False
 
 
-def rescore(audited: AuditedWorkbook) -> Rescored:
-    """Score the item sheet again under the band set recorded at scoring, and
-    index the Scores rows by the item-sheet row of their trial."""
-    result = score_file(audited.book.path, bands=audited.provenance.get(Key.BANDS) or None)
+def rescore(audited: AuditedWorkbook, rubric: Rubric | None = None) -> Rescored:
+    """Score the item sheet again under the rubric and band set recorded at scoring (``rubric``: as
+    ``recorded_rubric`` found it), and index the Scores rows by the item-sheet row of their trial."""
+    rubric = rubric or recorded_rubric(audited.provenance, None, audited.book.path.name)
+    result = score_file(audited.book.path, bands=audited.provenance.get(Key.BANDS) or None, rubric=rubric)
     answers = result.sheet.answers
     cells = [[row, item, answer_text(raw)] for row, item, raw in zip(answers["row"], answers["item"], answers["raw"])]
     row_then = _rows_then(audited.table, result)
@@ -503,6 +508,28 @@ def _score_row_findings(audited: AuditedWorkbook, study, scores_row: list, line:
                 sheet=sheet, cell=cell, study=study, column=column, expected=canonical(value) or None,
                 found=canonical(found) or None))
     return findings
+
+
+def recorded_rubric(provenance: dict, given: Rubric | str | Path | None, where: str) -> Rubric:
+    """The rubric a workbook of pedro's was scored with, by its Provenance (``rubric``, ``rubric_sha256``).
+    A rubric pedro ships is loaded by name.  A user's own rubric file is not kept in the workbook, so it
+    must be ``given`` again, and it must be the same file: its SHA-256 (or, where a workbook recorded no
+    SHA-256, its name) as recorded, since re-scoring under another rubric would report every trial as
+    changed.  ``where`` names the workbook in the refusal."""
+    name, sha = provenance.get(Key.RUBRIC) or None, provenance.get(Key.RUBRIC_SHA256) or None
+    recorded = f"rubric '{name}'" + (f" (sha256 {sha[:12]}…)" if sha else "")
+    packaged = packaged_rubric_files()
+    if given is None or (given == name and name in packaged):  # --rubric testex on a TESTEX workbook
+        if name is None or name in packaged:
+            return load_rubric(name)  # an older workbook names no rubric: PEDro's, the only one then
+        raise InputError(f"{where} was scored with {recorded}, which pedro does not ship; pass it with "
+                         "--rubric FILE")
+    rubric = given if isinstance(given, Rubric) else load_rubric(str(given))
+    if name is not None and (rubric.sha256 != sha if sha else rubric.name != name):
+        found = f"has sha256 {rubric.sha256[:12]}…, another file" if sha else f"is rubric '{rubric.name}'"
+        raise InputError(f"{where} was scored with {recorded}, but {rubric.path} {found}; pass the rubric "
+                         "file it was scored with as --rubric FILE")
+    return rubric
 
 
 def audit_report(audited: AuditedWorkbook, result: ScoreResult, findings: list[AuditFinding],

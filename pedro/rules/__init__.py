@@ -8,7 +8,7 @@ cites the PEDro criterion it enforces.  Ids are stable and never reused.
 from __future__ import annotations
 
 from . import allocation, answers, blinding, evidence, followup, labels, layout, totals
-from .base import FINDING_COLUMNS, SEVERITIES, CheckContext, Rule
+from .base import FINDING_COLUMNS, SEVERITIES, CheckContext, Rule, applies
 
 RULES: tuple[Rule, ...] = (
     answers.UNRECOGNISED,
@@ -48,6 +48,9 @@ def run_rules(context: CheckContext, rules=RULES):
     import numpy as np
     import pandas as pd
 
+    # A rule whose tables, roles or bands the rubric lacks does not apply to it (TESTEX has no quasi-random
+    # or follow-up rule): skipped, as `pedro rules --rubric` says.
+    rules = [rule for rule in rules if applies(rule, context.rubric, context.bands) is None]
     frames = [frame for rule in rules if not (frame := rule.check(context, rule)).empty]
     if not frames:
         return pd.DataFrame(columns=FINDING_COLUMNS, dtype=object)
@@ -61,4 +64,4 @@ def run_rules(context: CheckContext, rules=RULES):
     return findings.take(order).reset_index(drop=True)
 
 
-__all__ = ["RULES", "RULES_BY_ID", "Rule", "CheckContext", "run_rules", "FINDING_COLUMNS", "SEVERITIES"]
+__all__ = ["RULES", "RULES_BY_ID", "Rule", "CheckContext", "run_rules", "applies", "FINDING_COLUMNS", "SEVERITIES"]

@@ -64,18 +64,18 @@ def check_no_method_column(ctx, rule):
     layout = ctx.sheet.layout
     if layout.role("method") is not None or ctx.sheet.studies.empty or not layout.items:
         return no_findings()
-    return ctx.sheet_finding(rule, cell=ctx.sheet.layout.header_range)
+    return ctx.sheet_finding(rule, cell=ctx.sheet.layout.header_range, random_item=ctx.params("quasi_random")["item"])
 
 
 def check_concealment_without_randomisation(ctx, rule):
     """Item 3 "Y" (concealed allocation) while item 2 (random allocation) is not "Y"."""
-    params = ctx.params("concealment")
-    random_item, concealed_item = params["randomisation_item"], params["concealment_item"]
+    random_item, concealed_item = ctx.item_of("concealment", "randomisation"), ctx.item_of("concealment", "concealment")
     random_answer = ctx.answer(random_item)
     mask = ctx.answer_is(concealed_item, "Y") & ~ctx.answer_is(random_item, "Y")
     rows = list(random_answer.index[mask])
     return ctx.trial_findings(rule, rows, ctx.item_cells(concealed_item, rows), "Y", item=concealed_item,
-                              random_item=random_item,
+                              random_item=random_item, concealed_label=ctx.rubric.item(concealed_item).label.lower(),
+                              random_label=ctx.rubric.item(random_item).label.lower(),
                               random_answer=[a if a is not None else "missing" for a in random_answer.loc[rows]])
 
 
@@ -84,41 +84,49 @@ def check_not_randomised(ctx, rule):
     item = ctx.params("quasi_random")["item"]
     answer = ctx.answer(item)
     rows = list(answer.index[ctx.answer_is(item, "N", "?")])
-    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item)
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item,
+                              label=ctx.rubric.item(item).label.lower())
 
 
 QUASI_RANDOM = Rule(
     id="PD301", name="quasi-random-allocation", severity="error",
-    message="{cell}: item 2 is 'Y' but the method in {method_cell} ('{method}') is quasi-random "
-            "('{phrase}'); PEDro does not accept quasi-random allocation, so item 2 should be 'N'",
-    criterion=ITEM2_NOTE, check=check_quasi_random, parameters=("quasi_random",))
+    message="{cell}: {word} {item} is 'Y' but the method in {method_cell} ('{method}') is quasi-random "
+            "('{phrase}'); {scale} does not accept quasi-random allocation, so {word} {item} should be 'N'",
+    criterion=ITEM2_NOTE, check=check_quasi_random, parameters=("quasi_random",),
+    summary_template='{Word} {quasi_random} "Y" although the reported method of allocation is quasi-random.')
 
 RANDOM_WITHOUT_METHOD = Rule(
     id="PD302", name="random-without-method", severity="warning",
     message="{cell}: Y on random allocation with no reported method ({method_cell} is empty); the method need "
             "not be given, but confirm the report states that allocation was random and is not quasi-random",
     criterion=ITEM2_NOTE, check=check_random_without_method,
-    parameters=("quasi_random",))
+    parameters=("quasi_random",),
+    summary_template='{Word} {quasi_random} "Y" with the sheet\'s randomisation-method cell left empty.')
 
 NO_METHOD_COLUMN = Rule(
     id="PD303", name="no-method-column", severity="advisory",
-    message="the sheet has no randomisation-method column, so pedro cannot check item 2 for quasi-random "
+    message="the sheet has no randomisation-method column, so pedro cannot check {word} {random_item} for quasi-random "
             "allocation; add a column 'Randomisation method' to have it checked",
-    criterion=ITEM2_NOTE, check=check_no_method_column, scope="sheet")
+    criterion=ITEM2_NOTE, check=check_no_method_column, scope="sheet", requires=("quasi_random",),
+    summary_template="The sheet rates the {words} but has no randomisation-method column: quasi-random allocation "
+                     "is unchecked.")
 
 CONCEALMENT_WITHOUT_RANDOMISATION = Rule(
     id="PD304", name="concealment-without-randomisation", severity="warning",
-    message="{cell}: item 3 (concealed allocation) is 'Y' while item {random_item} (random allocation) is "
+    message="{cell}: {word} {item} ({concealed_label}) is 'Y' while {word} {random_item} ({random_label}) is "
             "'{random_answer}'; concealment is defined for a random schedule, so justify or correct it",
     criterion="PEDro item 3 note: concealment means the person deciding eligibility did not know the group "
               "the subject would enter; a quasi-random schedule such as alternation is predictable "
               "(PEDRO-NOTES 4.5)",
-    check=check_concealment_without_randomisation, parameters=("concealment",))
+    check=check_concealment_without_randomisation, parameters=("concealment",), cites="concealment",
+    summary_template='{Word} {concealment} "Y" ({concealment_label}) while {word} {randomisation} '
+                     '({randomisation_label}) is not "Y".')
 
 NOT_RANDOMISED = Rule(
     id="PD305", name="not-randomised", severity="advisory",
-    message="{cell}: item 2 (random allocation) is '{value}', so the trial is not shown to be randomised; the "
-            "PEDro scale and its quality bands are meant for randomised trials",
+    message="{cell}: {word} {item} ({label}) is '{value}', so the trial is not shown to be randomised; the "
+            "{scale} scale and its quality bands are meant for randomised trials",
     criterion="PEDro indexes randomised and quasi-randomised trials; bands are not meaningful for "
               "non-randomised studies (PEDRO-NOTES 1.3, 4.15)",
-    check=check_not_randomised, parameters=("quasi_random",))
+    check=check_not_randomised, parameters=("quasi_random",),
+    summary_template='{Word} {quasi_random} answered "N" or "?": the trial is not shown to be randomised.')

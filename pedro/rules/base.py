@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from ..errors import RubricError
 from ..normalise import RatedSheet
 from ..rubric import BandSet, Rubric
 
@@ -33,6 +34,53 @@ class Rule:
     check: Callable[["CheckContext", "Rule"], object]
     scope: str = "trial"  # "trial" (one finding per trial or cell) or "sheet"
     parameters: tuple[str, ...] = ()  # the rubric's [rules.NAME] tables that set what the rule finds
+    # Tables the rule needs without reading them (PD303 is about the quasi-random check): a rubric that
+    # lacks one of these or of ``parameters`` does not have the rule, which is skipped.
+    requires: tuple[str, ...] = ()
+    needs_bands: bool = False  # a rule on quality bands: skipped for a rubric that names no band set
+    # The rubric's [rules.NAME] table whose 'citation' cites the rule for that rubric (TESTEX cites its own
+    # paper for the total and concealment rules); ``criterion`` where the rubric gives none (PEDro).
+    cites: str = ""
+    # The summary in the rubric's words, where the docstring's first line says PEDro's ("Item 2", "0 to
+    # 10"): the fields of ``rubric_words`` and the items the rule's [rules.NAME] tables name (``{concealment}``,
+    # ``{concealment_label}``).  ``summary_for`` gives PEDro's docstring back word for word.
+    summary_template: str = ""
+
+    def summary_for(self, rubric: Rubric) -> str:
+        """What the rule looks for, in the words of ``rubric``; a rule the rubric does not have (its table
+        is missing) cannot be numbered in the rubric's terms, so it is PEDro's docstring, said to be."""
+        if not self.summary_template:
+            return self.summary
+        try:
+            return self.summary_template.format(**rubric_words(rubric), **self.named_items(rubric))
+        except (KeyError, RubricError):
+            return f"{self.summary} (as PEDro numbers its items)"
+
+    def named_items(self, rubric: Rubric) -> dict:
+        """{name: number, name_label: lower-case label} of the items the rule's [rules.NAME] tables name:
+        ``item = 2`` of [rules.quasi_random] as ``quasi_random``, ``concealment_role`` as ``concealment``,
+        ``items = [5, 6]`` of [rules.blinding] as ``blinding`` ("5 or 6")."""
+        named = {}
+        for group in (*self.parameters, *self.requires):
+            params = rubric.rule_params.get(group, {})
+            for key, value in params.items():
+                if key == "items":
+                    named[group] = " or ".join(map(str, value))
+                    continue
+                name = group if key == "item" else key[:-len("_item")] if key.endswith("_item") else \
+                    key[:-len("_role")] if key.endswith("_role") else None
+                if name is None:
+                    continue
+                number = value if key == "item" else item_in(rubric, params, name)
+                named[name] = number
+                if number in rubric.item_numbers:
+                    named[f"{name}_label"] = rubric.item(number).label.lower()
+        return named
+
+    def source(self, rubric: Rubric) -> str:
+        """What the rule enforces, as ``rubric`` cites it."""
+        return rubric.rule_params.get(self.cites, {}).get("citation") or self.criterion if self.cites else \
+            self.criterion
 
     @property
     def summary(self) -> str:
@@ -81,6 +129,16 @@ class CheckContext:
     def params(self, group: str) -> dict:
         return self.rubric.params(group)
 
+    @cached_property
+    def words(self) -> dict:
+        """``rubric_words``: the fields every message may use ('{word} {item}': 'criterion 6')."""
+        return rubric_words(self.rubric)
+
+    def item_of(self, group: str, name: str) -> int:
+        """The item a rule's parameter names, by role ('concealment_role = "concealed_allocation"') or, as
+        older rubrics give it, by number ('concealment_item = 3')."""
+        return item_in(self.rubric, self.params(group), name)
+
     def role_cells(self, role: str, study_index):
         """The cells of a role's column (e.g. "total") for the given studies."""
         return self._cells(self.sheet.layout.role(role), study_index)
@@ -114,7 +172,8 @@ class CheckContext:
         studies = self.sheet.studies.loc[study_index]
         labels, rows = studies["study"].tolist(), studies["row"].tolist()
         shown = [_show(v) for v in values]
-        columns = dict(zip(names, extras))
+        columns = {key: [value] * n for key, value in self.words.items()}
+        columns.update(zip(names, extras))
         columns.update(cell=cells, value=shown, item=items, study=labels)
         template, fields = _positional(rule.message)
         messages = list(map(template.format, *(columns[field] for field in fields))) if fields else [
@@ -128,7 +187,7 @@ class CheckContext:
     def sheet_finding(self, rule: Rule, cell: str = "", value=None, item=None, **fields):
         import pandas as pd
 
-        message = rule.message.format(cell=cell, value=_show(value), item=item, **fields)
+        message = rule.message.format(**{**self.words, **fields, "cell": cell, "value": _show(value), "item": item})
         return pd.DataFrame([{
             "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
             "cell": cell, "study": None, "study_index": None, "row": None, "item": item,
@@ -152,6 +211,44 @@ def _positional(message: str) -> tuple[str, tuple[str, ...]]:
         parts.append("{" + str(fields.index(name)) + field[len(name):] + (f"!{conversion}" if conversion else "") +
                      (f":{spec}" if spec else "") + "}")
     return "".join(parts), tuple(fields)
+
+
+def rubric_words(rubric: Rubric) -> dict:
+    """The rubric's own words, which every rule message and summary may use: ``{word}`` 'item' or
+    'criterion' (``Word`` capitalised, ``a_word`` with its article, ``words`` plural), ``{scale}`` 'PEDro'
+    or 'TESTEX', ``{max_total}`` and ``{sum_text}``."""
+    word = rubric.item_word
+    return {"word": word, "Word": word[:1].upper() + word[1:], "words": rubric.item_plural,
+            "a_word": f"{'an' if word[:1] in 'aeiou' else 'a'} {word}", "scale": rubric.short_name,
+            "max_total": rubric.max_total, "sum_text": rubric.sum_text}
+
+
+def item_in(rubric: Rubric, params: dict, name: str) -> int:
+    """The item number ``params`` gives for ``name``: by ``NAME_role`` or ``NAME_item``."""
+    role = params.get(f"{name}_role")
+    if role is None:
+        return params[f"{name}_item"]
+    item = rubric.by_role(role)
+    if item is None:
+        raise RubricError(f"rubric '{rubric.name}' ({rubric.path}): {name}_role = \"{role}\" names no item; the "
+                          f"roles (item keys) are: {', '.join(i.key for i in rubric.items)}")
+    return item.number
+
+
+def applies(rule: Rule, rubric: Rubric, bands: BandSet | None = None) -> str | None:
+    """None when the rule applies to the rubric, else why not: a [rules.NAME] table the rubric lacks, an
+    item role it lacks, or no band set."""
+    for name in (*rule.parameters, *rule.requires):
+        params = rubric.rule_params.get(name)
+        if params is None:
+            return f"rubric {rubric.name} has no [rules.{name}] table"
+        roles = [value for key, value in params.items() if key.endswith("_role")]
+        missing = [role for role in roles if rubric.by_role(role) is None]
+        if missing:
+            return f"rubric {rubric.name} has no item with role {', '.join(missing)}"
+    if rule.needs_bands and (not rubric.band_sets or (bands is not None and not bands.bands)):
+        return f"rubric {rubric.name} names no band set" + (f" ({rubric.no_bands})" if rubric.no_bands else "")
+    return None
 
 
 def _as_list(values) -> list:

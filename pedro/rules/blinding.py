@@ -23,6 +23,7 @@ def check_blinding_claimed(ctx, rule):
 
 BLINDING_CLAIMED = Rule(
     id="PD401", name="blinding-claimed", severity="advisory",
-    message="{cell}: item {item} says all {who} were blind; in exercise and other non-disguisable "
+    message="{cell}: {word} {item} says all {who} were blind; in exercise and other non-disguisable "
             "interventions this is rarely possible; confirm the {who} could not tell the treatments apart",
-    criterion=BLINDING_NOTE, check=check_blinding_claimed, parameters=("blinding",))
+    criterion=BLINDING_NOTE, check=check_blinding_claimed, parameters=("blinding",),
+    summary_template='{Word} {blinding} "Y": blinding subjects or therapists is rarely possible in exercise and other')

@@ -23,7 +23,8 @@ def check_yes_without_evidence(ctx, rule):
 
 YES_WITHOUT_EVIDENCE = Rule(
     id="PD601", name="yes-without-evidence", severity="warning",
-    message="{cell}: item {item} is 'Y' but its evidence cell {evidence_cell} is empty; quote or cite the "
+    message="{cell}: {word} {item} is 'Y' but its evidence cell {evidence_cell} is empty; quote or cite the "
             "text of the report that satisfies the criterion",
     criterion=EVIDENCE_NOTE, check=check_yes_without_evidence,
-    parameters=("evidence",))
+    parameters=("evidence",), cites="evidence",
+    summary_template='A "Y" on {a_word} whose evidence column is present but empty for that trial.')

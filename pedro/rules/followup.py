@@ -149,25 +149,29 @@ def check_followup_numbers_invalid(ctx, rule):
 
 FOLLOWUP_BELOW = Rule(
     id="PD501", name="followup-not-above-85", severity="error",
-    message="{cell}: item 8 is 'Y' but {counts} subjects ({share}) had the key outcome measured; PEDro needs "
-            "more than {threshold} of those initially allocated, so item 8 should be 'N'",
+    message="{cell}: {word} {item} is 'Y' but {counts} subjects ({share}) had the key outcome measured; {scale} "
+            "needs more than {threshold} of those initially allocated, so {word} {item} should be 'N'",
     criterion=ITEM8_NOTE, check=check_followup_below_threshold,
-    parameters=("followup",))
+    parameters=("followup",),
+    summary_template='{Word} {followup} "Y" although the numbers given show 85% or less of those allocated were '
+                     'followed up.')
 
 FOLLOWUP_ABOVE = Rule(
     id="PD502", name="followup-above-85-rated-no", severity="warning",
-    message="{cell}: item 8 is '{value}' but {counts} subjects ({share}) had the key outcome measured, more "
-            "than {threshold} of those allocated; if these counts are stated in the report for a key outcome, "
-            "item 8 should be 'Y'",
+    message="{cell}: {word} {item} is '{value}' but {counts} subjects ({share}) had the key outcome measured, "
+            "more than {threshold} of those allocated; if these counts are stated in the report for a key outcome, "
+            "{word} {item} should be 'Y'",
     criterion=ITEM8_NOTE, check=check_followup_above_threshold,
-    parameters=("followup",))
+    parameters=("followup",),
+    summary_template='{Word} {followup} "N" or "?" although the numbers given show more than 85% were followed up.')
 
 FOLLOWUP_NUMBERS_MISSING = Rule(
     id="PD503", name="followup-numbers-missing", severity="warning",
-    message="{cell}: item 8 is 'Y' but the sheet does not give both the number allocated and the number "
-            "analysed; PEDro awards item 8 only when the report states both",
+    message="{cell}: {word} {item} is 'Y' but the sheet does not give both the number allocated and the number "
+            "analysed; {scale} awards {word} {item} only when the report states both",
     criterion=ITEM8_NOTE, check=check_followup_numbers_missing,
-    parameters=("followup",))
+    parameters=("followup",),
+    summary_template='{Word} {followup} "Y" with the sheet\'s number allocated or number analysed left empty.')
 
 FOLLOWUP_NUMBERS_INVALID = Rule(
     id="PD504", name="followup-numbers-invalid", severity="error",

@@ -14,7 +14,9 @@ def check_header_conflicts(ctx, rule):
     notes = ctx.sheet.layout.notes
     if not notes:
         return no_findings()
-    return pd.concat([ctx.sheet_finding(rule, cell=cell, detail=text) for cell, text in notes], ignore_index=True)
+    first = ctx.rubric.item_numbers[0]
+    return pd.concat([ctx.sheet_finding(rule, cell=cell, detail=text, first=first) for cell, text in notes],
+                     ignore_index=True)
 
 
 def check_skipped_rows(ctx, rule):
@@ -29,7 +31,8 @@ def check_skipped_rows(ctx, rule):
 
 HEADER_CONFLICT = Rule(
     id="PD801", name="header-number-name-conflict", severity="warning",
-    message="{cell}: {detail}; check the columns were not renumbered after item 1 was dropped",
+    message="{cell}: {detail}; check the columns were not renumbered after {word} {first} was dropped",
+    summary_template="A header whose {word} number and {word} name disagree (the name is used).",
     criterion="Map columns by label, not position: sheets that omit item 1 often renumber items 1-10 "
               "(PEDRO-NOTES 4.14)",
     check=check_header_conflicts, scope="sheet")
@@ -102,7 +105,7 @@ def check_formulas_without_value(ctx, rule):
                  if (int(row), total.index) in bare]
     hits.sort(key=lambda hit: hit[0])
     return ctx.trial_findings(rule, [h[0] for h in hits], [h[1] for h in hits], None, item=[h[2] for h in hits],
-                              what=["the total" if h[2] is None else f"item {h[2]}" for h in hits])
+                              what=["the total" if h[2] is None else f"{ctx.rubric.item_word} {h[2]}" for h in hits])
 
 
 def check_sheet_structure(ctx, rule):
@@ -118,9 +121,9 @@ def check_sheet_structure(ctx, rule):
     return pd.concat([ctx.sheet_finding(rule, cell=cell, detail=text) for cell, text in notes], ignore_index=True)
 
 
-def _used_columns(layout) -> dict[int, str]:
-    used = {c.index: f"item {n}" for n, c in layout.items.items()}
-    used.update({c.index: f"the evidence for item {n}" for n, c in layout.evidence.items()})
+def _used_columns(layout, word: str) -> dict[int, str]:
+    used = {c.index: f"{word} {n}" for n, c in layout.items.items()}
+    used.update({c.index: f"the evidence for {word} {n}" for n, c in layout.evidence.items()})
     used.update({c.index: ROLE_NAMES[role] for role, c in layout.roles.items()})
     return used
 
@@ -142,7 +145,7 @@ def _hidden_notes(ctx, grid) -> list[tuple[str, str]]:
         notes.append((layout.cell(label_index, row), f"{line} (trial '{label}') is hidden in the workbook; it was "
                                                      f"read and scored like the others: delete the {line.split()[0]} "
                                                      "if the trial is excluded"))
-    used = _used_columns(layout)
+    used = _used_columns(layout, ctx.rubric.item_word)
     for index in sorted(info.hidden_columns & set(used)):
         notes.append((layout.cell(index, layout.header_row),
                       f"{grid.column_name(index)} ({used[index]}) is hidden in the workbook; it was read"))
@@ -152,7 +155,7 @@ def _hidden_notes(ctx, grid) -> list[tuple[str, str]]:
 def _merged_answer_notes(ctx, grid) -> list[tuple[str, str]]:
     if not grid.merged:
         return []
-    used = _used_columns(ctx.sheet.layout)
+    used = _used_columns(ctx.sheet.layout, ctx.rubric.item_word)
     rows = set((ctx.sheet.studies["row"] - 1).tolist())
     notes = []
     for r1, c1, r2, c2 in grid.merged:

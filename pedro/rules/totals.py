@@ -49,6 +49,8 @@ def check_total_mismatch(ctx, rule):
     """A reported total that differs from the number of "Y" on items 2-11."""
     if ctx.sheet.layout.role("total") is None:
         return no_findings()
+    import numpy as np
+
     reported, _, readable, points = _reported_totals(ctx)
     low, high = ctx.scores["min_total"].to_numpy(), ctx.scores["max_total"].to_numpy()
     # A known total must match; an unknown total (answers missing) only has to be attainable.
@@ -56,13 +58,21 @@ def check_total_mismatch(ctx, rule):
     wrong[wrong] = (points[wrong] < low[wrong]) | (points[wrong] > high[wrong])
     rows = list(reported.index[wrong])
     computed, hints = [], []
-    for first, shown, lo, hi in zip(ctx.answer_is(1, "Y")[wrong].tolist(), points[wrong].tolist(),
+    # A total one more than computed, with the one unscored yes/no item (PEDro's eligibility) answered Y,
+    # counted that item.
+    unscored = [item for item in ctx.rubric.items if not item.scored and item.yes_no]
+    extra = unscored[0] if len(unscored) == 1 else None
+    counted = ctx.answer_is(extra.number, "Y") if extra else np.zeros(len(reported), dtype=bool)
+    unknown = "item(s)" if ctx.rubric.yes_no else "point(s)"
+    for first, shown, lo, hi in zip(counted[wrong].tolist(), points[wrong].tolist(),
                                     low[wrong].tolist(), high[wrong].tolist()):
-        computed.append(str(lo) if lo == hi else f"between {lo} and {hi}, with {hi - lo} item(s) unknown")
-        hints.append("; it equals the sum of items 1-11: item 1 (eligibility) is not scored"
+        computed.append(str(lo) if lo == hi else f"between {lo} and {hi}, with {hi - lo} {unknown} unknown")
+        hints.append(f"; it equals the sum of {ctx.rubric.item_plural} {ctx.rubric.item_numbers[0]}-"
+                     f"{ctx.rubric.item_numbers[-1]}: {ctx.rubric.item_word} {extra.number} "
+                     f"({extra.key.replace('_', ' ')}) is not scored"
                      if lo == hi and first and shown == lo + 1 else "")
     return ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), reported.loc[rows].tolist(),
-                              computed=computed, hint=hints)
+                              computed=computed, hint=hints, scored=ctx.rubric.scored_text)
 
 
 def fold_band(value) -> str:
@@ -137,12 +147,14 @@ def check_band_unrecognised(ctx, rule):
 TOTAL_UNREADABLE = Rule(
     id="PD201", name="total-unreadable", severity="error",
     message="{cell}: reported total '{value}' is not a whole number from 0 to {max_total} (or 'n/{max_total}')",
-    criterion=TOTAL_RULE, check=check_total_unreadable)
+    criterion=TOTAL_RULE, cites="totals", check=check_total_unreadable,
+    summary_template="A reported total that is not a whole number from 0 to {max_total} (or 'n/{max_total}').")
 
 TOTAL_MISMATCH = Rule(
     id="PD202", name="total-mismatch", severity="error",
-    message="{cell}: reported total {value} differs from the sum of items 2-11 ({computed}){hint}",
-    criterion=TOTAL_RULE, check=check_total_mismatch)
+    message="{cell}: reported total {value} differs from the sum of {scored} ({computed}){hint}",
+    criterion=TOTAL_RULE, cites="totals", check=check_total_mismatch,
+    summary_template="A reported total that differs from {sum_text}.")
 
 BAND_MISMATCH = Rule(
     id="PD203", name="band-mismatch", severity="error",
@@ -150,7 +162,7 @@ BAND_MISMATCH = Rule(
             "band set {bands}{hint}",
     criterion="Quality bands are a convention of the review, not of PEDro (which notes they are not "
               "validated); the band must follow from the total under the declared band set",
-    check=check_band_mismatch)
+    check=check_band_mismatch, needs_bands=True)
 
 BAND_UNRECOGNISED = Rule(
     id="PD204", name="band-unrecognised", severity="warning",
@@ -158,7 +170,7 @@ BAND_UNRECOGNISED = Rule(
             "to choose the convention the sheet uses",
     criterion="Quality bands are a convention of the review; the band set must be declared "
               "(PEDro notes the classes are not validated)",
-    check=check_band_unrecognised)
+    check=check_band_unrecognised, needs_bands=True)
 
 
 def check_totals_only(ctx, rule):
@@ -168,7 +180,8 @@ def check_totals_only(ctx, rule):
         return no_findings()
     total = layout.role("total")
     return ctx.sheet_finding(rule, cell=layout.cell(total.index, layout.header_row), header=total.header,
-                             trials=len(ctx.sheet.studies))
+                             trials=len(ctx.sheet.studies), max_total=ctx.rubric.max_total,
+                             banded="banded as printed and " if ctx.bands.bands else "")
 
 
 def check_total_column_not_taken(ctx, rule):
@@ -189,7 +202,7 @@ def check_total_column_not_taken(ctx, rule):
             continue
         header = " ".join(str(value) for r in layout.header_rows
                           if (value := sheet.grid.value(r - 1, c)) is not None)
-        why = _looks_like_total(header, sheet.grid.columns([c])[c][rows], computed, ctx.rubric.max_total, matcher)
+        why = _looks_like_total(header, sheet.grid.columns([c])[c][rows], computed, ctx.rubric, matcher)
         if why is None:
             continue
         where = sheet.grid.column_name(c)
@@ -198,10 +211,17 @@ def check_total_column_not_taken(ctx, rule):
         match = matcher.classify(header)
         advice = (f"two columns read as the total: {sheet.grid.column_name(taken.index)} and {where}; keep one"
                   if taken is not None and match is not None and match.role == "total" and match.strong
-                  else "if it is the total, name its header 'Total' or 'PEDro score'")
+                  else f"if it is the total, name its header 'Total'{_score_header(ctx.rubric, matcher)}")
         frames.append(ctx.sheet_finding(rule, cell=layout.cell(c, layout.header_row), header=header,
                                         where=where, why=why, read=read, advice=advice))
     return pd.concat(frames, ignore_index=True) if frames else no_findings()
+
+
+def _score_header(rubric, matcher: HeaderMatcher) -> str:
+    """" or 'PEDro score'": the scale's own name for its total, where the rubric reads it as the total."""
+    named = f"{rubric.short_name} score"
+    match = matcher.classify(named)
+    return f" or '{named}'" if match is not None and match.role == "total" else ""
 
 
 # A header holding one of these words names a total, whatever else it says.  A score word ('score',
@@ -209,13 +229,14 @@ def check_total_column_not_taken(ctx, rule):
 _TOTAL_WORDS = re.compile(r"\b(?:total|sum|pedro)\b", re.IGNORECASE)
 
 
-def _looks_like_total(header: str, values, computed, max_total: int, matcher: HeaderMatcher) -> str | None:
+def _looks_like_total(header: str, values, computed, rubric, matcher: HeaderMatcher) -> str | None:
     """Why a column's trial cells look like reported totals, or None: most of its filled cells read as
     totals and either its header names a total (or holds a score word: said as such, not as a total's
     name) or its numbers equal the computed totals of most trials (not only 0s and 1s, which are
     answers).  Each distinct value is parsed once."""
     import numpy as np
 
+    max_total = rubric.max_total
     codes, distinct = distinct_values(values)
     parsed = [None if value is None or not str(value).strip() else parse_total(value)[0] for value in distinct]
     written = np.array([value is not None and str(value).strip() != "" for value in distinct], dtype=bool)[codes]
@@ -233,19 +254,21 @@ def _looks_like_total(header: str, values, computed, max_total: int, matcher: He
     known = [(p, t) for p, t in zip(points.tolist(), computed.tolist()) if p is not None and t is not None]
     agree = sum(1 for p, t in known if p == t)
     if len(known) >= 3 and agree * 2 > len(known) and any(p > 1 for p, _ in known):
-        return f"its numbers equal the total of items 2-11 for {agree} of {len(known)} trials"
+        return f"its numbers equal the total of {rubric.scored_text} for {agree} of {len(known)} trials"
     return None
 
 
 TOTALS_ONLY = Rule(
     id="PD205", name="totals-only", severity="advisory",
-    message="{cell}: the sheet gives printed totals only ('{header}', {trials} trial(s)) and no item columns: each "
-            "total is banded as printed and checked to be a whole number from 0 to 10, but no item-level check "
-            "was possible",
-    criterion=TOTAL_RULE, check=check_totals_only, scope="sheet")
+    message="{cell}: the sheet gives printed totals only ('{header}', {trials} trial(s)) and no {word} columns: each "
+            "total is {banded}checked to be a whole number from 0 to {max_total}, but no {word}-level "
+            "check was possible",
+    criterion=TOTAL_RULE, cites="totals", check=check_totals_only, scope="sheet",
+    summary_template="A list of printed totals without {word} columns: banded as printed, no {word}-level check "
+                     "possible.")
 
 TOTAL_COLUMN_NOT_TAKEN = Rule(
     id="PD206", name="total-column-not-taken", severity="advisory",
     message="{cell}: {where} ('{header}') looks like a reported total ({why}) but is not read as one; {read}; "
             "{advice}",
-    criterion=TOTAL_RULE, check=check_total_column_not_taken, scope="sheet")
+    criterion=TOTAL_RULE, cites="totals", check=check_total_column_not_taken, scope="sheet")

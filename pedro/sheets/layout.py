@@ -85,6 +85,7 @@ class HeaderMatch:
     strong: bool = True  # a number with an unrecognised name is weak
     conflict: str | None = None  # number and name disagree
     by_name: bool = False  # the item was named ("Random allocation"), not only numbered ("2")
+    part: str | None = None  # the part of a criterion worth several points ("6a"), when the header names one
 
 
 @dataclass
@@ -104,6 +105,15 @@ class Layout:
     transposed: bool = False  # the items are rows and the trials columns; read with rows and columns swapped
     totals_only: bool = False  # a list of printed totals: no item columns
     year: Column | None = None  # a year column beside the label ('Study | Year'), which tells trials apart
+    # Criteria worth several points read as one column per point: item -> part code -> column.  Such an
+    # item's entry in ``items`` is its first part's column; the audited workbook keeps the parts as read.
+    parts: dict[int, dict[str, Column]] = field(default_factory=dict)
+
+    def columns_of(self, item: int) -> list[Column]:
+        """The columns an item is read from: its own, or one per part."""
+        if item in self.parts:
+            return list(self.parts[item].values())
+        return [self.items[item]] if item in self.items else []
 
     def __post_init__(self):
         self.header_rows = self.header_rows or (self.header_row,)
@@ -184,6 +194,15 @@ class HeaderMatcher:
         self.band_labels = {header_key(label) for bands in rubric.band_sets.values() for label in bands.labels}
         self.max_total = rubric.max_total
         self.numbers = set(rubric.item_numbers)
+        # A part of a criterion worth several points, by its code ('6a'), code and name, or name.
+        self.part_by_key: dict[str, tuple[int, str]] = {}
+        for item in rubric.items:
+            for part in item.parts:
+                code = header_key(part.code)
+                for key in (code, *(code + name for name in (header_key(part.label), *part.aliases))):
+                    self.part_by_key.setdefault(key, (item.number, part.code))
+                for name in (header_key(part.label), *part.aliases):
+                    self.part_by_key.setdefault(name, (item.number, part.code))
 
     def classify(self, header) -> HeaderMatch | None:
         if header is None or isinstance(header, bool):
@@ -195,6 +214,9 @@ class HeaderMatcher:
         key = header_key(text)
         if not key:
             return None
+        if key in self.part_by_key:
+            number, code = self.part_by_key[key]
+            return HeaderMatch("item", number, by_name=True, part=code)
         role = self.role_by_word.get(key) or self._total_by_meaning(key)
         evidence_word = next((w for w in self.evidence_words if w in key), None)
         if evidence_word is not None:
@@ -281,8 +303,8 @@ class HeaderMatcher:
             return HeaderMatch("item", number, strong=False)
         if named != number:
             return HeaderMatch("item", named, by_name=True, conflict=(
-                f"header '{written or text}' is numbered {number} but names item {named} "
-                f"({self.rubric.item(named).label}); read as item {named}"))
+                f"header '{written or text}' is numbered {number} but names {self.rubric.item_word} {named} "
+                f"({self.rubric.item(named).label}); read as {self.rubric.item_word} {named}"))
         return HeaderMatch("item", number, by_name=True)
 
 
@@ -425,7 +447,16 @@ def _claim_columns(grid: Grid, layout: Layout, matches: dict, texts: dict, rubri
     weak: dict[int, list[Column]] = {}
     for c, match in sorted(matches.items()):
         column = Column(c, texts[c])
-        if match.role == "item":
+        if match.role == "item" and match.part is not None:
+            parts = layout.parts.setdefault(match.item, {})
+            if match.part in parts:
+                other = parts[match.part]
+                raise SheetError(
+                    f"sheet '{grid.sheet}': {grid.column_name(other.index)} ('{other.header}') and "
+                    f"{grid.column_name(c)} ('{column.header}') are both part {match.part} of {rubric.item_word} "
+                    f"{match.item}; rename or delete one of them and run again")
+            parts[match.part] = column
+        elif match.role == "item":
             if not match.strong:
                 weak.setdefault(match.item, []).append(column)
                 continue
@@ -437,8 +468,31 @@ def _claim_columns(grid: Grid, layout: Layout, matches: dict, texts: dict, rubri
         elif match.role not in layout.roles and match.strong:
             layout.roles[match.role] = column
     for number, columns in weak.items():
-        if number not in layout.items and len(columns) == 1:
+        if number not in layout.items and number not in layout.parts and len(columns) == 1:
             layout.items[number] = columns[0]
+    _settle_parts(grid, layout, rubric)
+
+
+def _settle_parts(grid: Grid, layout: Layout, rubric: Rubric) -> None:
+    """An item read by parts needs every part, and no column of its own beside them: its points are the sum
+    of its parts, so a part missing, or a second reading of the item, is a question only the user can settle."""
+    for number, parts in layout.parts.items():
+        item = rubric.item(number)
+        if number in layout.items:
+            other = layout.items[number]
+            raise SheetError(
+                f"sheet '{grid.sheet}': {grid.column_name(other.index)} ('{other.header}') gives the points of "
+                f"{rubric.item_word} {number} ({item.label.lower()}) and columns "
+                f"{', '.join(grid.column_name(c.index).split()[1] for c in parts.values())} give its parts; keep "
+                "one or the other and run again")
+        missing = [part for part in item.parts if part.code not in parts]
+        if missing:
+            raise SheetError(
+                f"sheet '{grid.sheet}' has columns for part(s) {', '.join(parts)} of {rubric.item_word} {number} "
+                f"({item.label.lower()}) but none for {', '.join(f'{p.code} ({p.label.lower()})' for p in missing)}; "
+                f"add the column '{missing[0].code} {missing[0].label}' or give the criterion as one column of points")
+        layout.parts[number] = {part.code: parts[part.code] for part in item.parts}  # in the rubric's order
+        layout.items[number] = layout.parts[number][item.parts[0].code]
 
 
 def _header_block(top: list[list], r: int, matches: dict, matcher: HeaderMatcher, rubric: Rubric) -> list[int]:
@@ -502,8 +556,8 @@ def _combined_header(top: list[list], block: list[int], matches: dict,
         numbered = next((m for m in found if m.role == "item" and not m.by_name and m.strong), None)
         if named is not None and numbered is not None and numbered.item != named.item:
             chosen = HeaderMatch("item", named.item, by_name=True, conflict=(
-                f"header '{texts[c]}' is numbered {numbered.item} but names item {named.item} "
-                f"({matcher.rubric.item(named.item).label}); read as item {named.item}"))
+                f"header '{texts[c]}' is numbered {numbered.item} but names {matcher.rubric.item_word} {named.item} "
+                f"({matcher.rubric.item(named.item).label}); read as {matcher.rubric.item_word} {named.item}"))
         combined[c] = chosen
     return combined, texts
 

@@ -47,6 +47,7 @@ from ..audit.workbook import (
     ROW_COLUMN,
     SCORES_SHEET,
     STUDY_COLUMN,
+    SUBTOTAL_PREFIX,
     SUMMARY_SHEET,
     TOTAL_COLUMN,
     Key,
@@ -59,7 +60,7 @@ from ..audit.workbook import (
 from ..engine import ScoreResult, check_history, continue_history
 from ..errors import InputError
 from ..normalise import answer_text
-from ..scoring import reported_totals
+from ..scoring import reported_totals, subtotal_scores
 from ..sheets.reader import open_book
 from . import carry, tables
 from . import package as ooxml
@@ -352,8 +353,13 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     # The printed total beside the computed one, and by how much it differs (printed minus computed).
     header = [STUDY_COLUMN, ROW_COLUMN, *(item.heading for item in rubric.items), TOTAL_COLUMN,
               REPORTED_TOTAL_COLUMN, f"{REPORTED_TOTAL_COLUMN} - {TOTAL_COLUMN}", MIN_COLUMN,
-              MAX_COLUMN, band_column(result.bands.name), *(f"Band: {b.name}" for b in band_sets),
+              MAX_COLUMN, *(f"{SUBTOTAL_PREFIX}{s.label} (/{sum(rubric.points_of[i] for i in s.items)})"
+                            for s in rubric.subtotals),
+              band_column(result.bands.name), *(f"Band: {b.name}" for b in band_sets),
               "On a band boundary in", "Errors", "Warnings", "Advisories"]
+    # A subtotal is its points, blank while one of its items is unknown (as the total).
+    subtotals = subtotal_scores(result.sheet.answers, rubric, len(studies))[[s.name for s in rubric.subtotals]]
+    subtotal_rows = subtotals.astype(object).where(subtotals.notna(), None).itertuples(index=False)
     reported, differences = reported_totals(result.sheet, scores, rubric)
     texts = texts.reindex(index=studies.index, columns=list(rubric.item_numbers)).astype(object)
     texts = texts.where(texts.notna(), None)
@@ -366,12 +372,13 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
                                  ", ".join(b.name for b in band_sets if low == high and b.on_boundary(low)) or None]
     finding_counts = counts.itertuples(index=False) if counts is not None else ((0, 0, 0) for _ in studies.index)
     rows = [header]
-    for study, row, answers, low, high, band, found, printed, difference in zip(
+    for study, row, answers, low, high, band, found, printed, difference, parts in zip(
             studies["study"].tolist(), studies["row"].tolist(), texts.itertuples(index=False),
             scores["min_total"].tolist(), scores["max_total"].tolist(), scores["band"].tolist(), finding_counts,
-            reported, differences):
-        rows.append([study, int(row), *answers, None if low != high else low, printed, difference, low, high, band,
-                     *by_range[(low, high)], *(int(n) for n in found)])
+            reported, differences, subtotal_rows):
+        rows.append([study, int(row), *answers, None if low != high else low, printed, difference, low, high,
+                     *(None if p is None else int(p) for p in parts), band, *by_range[(low, high)],
+                     *(int(n) for n in found)])
     return rows
 
 
@@ -413,12 +420,13 @@ def summary_table(result: ScoreResult, recorded) -> Table:
     filled whatever the number of trials or items."""
     rubric, scores = result.rubric, result.scores
     counts = Counter(b for b in scores["band"] if b is not None)
-    rows = [[f"PEDro scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
+    rows = [[f"{rubric.short_name} scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
             [f"Band set {result.bands.name}: {result.bands.describe()}."],
             [result.bands.caveat or None],
             ["Band", "Trials"],
             *([label, counts.get(label, 0)] for label in result.bands.labels),
-            ["no band (answers missing)", int(scores["band"].isna().sum())],
+            [result.bands.describe() if not result.bands.bands else "no band (answers missing)",
+             int(scores["band"].isna().sum())],
             [],
             ["Answers: " + ", ".join(f"{answer or 'blank'} = {name}" for answer, name in ANSWER_NAMES.items())]]
     last_band_row = 5 + len(result.bands.labels)
@@ -434,7 +442,7 @@ def summary_table(result: ScoreResult, recorded) -> Table:
     items = len(rubric.items)
     chart = BarChart(title=f"Trials per band ({result.bands.name})", y_title="trials", category_column=1,
                      data_column=2, title_row=4, first_row=5, last_row=last_band_row,
-                     anchor_column=len(header) + 2, anchor_row=start + 1)  # past a narrow blank column
+                     anchor_column=len(header) + 2, anchor_row=start + 1) if result.bands.bands else None
     # The total centred in a column as wide as its header, the band in one as wide as the longest label
     # (plus room): right-aligned against the band's text, a total read "8good".
     band_width = max((len(label) for label in result.bands.labels), default=4) + 3
