@@ -235,5 +235,48 @@ def rubrics(markdown):
     click.echo(rubrics_markdown() if markdown else rubrics_text())
 
 
+@main.command("export")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--to", "to", metavar="robvis|csv", required=True,
+              help="robvis: the table robvis's Generic template reads (Study, one column per item, Overall, "
+                   "Weight); csv: a tidy table, one row per trial per item.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="CSV file to write (default: INPUT's name + .robvis.csv or .tidy.csv, beside it).")
+@click.option("--judgements", metavar="MAP",
+              help="robvis judgement per answer, from Low, Unclear, High, No information; default "
+                   "'Y=Low,N=High,?=Unclear,partial=Unclear,missing=No information'.")
+@click.option("--overall", metavar="MAP",
+              help="robvis judgement per band, e.g. 'poor=High,fair=Unclear,good=Low,excellent=Low' "
+                   "(default: lowest band High, upper half Low, others Unclear). The Overall column is always "
+                   "written: in R pass overall = TRUE to rob_traffic_light (its default) and to rob_summary.")
+@click.option("--weight", metavar="COLUMN", help="Item-sheet column holding each trial's weight (default: 1).")
+@click.option("--all-items", is_flag=True, help="Also the items that do not count towards the total (PEDro item 1).")
+@click.option("--assessor", metavar="NAME",
+              help="Assessor for the tidy table (default: the one the workbook records, else NA).")
+@click.option("--excel-safe", is_flag=True,
+              help="Put an apostrophe before text Excel would run as a formula (=, +, -, @ first), for a file "
+                   "to open in Excel; R and pandas want the labels as they are (the default).")
+@click.option("--unverified", is_flag=True,
+              help="Export an audited workbook that does not verify, as its cells are now.")
+@options("bands", "sheet", "rubric")
+@reports_errors
+def export_command(input_path, to, output, judgements, overall, weight, all_items, assessor, excel_safe, unverified,
+                   bands, sheet, rubric):
+    """Export ratings for robvis or as a tidy CSV table, from an audited workbook or an item sheet."""
+    from .export import export_file, robvis_options
+
+    shaped = any((judgements, overall, weight, all_items))
+    written = export_file(input_path, to, output, sheet=sheet, rubric=rubric, bands=bands, unverified=unverified,
+                          robvis=robvis_options(judgements, overall, weight, all_items) if shaped else None,
+                          assessor=assessor, excel_safe=excel_safe)
+    how = ("a plain item sheet, nothing to verify" if written.verified is None else
+           "verified as scored" if written.verified else f"NOT verified: {written.problem}")
+    errors = (f"; {written.errors} error finding(s) open (run pedro score to see them): an answer pedro could not "
+              "read is exported as missing") if written.errors else ""
+    click.echo(f"wrote {written.output} ({written.trials} trial(s), {len(written.header)} column(s); {how}){errors}")
+    for note in written.notes:
+        click.echo(f"note: {note}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
