@@ -196,6 +196,29 @@ def plot_command(input_path, output, kind, bands, sheet, rubric):
 
 
 @main.command()
+@click.argument("inputs", metavar="INPUT [INPUT ...]", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The HTML report to write (one self-contained file).")
+@click.option("--title", metavar="TEXT", help="The page's title (default: names the inputs).")
+@options("bands", "sheet", "rubric")
+@reports_errors
+def report(inputs, output, title, bands, sheet, rubric):
+    """Write one self-contained HTML page for editors: verdict, trials, findings, figures, agreement.
+
+    An audited workbook is read with the rubric it was scored with (--rubric must name the same one).
+    Exit status: 0 the report was written; 1 it was written, but an audited workbook failed its audit (as
+    `pedro audit` exits 1; the page says what failed); 2 nothing was written (an input could not be used,
+    the same file was given twice, or --rubric differs from the rubric a workbook was scored with).
+    """
+    from .page import write_report
+
+    written, page = write_report(list(inputs), output, bands=bands, title=title, sheet=sheet, rubric=rubric)
+    verdicts = "; ".join(f"{i.path.name}: {i.verdict.headline}" for i in page.inputs)
+    click.echo(f"{verdicts}\nwrote {written}")
+    sys.exit(1 if page.failed else 0)
+
+
+@main.command()
 @click.argument("output", type=click.Path(path_type=Path))
 @click.option("--studies", type=click.Path(path_type=Path),
               help="Text or CSV file with one trial label per line (first column).")

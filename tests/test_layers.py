@@ -36,7 +36,8 @@ LAYERS = [
     ("audit verification", ["pedro.audit.verify"]),
     ("assessors", ["pedro.agreement", "pedro.compare", "pedro.consensus"]),
     ("write", ["pedro.write"]),
-    ("report", ["pedro.report", "pedro.plot", "pedro.jsonout", "pedro.progress", "pedro.catalogue"]),
+    ("report", ["pedro.report", "pedro.plot", "pedro.jsonout", "pedro.progress", "pedro.catalogue", "pedro.export",
+                "pedro.page"]),
     ("command line", ["pedro.batch", "pedro.cli"]),
 ]
 
@@ -46,7 +47,7 @@ DEPRECATED_ALIASES = {"pedro.sheets.audited": "pedro.write.audited", "pedro.veri
 # Imported inside the functions that use them, so that `pedro --help` and the commands that do
 # not need them start fast: each costs a tenth of a second or more to import.
 HEAVY = {"pandas", "numpy", "openpyxl", "matplotlib", "scipy", "statsmodels", "krippendorff", "orjson",
-         "python_calamine", "defusedxml"}
+         "python_calamine", "defusedxml", "jinja2"}
 # The command line imports the library inside each command, so that `pedro --help` imports none of it.
 LAZY_BY_DESIGN = {"pedro.cli"}
 
