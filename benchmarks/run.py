@@ -1,21 +1,25 @@
-"""Time pedro against bare baselines, side by side, and write RESULTS.md (issue #6).
+"""Time pedro against bare baselines, side by side, and write RESULTS.md (issues 6 and 18).
 
-    python benchmarks/run.py [--sizes 100,10000,60000] [--repeats 3] [--keep] [--seed 6]
+    python benchmarks/run.py [--sizes 100,10000] [--large] [--kinds plain,findings] [--repeats 3] [--keep]
 
-For each size, generate.py writes two assessors' sheets of that many trials;
-then every contender runs as its own process (imports and start-up counted, as
-a user sees them), the contenders alternating within each repeat
-(A B C ..., A B C ..., ...) so that machine noise falls on all of them alike.
-Each run's wall time is measured here, and its peak resident memory comes from
-os.wait4 on that very process (not from RUSAGE_CHILDREN, whose ru_maxrss is a
-maximum over all children so far).
+For each size and kind of sheet (generate.py --kind: the plain sheet of issue
+6, the findings-heavy one of issue 18), generate.py writes two assessors'
+sheets of that many trials; then every contender runs as its own process
+(imports and start-up counted, as a user sees them), the contenders
+alternating within each repeat (A B C ..., A B C ..., ...) so that machine
+noise falls on all of them alike.  Each run's wall time is measured here, and
+its peak resident memory comes from os.wait4 on that very process (not from
+RUSAGE_CHILDREN, whose ru_maxrss is a maximum over all children so far).
+Before the sizes, the single small example sheet is timed and its imports
+profiled (PYTHONPROFILEIMPORTTIME).
 
-Budgets (issue #6, at 60,000 trials, as ratios of medians measured in the same
-run): `pedro score` <= 1.3x a bare openpyxl load+save and faster than the
-naive pandas pipeline; `pedro score --json --dry-run` <= 2x a bare calamine
-read; `pedro compare` of two sheets <= 3x two bare calamine reads; peak memory
-of every pedro command <= 1.5 GB.  Smaller sizes are reported against the same
-ratios for information: there start-up dominates.
+Budgets (issue 18, on both kinds of sheet, as ratios of medians measured in
+the same run): `pedro score` <= 0.5x a bare openpyxl load+save and faster
+than the naive pandas pipeline; `pedro score --json --dry-run` <= 3x a bare
+calamine read at 10,000 trials and <= 2x at 60,000; `pedro compare` of two
+sheets the same against two bare calamine reads; the dry run's peak memory <=
+1.6x the calamine read's at 60,000, and every pedro command's <= 1.5 GB.
+Other sizes are reported against the same ratios for information.
 
 This is a benchmark, never a test: it asserts nothing and always exits 0
 unless a contender fails to run.
@@ -42,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 GENERATOR = HERE / "generate.py"
 BASELINES = HERE / "baselines.py"
-DEFAULT_SIZES = "100,10000,60000"
+DEFAULT_SIZES = "100,10000"  # --large adds 60,000
 DEFAULT_SEED = 6
 DEFAULT_TIMEOUT = 1800.0  # seconds per run
 BUDGET_TRIALS = 60_000
@@ -76,16 +80,33 @@ class Budget:
     title: str
     numerator: str
     denominator: str
-    limit: float
+    limits: tuple[tuple[int, float], ...]  # (trials, limit): the sizes the budget is set at
     strict: bool = False  # "faster than": ratio < limit
+    memory: bool = False  # a ratio of peak memory, not of time
+
+    def limit(self, trials: int) -> float | None:
+        """The limit at ``trials``; None at a size the budget is not set at (its ratio is then for information)."""
+        return dict(self.limits).get(trials)
+
+    @property
+    def reference(self) -> float:
+        """The limit at the largest size, which smaller sizes are shown against."""
+        return max(self.limits)[1]
 
 
+# Issue 18, on both kinds of sheet: ratios of medians measured in the same run.
 BUDGETS = [
-    Budget("pedro score / bare openpyxl load+save", "pedro-score", "openpyxl", 1.3),
-    Budget("pedro score / naive pandas pipeline", "pedro-score", "pandas", 1.0, strict=True),
-    Budget("pedro score --json --dry-run / bare calamine read", "pedro-dry-run", "calamine", 2.0),
-    Budget("pedro compare / two bare calamine reads", "pedro-compare", "calamine-2", 3.0),
+    Budget("pedro score / bare openpyxl load+save", "pedro-score", "openpyxl", ((10_000, 0.5), (60_000, 0.5))),
+    Budget("pedro score / naive pandas pipeline", "pedro-score", "pandas", ((10_000, 1.0), (60_000, 1.0)),
+           strict=True),
+    Budget("pedro score --json --dry-run / bare calamine read", "pedro-dry-run", "calamine",
+           ((10_000, 3.0), (60_000, 2.0))),
+    Budget("pedro compare / two bare calamine reads", "pedro-compare", "calamine-2", ((10_000, 3.0), (60_000, 2.0))),
+    Budget("peak memory: pedro score --json --dry-run / bare calamine read", "pedro-dry-run", "calamine",
+           ((60_000, 1.6),), memory=True),
 ]
+KINDS = ("plain", "findings")  # generate.py --kind: the sheet of issue 6, and the findings-heavy one of issue 18
+SMALL_FILE = REPO / "sheets" / "examples" / "als-exercise.xlsx"
 
 
 @dataclass
@@ -128,6 +149,7 @@ def median_stat(values: list[float], censored: list[bool]) -> Stat:
 @dataclass
 class SizeResult:
     trials: int
+    kind: str
     files: dict[str, int]  # name -> bytes
     generate_seconds: float | None
     runs: dict[str, list[Run]] = field(default_factory=dict)
@@ -152,7 +174,16 @@ class SizeResult:
                                                              for r in runs)
         return Stat(peak.maxrss_kb * 1024 / 1e6, ">" if stopped else "")
 
+    @property
+    def title(self) -> str:
+        return f"{self.trials:,} trials, {self.kind} sheet"
+
     def ratio(self, budget: Budget, cpu: bool = False) -> Stat | None:
+        if budget.memory:
+            if cpu:
+                return None
+            top, bottom = self.peak_mb(budget.numerator), self.peak_mb(budget.denominator)
+            return top / bottom if top is not None and bottom is not None and bottom.value > 0 else None
         median = self.cpu_median if cpu else self.median
         top, bottom = median(budget.numerator), median(budget.denominator)
         return top / bottom if top is not None and bottom is not None and bottom.value > 0 else None
@@ -242,15 +273,15 @@ def source_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def generate(trials: int, seed: int, folder: Path, reuse: bool) -> tuple[Path, Path, float | None]:
+def generate(trials: int, kind: str, seed: int, folder: Path, reuse: bool) -> tuple[Path, Path, float | None]:
     stamp = hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:8]
-    a = folder / f"trials-{trials}-seed{seed}-{stamp}-a.xlsx"
-    b = folder / f"trials-{trials}-seed{seed}-{stamp}-b.xlsx"
+    a = folder / f"trials-{trials}-{kind}-seed{seed}-{stamp}-a.xlsx"
+    b = folder / f"trials-{trials}-{kind}-seed{seed}-{stamp}-b.xlsx"
     if reuse and a.exists() and b.exists():
         print(f"  reusing {a.name} and {b.name}")
         return a, b, None
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(GENERATOR), "--trials", str(trials), "--seed", str(seed),
+    subprocess.run([sys.executable, str(GENERATOR), "--trials", str(trials), "--seed", str(seed), "--kind", kind,
                     "--out", str(a), "--second-assessor", str(b)], check=True, stdout=subprocess.DEVNULL,
                    env=child_env())
     seconds = time.perf_counter() - start
@@ -258,13 +289,13 @@ def generate(trials: int, seed: int, folder: Path, reuse: bool) -> tuple[Path, P
     return a, b, seconds
 
 
-def bench_size(trials: int, repeats: int, keys: list[str], seed: int, folder: Path, reuse: bool,
+def bench_size(trials: int, kind: str, repeats: int, keys: list[str], seed: int, folder: Path, reuse: bool,
                timeout: float | None) -> SizeResult:
-    print(f"\n== {trials:,} trials, {repeats} repeat(s)", flush=True)
-    a, b, generate_seconds = generate(trials, seed, folder, reuse)
-    result = SizeResult(trials, {a.name: a.stat().st_size, b.name: b.stat().st_size}, generate_seconds,
+    print(f"\n== {trials:,} trials, {kind} sheet, {repeats} repeat(s)", flush=True)
+    a, b, generate_seconds = generate(trials, kind, seed, folder, reuse)
+    result = SizeResult(trials, kind, {a.name: a.stat().st_size, b.name: b.stat().st_size}, generate_seconds,
                         {k: [] for k in keys})
-    scratch = folder / f"out-{trials}"
+    scratch = folder / f"out-{trials}-{kind}"
     scratch.mkdir(exist_ok=True)
     for repeat in range(1, repeats + 1):
         result.sources.append(source_fingerprint())
@@ -295,6 +326,66 @@ def bench_size(trials: int, repeats: int, keys: list[str], seed: int, folder: Pa
     return result
 
 
+@dataclass
+class SmallFile:
+    """`pedro score` of the example sheet: its wall time against bare interpreter start-up, and where its imports go."""
+
+    runs: list[Run]
+    startup: list[Run]  # `python -c pass`, alternating with the runs
+    imports: list[tuple[int, int, str]]  # (cumulative us, self us, module) of the top-level imports, largest first
+    import_total_us: int
+
+
+def bench_small_file(repeats: int, folder: Path) -> SmallFile | None:
+    """The single small file of issue 18: `pedro score sheets/examples/als-exercise.xlsx -o OUT`, and one run of
+    it under PYTHONPROFILEIMPORTTIME (python -X importtime) to show which imports its start-up is made of."""
+    if not SMALL_FILE.exists():
+        return None
+    out = folder / "als-exercise.audited.xlsx"
+    argv = [*pedro_command(), "score", str(SMALL_FILE), "-o", str(out)]
+    runs, startup = [], []
+    for _ in range(max(repeats, 5)):  # short runs: a few more of them for a steady median
+        runs.append(run_once(argv, folder)[0])
+        out.unlink(missing_ok=True)
+        startup.append(run_once([sys.executable, "-c", "pass"], folder)[0])
+    profile = subprocess.run(argv, capture_output=True, text=True, cwd=folder,
+                             env=child_env() | {"PYTHONPROFILEIMPORTTIME": "1"})
+    out.unlink(missing_ok=True)
+    imports, total = parse_importtime(profile.stderr)
+    return SmallFile(runs, startup, imports, total)
+
+
+def parse_importtime(text: str) -> tuple[list[tuple[int, int, str]], int]:
+    """The top-level imports of a `-X importtime` profile, largest cumulative time first, and their sum."""
+    top = []
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        self_us, cumulative_us, name = line[len("import time:"):].split("|", 2)
+        if not name.startswith(" ") or name.startswith("  "):  # nested imports are indented further
+            continue
+        top.append((int(cumulative_us), int(self_us), name.strip()))
+    top.sort(reverse=True)
+    return top, sum(c for c, _, _ in top)
+
+
+def small_file_lines(small: SmallFile) -> list[str]:
+    pedro = median_stat([r.wall for r in small.runs], [False] * len(small.runs)).value
+    bare = median_stat([r.wall for r in small.startup], [False] * len(small.startup)).value
+    lines = ["## The single small file: start-up and imports", "",
+             f"`pedro score sheets/examples/als-exercise.xlsx -o OUT`: median {pedro:.3f} s over {len(small.runs)} "
+             f"runs (bare `python -c pass` alternating with it: {bare:.3f} s). One run under "
+             f"`PYTHONPROFILEIMPORTTIME=1` (as `python -X importtime`) spends {small.import_total_us / 1e6:.3f} s "
+             "importing (the profiler's own overhead included); the top-level imports, by cumulative time:", "",
+             "| module | cumulative ms | self ms |", "|---|---:|---:|"]
+    for cumulative, self_us, name in small.imports[:20]:
+        lines.append(f"| `{name}` | {cumulative / 1000:.1f} | {self_us / 1000:.1f} |")
+    rest = small.imports[20:]
+    if rest:
+        lines.append(f"| {len(rest)} others | {sum(c for c, _, _ in rest) / 1000:.1f} | |")
+    return lines + [""]
+
+
 def summary_lines(text: str) -> str:
     """pedro's own summary of the sheet: the lines saying what it read and found."""
     keep = [line for line in text.splitlines() if line.startswith(("bands", "findings"))
@@ -309,8 +400,9 @@ def verdict(result: SizeResult, budget: Budget, cpu: bool = False) -> tuple[Stat
     ratio = result.ratio(budget, cpu)
     if ratio is None:
         return None, "not measured"
-    over = ratio.value / budget.limit
-    ok = ratio.value < budget.limit if budget.strict else ratio.value <= budget.limit
+    limit = budget.limit(result.trials) or budget.reference
+    over = ratio.value / limit
+    ok = ratio.value < limit if budget.strict else ratio.value <= limit
     if ratio.bound == ">":
         return ratio, (f"FAIL (over {over:.2f}x the limit; stopped at the timeout)" if not ok else
                        "unknown (stopped at the timeout)")
@@ -319,8 +411,12 @@ def verdict(result: SizeResult, budget: Budget, cpu: bool = False) -> tuple[Stat
                        "unknown (the baseline was stopped at the timeout)")
     if ratio.bound:
         return ratio, "unknown (both stopped at the timeout)"
-    return ratio, ("PASS" if ok else "FAIL") + (f" ({over:.2f}x the limit)" if not ok else
-                                                f" ({(1 - over) * 100:.0f}% under the limit)")
+    text = ("PASS" if ok else "FAIL") + (f" ({over:.2f}x the limit)" if not ok else
+                                        f" ({(1 - over) * 100:.0f}% under the limit)")
+    if budget.limit(result.trials) is None:  # a size the budget is not set at: against the largest size's limit
+        largest = max(budget.limits)[0]
+        text = f"for information: {'within' if ok else 'over'} the {budget.reference:g}x set at {largest:,}"
+    return ratio, text
 
 
 def memory_verdict(result: SizeResult) -> list[tuple[str, Stat, str]]:
@@ -340,12 +436,15 @@ def memory_verdict(result: SizeResult) -> list[tuple[str, Stat, str]]:
     return rows
 
 
-def limit_text(budget: Budget) -> str:
-    return f"< {budget.limit:g}" if budget.strict else f"<= {budget.limit:g}"
+def limit_text(budget: Budget, trials: int | None = None) -> str:
+    limit = budget.limit(trials) if trials is not None else None
+    if limit is None:
+        return "/".join(limit_text(budget, n) + f" at {n:,}" for n, _ in budget.limits) if trials is None else "-"
+    return f"< {limit:g}" if budget.strict else f"<= {limit:g}"
 
 
 def print_size(result: SizeResult) -> None:
-    print(f"\n{result.trials:,} trials: medians")
+    print(f"\n{result.title}: medians")
     if len(set(result.sources)) > 1:
         print(f"  warning: pedro's source changed between repeats ({', '.join(result.sources)})")
     print(f"  {'contender':<38} {'median s':>9} {'min-max s':>17} {'cpu s':>8} {'peak MB':>8}")
@@ -354,13 +453,14 @@ def print_size(result: SizeResult) -> None:
         print(f"  {BY_KEY[key].title:<38} {result.median(key).text():>9} "
               f"{min(walls):8.2f}-{max(walls):<8.2f} {result.cpu_median(key).text():>8} "
               f"{result.peak_mb(key).text('.0f'):>8}")
-    label = "budgets" if result.trials == BUDGET_TRIALS else f"budget ratios (budgets apply at {BUDGET_TRIALS:,})"
-    print(f"  {label}:{'':<38}wall   (cpu)  budget")
+    print(f"  ratios of medians:{'':<38}wall   (cpu)  budget")
     for budget in BUDGETS:
         ratio, text = verdict(result, budget)
         cpu_ratio = result.ratio(budget, cpu=True)
         if ratio is not None:
-            print(f"    {budget.title:<52} {ratio.text():>6} ({cpu_ratio.text():>6}) {limit_text(budget):>6}  {text}")
+            cpu_text = cpu_ratio.text() if cpu_ratio is not None else "-"
+            print(f"    {budget.title:<62} {ratio.text():>6} ({cpu_text:>6}) "
+                  f"{limit_text(budget, result.trials):>6}  {text}")
     for title, peak, text in memory_verdict(result):
         print(f"    peak memory of {title:<36} {peak.text('.0f'):>6} MB  <= 1500  {text}")
 
@@ -430,8 +530,9 @@ def git_state() -> str:
     return f"commit {commit}, with uncommitted changes to: {', '.join(line[3:] for line in changed.splitlines())}"
 
 
-def write_results(path: Path, results: list[SizeResult], context: dict, complete: bool) -> None:
-    lines = ["# Benchmark results (issue #6)", ""]
+def write_results(path: Path, results: list[SizeResult], context: dict, complete: bool,
+                  small: SmallFile | None = None) -> None:
+    lines = ["# Benchmark results (issues 6 and 18)", ""]
     if not complete:
         lines += ["**Partial: the run was still going or was stopped; the sizes below are those finished.**", ""]
     timeout = f"; runs stopped after {context['timeout']:g} s" if context["timeout"] else ""
@@ -451,22 +552,25 @@ def write_results(path: Path, results: list[SizeResult], context: dict, complete
     if len(fingerprints) > 1:
         lines += ["", f"**pedro's source changed during this run** ({len(fingerprints)} versions were measured; each "
                   "size below gives the fingerprint of the pedro it ran): compare sizes with care."]
-    lines += ["", f"## Budgets (at {BUDGET_TRIALS:,} trials)", ""]
-    at_budget = next((r for r in results if r.trials == BUDGET_TRIALS), None)
-    lines += ["| budget | measured (wall) | CPU ratio | limit | result |", "|---|---:|---:|---:|---|"]
-    for budget in BUDGETS:
-        if at_budget is None:
-            lines.append(f"| {budget.title} | - | - | {limit_text(budget)}x | not measured at {BUDGET_TRIALS:,} |")
-            continue
-        ratio, text = verdict(at_budget, budget)
-        cpu = at_budget.ratio(budget, cpu=True)
-        lines.append(f"| {budget.title} | {'-' if ratio is None else ratio.text() + 'x'} | "
-                     f"{'-' if cpu is None else cpu.text() + 'x'} | {limit_text(budget)}x | {text} |")
-    memory = memory_verdict(at_budget) if at_budget else []
-    for title, peak, text in memory:
-        lines.append(f"| peak memory of `{title}` | {peak.text(',.0f')} MB | | <= 1,500 MB | {text} |")
-    if not memory:
-        lines.append(f"| peak memory of pedro's commands | - | | <= 1,500 MB | not measured at {BUDGET_TRIALS:,} |")
+    lines += ["", "## Budgets (issue 18: at 10,000 and 60,000 trials, on both kinds of sheet)", "",
+              "| sheet | budget | measured (wall) | CPU ratio | limit | result |", "|---|---|---:|---:|---:|---|"]
+    for result in results:
+        for budget in BUDGETS:
+            if budget.limit(result.trials) is None:
+                continue
+            ratio, text = verdict(result, budget)
+            cpu = result.ratio(budget, cpu=True)
+            lines.append(f"| {result.title} | {budget.title} | {'-' if ratio is None else ratio.text() + 'x'} | "
+                         f"{'-' if cpu is None else cpu.text() + 'x'} | {limit_text(budget, result.trials)}x | "
+                         f"{text} |")
+        if result.trials == BUDGET_TRIALS:
+            for title, peak, text in memory_verdict(result):
+                lines.append(f"| {result.title} | peak memory of `{title}` | {peak.text(',.0f')} MB | | "
+                             f"<= 1,500 MB | {text} |")
+    unmeasured = [n for n in (10_000, BUDGET_TRIALS) if not any(r.trials == n for r in results)]
+    if unmeasured:
+        lines += ["", f"Not measured in this run: {', '.join(f'{n:,}' for n in unmeasured)} trials "
+                  "(`--large` adds 60,000)."]
     lines += ["", "## Medians per size", ""]
     for result in results:
         files = ", ".join(f"{size / 1e6:.2f} MB" for size in result.files.values())
@@ -474,7 +578,7 @@ def write_results(path: Path, results: list[SizeResult], context: dict, complete
                      else ", reused from an earlier run")
         summary = "; ".join(result.pedro_summary.splitlines())
         changed = len(set(result.sources)) > 1
-        lines += [f"### {result.trials:,} trials ({len(next(iter(result.runs.values()), []))} repeat(s))", "",
+        lines += [f"### {result.title} ({len(next(iter(result.runs.values()), []))} repeat(s))", "",
                   f"Sheets A and B: {files}{generated}."
                   + (f" pedro's summary of sheet A: {summary}." if summary else "")
                   + (" **pedro's source changed during these repeats** (fingerprint per repeat: "
@@ -485,14 +589,17 @@ def write_results(path: Path, results: list[SizeResult], context: dict, complete
             walls = ", ".join((">" if r.timed_out else "") + f"{r.wall:.2f}" for r in runs)
             lines.append(f"| {BY_KEY[key].title} | {result.median(key).text()} | {walls} | "
                          f"{result.cpu_median(key).text()} | {result.peak_mb(key).text(',.0f')} |")
-        lines += ["", f"| ratio of medians | wall | CPU | budget at {BUDGET_TRIALS:,} | wall ratio against it |",
+        lines += ["", "| ratio of medians | wall | CPU | budget at this size | wall ratio against it |",
                   "|---|---:|---:|---:|---|"]
         for budget in BUDGETS:
             ratio, text = verdict(result, budget)
             cpu = result.ratio(budget, cpu=True)
             if ratio is not None:
-                lines.append(f"| {budget.title} | {ratio.text()}x | {cpu.text()}x | {limit_text(budget)}x | {text} |")
+                lines.append(f"| {budget.title} | {ratio.text()}x | {'-' if cpu is None else cpu.text() + 'x'} | "
+                             f"{limit_text(budget, result.trials)} | {text} |")
         lines.append("")
+    if small is not None:
+        lines += small_file_lines(small)
     floor = HERE / "floor.md"  # the measured floor of a budget that is not met, and why (written by hand)
     if floor.exists():
         lines += [floor.read_text(encoding="utf-8").strip(), ""]
@@ -554,6 +661,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES),
                         help=f"numbers of trials, comma-separated, each optionally with xREPEATS to override "
                              f"--repeats for that size, e.g. 100,10000,60000x1 (default {DEFAULT_SIZES})")
+    parser.add_argument("--large", action="store_true", help="add 60,000 trials to --sizes (about ten minutes more "
+                        "per kind of sheet, most of it the openpyxl and pandas baselines)")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help="kinds of sheet (generate.py --kind): plain, findings (default both)")
+    parser.add_argument("--no-small-file", action="store_true",
+                        help="skip the start-up and import profile of the single small example sheet")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each contender per size (default 3)")
     parser.add_argument("--keep", action="store_true",
                         help="generate into benchmarks/data/ (git-ignored), keep the files and reuse them next time")
@@ -572,17 +685,21 @@ def main(argv: list[str] | None = None) -> int:
     if not groups <= {"score", "dry-run", "compare"}:
         parser.error("--groups takes score, dry-run and compare")
     keys = [c.key for c in CONTENDERS if c.group in groups]
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if not kinds or not set(kinds) <= set(KINDS):
+        parser.error(f"--kinds takes {', '.join(KINDS)}")
+    sizes = args.sizes + ([(BUDGET_TRIALS, None)] if args.large and BUDGET_TRIALS not in dict(args.sizes) else [])
     try:
         import xlsxwriter  # noqa: F401  the generator needs it
     except ImportError:
         parser.error(f"the generator needs XlsxWriter: {sys.executable} -m pip install -r "
                      f"{HERE / 'requirements.txt'}")
 
-    plan = [(trials, repeats or args.repeats) for trials, repeats in args.sizes]
+    plan = [(trials, kind, repeats or args.repeats) for trials, repeats in sizes for kind in kinds]
     command = "python benchmarks/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     context = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command.strip(),
                "git": f"{git_state()} (pedro source fingerprint {source_fingerprint()})",
-               "repeats": ", ".join(f"{r} at {n:,}" for n, r in plan),
+               "repeats": ", ".join(f"{r} at {n:,} ({kind})" for n, kind, r in plan),
                "timeout": args.timeout, "machine": machine(), "floor_mb": harness_peak_mb(),
                "load_start": os.getloadavg(), "load_before": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
                "load_after": "?", "load_note": ""}
@@ -595,15 +712,21 @@ def main(argv: list[str] | None = None) -> int:
     else:
         folder = Path(tempfile.mkdtemp(prefix="pedro-bench-"))
     results: list[SizeResult] = []
+    small = None
     try:
-        for index, (trials, repeats) in enumerate(plan):
-            results.append(bench_size(trials, repeats, keys, args.seed, folder, args.keep, args.timeout or None))
+        if not args.no_small_file:
+            small = bench_small_file(args.repeats, folder)
+            if small is not None:
+                print("\n" + "\n".join(small_file_lines(small)[2:5]))
+        for index, (trials, kind, repeats) in enumerate(plan):
+            results.append(bench_size(trials, kind, repeats, keys, args.seed, folder, args.keep,
+                                      args.timeout or None))
             print_size(results[-1])
             context["load_after"] = " / ".join(f"{v:.2f}" for v in os.getloadavg())
             context["load_note"] = load_note(context["load_start"], os.getloadavg())
             context["floor_mb"] = harness_peak_mb()
             context["git_after"] = f"{git_state()} (pedro source fingerprint {source_fingerprint()})"
-            write_results(args.results, results, context, complete=index == len(plan) - 1)
+            write_results(args.results, results, context, complete=index == len(plan) - 1, small=small)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

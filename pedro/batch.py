@@ -17,6 +17,7 @@ from .errors import InputError, OutputError, PedroError
 from .progress import for_job
 from .report import file_error_text, result_to_json, skipped_text, summary_text, tally_dict, tally_text
 from .rubric import load_rubric
+from .runtime import leave
 from .write.audited import default_output, write_audited
 
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".xls", ".ods")
@@ -108,4 +109,6 @@ def score_many(paths: list[Path], output: Path | None, bands=None, sheet=None, r
         echo(tally_text(tally))
     elif skipped:  # one sheet in the folder: no tally, but its other files are still named
         echo(skipped_text(skipped))
-    return max(outcome["exit_status"] for outcome in outcomes)
+    status = max(outcome["exit_status"] for outcome in outcomes)
+    leave(status)  # the command ends here, its results unfreed; called from Python, this returns
+    return status

@@ -9,6 +9,8 @@ NaN as null; anything else it does not know is written as its ``str``.
 
 from __future__ import annotations
 
+import sys
+
 
 def dumps_bytes(report) -> bytes:
     """``report`` as indented JSON (two spaces, UTF-8, keys in their order)."""
@@ -16,3 +18,15 @@ def dumps_bytes(report) -> bytes:
 
     return orjson.dumps(report, default=str,
                         option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def echo(report, stream=None) -> None:
+    """Write ``report`` as JSON and a newline to ``stream`` (default stdout), as bytes: the newline is
+    written after the text rather than appended to a copy of it (39 MB at 60,000 trials, issue 18)."""
+    stream = sys.stdout if stream is None else stream
+    binary = getattr(stream, "buffer", stream)  # a text stream's bytes underneath, or a binary stream itself
+    if binary is not stream:
+        stream.flush()  # whatever text went before comes first
+    binary.write(dumps_bytes(report))
+    binary.write(b"\n")
+    binary.flush()

@@ -953,7 +953,11 @@ _NOT_CONTROL_BYTES = bytes(b for b in range(256) if not _CONTROL.match(chr(b)))
 def _refuse_control_characters(path: Path, sheet: str, rows: list[list]) -> None:
     # In UTF-8 the control characters are bytes below 0x20 (no other character has one), so one
     # C-speed pass over the encoded text settles it; only a sheet that has one is searched cell by cell.
-    text = "\n".join([value for row in rows for value in row if type(value) is str])
+    # Each distinct value is looked at once: a sheet repeats its answers, methods and quotes (issue 18).
+    distinct = set()
+    for row in rows:
+        distinct.update(row)  # calamine's values (text, numbers, dates, bools) are all hashable
+    text = "\n".join([value for value in distinct if type(value) is str])
     encoded = text.encode("utf-8", "surrogatepass")
     if not encoded.translate(None, _NOT_CONTROL_BYTES) and "\ufffe" not in text and "\uffff" not in text:
         return
