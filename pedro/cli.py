@@ -186,11 +186,10 @@ def audit(audited, band_names, rubric, as_json):
 @options("bands", "sheet", "rubric")
 @reports_errors
 def plot_command(input_path, output, kind, bands, sheet, rubric):
-    """Draw a figure from an item sheet or an audited workbook."""
-    from .engine import score_file
-    from .plot import plot
+    """Draw a figure from an item sheet or an audited workbook (with the rubric it was scored with)."""
+    from .plot import plot, scored_input
 
-    written = plot(score_file(input_path, sheet=sheet, bands=bands, rubric=rubric), output, kind)
+    written = plot(scored_input(input_path, sheet=sheet, bands=bands, rubric=rubric), output, kind)
     click.echo(f"wrote {written}")
 
 

@@ -13,10 +13,16 @@ against not "Y" ("N" and "?" both score 0, because PEDro awards a point only
 when a criterion is clearly satisfied).  The disagreement list is stricter: any
 difference in the answers, "N" against "?" included, is listed for consensus,
 and so is every answer pedro cannot read, shown as it was typed.
+
+A criterion worth several points (TESTEX's 6 and 8) that every sheet gives one column per point is compared
+point by point (``compared_parts``): its disagreements per part ("6b"), and a yes/no row of statistics per
+part after the criterion's own on its points.  Where the sheets differ in layout, it is compared on the
+points, and ``Comparison.notes`` says so.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import json
 import re
@@ -33,7 +39,7 @@ from .audit.record import cell_chunks
 from .audit.workbook import CHANGE_COLUMNS, HASH_COLUMN, ROW_COLUMN, STUDY_COLUMN, Key
 from .engine import ScoreResult, score_file
 from .errors import InputError
-from .normalise import STATUS_UNRECOGNISED, answer_text
+from .normalise import STATUS_UNRECOGNISED, answer_text, read_answer
 from .rubric import Rubric, load_rubric
 from .runtime import bulk_allocation
 from .sheets.cells import column_letter
@@ -143,6 +149,54 @@ def typed_answer(shown):
 
 
 POINT_CATEGORIES = ("Y", "not Y")
+ANSWER_CHOICES = ("Y", "N", "?")  # what a yes/no item's or a part's consensus may be
+
+
+def item_part(rubric: Rubric, item) -> tuple:
+    """(the criterion, the part or None) that an item of the disagreement list names: a number (6), or the
+    code of a part of a criterion compared part by part ("6b"); KeyError for neither."""
+    if isinstance(item, str) and not item.strip().isdigit():
+        for criterion in rubric.items:
+            for part in criterion.parts:
+                if part.code.casefold() == item.strip().casefold():
+                    return criterion, part
+        raise KeyError(item)
+    return rubric.item(int(item)), None
+
+
+def answer_columns(rubric: Rubric, parts) -> list[tuple[str, int, str | None]]:
+    """The columns of answers of the disagreement workbook's Agreed and Unmatched sheets and of the consensus
+    item sheet: (heading, item, part code or None), in the rubric's order; a criterion in ``parts`` (those
+    compared part by part) one column per part ("6a Adherence >85%"), as the assessors' sheets gave it."""
+    columns = []
+    for item in rubric.items:
+        if item.number in parts:
+            columns += [(f"{part.code} {part.label}", item.number, part.code) for part in item.parts]
+        else:
+            columns.append((item.heading, item.number, None))
+    return columns
+
+
+def answer_headings(rubric: Rubric) -> dict:
+    """Heading -> the item (its number) or part (its code, "6a") a column of ``answer_columns`` holds."""
+    headings = {item.heading: item.number for item in rubric.items}
+    headings.update({f"{part.code} {part.label}": part.code for item in rubric.items for part in item.parts})
+    return headings
+
+
+def item_label(rubric: Rubric, item) -> str:
+    """The label of an item of the disagreement list: the criterion's, or the part's ("Adverse events reported")."""
+    criterion, part = item_part(rubric, item)
+    return part.label if part is not None else criterion.label
+
+
+def consensus_choices(rubric: Rubric, item) -> tuple:
+    """What the consensus of an item of the disagreement list may be: Y, N or ? for a yes/no item or a part,
+    the points 0..max or ? for a criterion worth several points compared on its points."""
+    criterion, part = item_part(rubric, item)
+    if part is not None or criterion.yes_no:
+        return ANSWER_CHOICES
+    return (*(str(p) for p in range(criterion.points + 1)), "?")
 MISSING = -1  # the code of a missing answer (or band) in the arrays of a Comparison
 
 
@@ -299,6 +353,10 @@ class Comparison:
     # sheet (-1 where not rated) and answers, coded as ``answers``; kept in the item statistics only.
     partial: list = field(default_factory=list)
     partial_answers: object = None  # int array, partial trials x assessors x items
+    # The criteria every sheet gives one column per part, compared part by part (``compared_parts``): item ->
+    # (part codes, answers trials x assessors x parts "Y"/"N"/"?"/None, the same as typed where unreadable).
+    parts: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)  # how the comparison was made where the sheets differ in layout
 
     @property
     def names(self) -> list[str]:
@@ -539,6 +597,61 @@ def _partial_answers(assessors: list[Assessor], partial: list[tuple[int, ...]], 
     return found
 
 
+def part_answers(result: ScoreResult, item: int, study_index) -> tuple:
+    """The answers to each part of ``item`` (TESTEX's 6a, 6b, 6c) of the trials at ``study_index`` in a sheet
+    that gives the item one column per part (``Layout.parts``): (answers, typed), both object arrays trials x
+    parts, ``answers`` "Y", "N", "?" or None (blank or not an answer), ``typed`` the value as typed where it is
+    not an answer, else None.  The normalised answers keep only the parts' sum, so the parts are read again
+    from the sheet's cells, as ``pedro.normalise`` read them."""
+    import numpy as np
+
+    sheet, rubric = result.sheet, result.rubric
+    columns = list(sheet.layout.parts[item].values())
+    rows = sheet.studies["row"].reindex(study_index).to_numpy(dtype=np.int64)
+    values = sheet.grid.columns([c.index for c in columns], start=sheet.layout.header_row)
+    offsets = rows - (sheet.layout.header_row + 1)
+    answers = np.full((len(rows), len(columns)), None, dtype=object)
+    typed = np.full_like(answers, None)
+    for p, column in enumerate(columns):
+        cells = values[column.index]
+        for t, offset in enumerate(offsets.tolist()):
+            value = cells[offset] if 0 <= offset < len(cells) else None
+            answer, status, _ = read_answer(value, rubric)
+            answers[t, p] = answer
+            if status == STATUS_UNRECOGNISED:
+                typed[t, p] = answer_text(value)
+    return answers, typed
+
+
+def compared_parts(assessors: list[Assessor], study_index) -> tuple[dict, dict, list[str]]:
+    """How the criteria worth several points are compared.  Where every assessor's sheet gives a criterion
+    one column per part, part by part: item -> (the part codes, answers trials x assessors x parts, typed
+    likewise; see ``part_answers``).  Where some sheets give it by parts and others as one column of points,
+    on the points, which is all the second kind says: then a note that says so."""
+    import numpy as np
+
+    rubric = assessors[0].result.rubric
+    parts, notes = {}, []
+    for item in rubric.items:
+        if item.yes_no or not item.parts:
+            continue
+        by_parts = [item.number in a.result.sheet.layout.parts for a in assessors]
+        codes = [tuple(a.result.sheet.layout.parts[item.number]) if given else () for a, given in
+                 zip(assessors, by_parts)]
+        if all(by_parts) and len(set(codes)) == 1:
+            read = [part_answers(a.result, item.number, study_index[:, i]) for i, a in enumerate(assessors)]
+            parts[item.number] = (codes[0], np.stack([r[0] for r in read], axis=1),
+                                  np.stack([r[1] for r in read], axis=1))
+        elif any(by_parts):
+            split = [a.name for a, given in zip(assessors, by_parts) if given]
+            whole = [a.name for a, given in zip(assessors, by_parts) if not given]
+            notes.append(f"{rubric.item_word} {item.number} ({item.label}) is compared on its points "
+                         f"(0-{item.points}), not part by part: {', '.join(split)} rated it one column per part "
+                         f"({', '.join(p.code for p in item.parts)}), {', '.join(whole) or 'the others'} "
+                         "as one column of points")
+    return parts, notes
+
+
 def _study_years(result: ScoreResult) -> list | None:
     """The values of the sheet's Year column beside its trials, or None when it has none."""
     for kind, _, index in sheet_columns(result):
@@ -596,6 +709,7 @@ def compare_results(results: list[ScoreResult], names: list[str], complete_cases
         answers=codes.reshape(len(keys), len(assessors), len(items)), answer_labels=tuple(answer_labels),
         totals=np.stack(totals, axis=1), bands=bands, unmatched=unmatched, pairing=pairing,
         partial=partial, partial_answers=partial_codes.reshape(extra.shape))
+    comparison.parts, comparison.notes = compared_parts(assessors, comparison.study_index)
     comparison.unreadable = unreadable_answers(comparison)
     comparison.items = item_statistics(comparison, complete_cases=complete_cases, ci=ci)
     comparison.total_stats = total_statistics(comparison, ci=ci)
@@ -683,7 +797,43 @@ def item_statistics(comparison: Comparison, complete_cases: bool = False, ci: st
         if not (two or complete_cases):
             row.update(_answered_agreement(by_trial, yes_no))
         rows.append(row)
+        if item in comparison.parts:
+            rows += _part_statistics(comparison, criterion, complete_cases, ci)
     return rows
+
+
+def _part_statistics(comparison: Comparison, criterion, complete_cases: bool, ci: str) -> list[dict]:
+    """The statistics of each part of a criterion compared part by part (``Comparison.parts``), after the
+    criterion's own on its points: a part is a yes/no point, so its statistics are a yes/no item's, on the
+    point it earns ("Y" against "N" or "?").  Over the trials every assessor rated (not those only some of
+    three or more rated: their parts are not read)."""
+    import numpy as np
+
+    two = len(comparison.names) == 2
+    codes, answers, _ = comparison.parts[criterion.number]
+    points = np.where(answers == "Y", 0, np.where(_is_blank(answers), MISSING, 1)).astype(np.int8)
+    labels = {part.code: part.label for part in criterion.parts}
+    rows = []
+    for p, code in enumerate(codes):
+        by_trial = points[:, :, p]
+        answered = (by_trial != MISSING).all(axis=1)
+        complete = by_trial[answered]
+        excluded = len(by_trial) - len(complete)
+        stats = (_two_assessor_statistics(complete, excluded, POINT_CATEGORIES, comparison.names) if two
+                 else _multi_assessor_statistics(by_trial, answered, excluded, POINT_CATEGORIES, complete_cases))
+        stats = {key: agreement.with_interval(stat, ci) if stat is not None else None for key, stat in stats.items()}
+        row = _item_row(code, labels.get(code, code), complete, stats, two)
+        if not (two or complete_cases):
+            row.update(_answered_agreement(by_trial))
+        rows.append(row)
+    return rows
+
+
+def _is_blank(values):
+    """Where an object array holds None (a blank or unreadable part)."""
+    import numpy as np
+
+    return np.vectorize(lambda v: v is None, otypes=[bool])(values) if values.size else np.zeros(values.shape, bool)
 
 
 def _answered_agreement(by_trial, yes_no: bool = True) -> dict:
@@ -963,6 +1113,8 @@ def list_disagreements(comparison: Comparison, evidence: bool = True) -> list[di
     column_of = {item: c for c, item in enumerate(comparison.item_numbers)}
     for trial, _, item in comparison.unreadable:
         listed[trial, column_of[item]] = True
+    for item in comparison.parts:  # listed part by part instead (``_part_disagreements``)
+        listed[:, column_of[item]] = False
     trials, columns = np.nonzero(listed)
     order = np.lexsort((np.asarray(comparison.item_numbers)[columns], trials))
     trials, columns = trials[order], columns[order]
@@ -979,6 +1131,33 @@ def list_disagreements(comparison: Comparison, evidence: bool = True) -> list[di
                   for i, assessor in enumerate(comparison.assessors)]
         for entry, texts in zip(found, zip(*quoted)):
             entry["evidence"] = dict(zip(names, texts))
+    if comparison.parts:
+        places = [(t, comparison.item_numbers[c], "") for t, c in zip(trials.tolist(), columns.tolist())]
+        for place, entry in _part_disagreements(comparison, evidence):
+            found.insert(bisect.bisect(places, place), entry)
+            places.insert(bisect.bisect(places, place), place)
+    return found
+
+
+def _part_disagreements(comparison: Comparison, evidence: bool) -> list[tuple[tuple, dict]]:
+    """The disagreements of the criteria compared part by part (``Comparison.parts``): one per (trial, part)
+    whose answers differ or that an assessor answered with something pedro cannot read, each with its
+    place in the list (trial, item, part) and item the part's code ("6b"); the evidence is the criterion's."""
+    import numpy as np
+
+    names, found = comparison.names, []
+    for item, (codes, answers, typed) in comparison.parts.items():
+        differs = (answers != answers[:, :1, :]).any(axis=1) | (typed != None).any(axis=1)  # noqa: E711
+        trials, parts = np.nonzero(differs)
+        quoted = ([cells_at(a.result.sheet.wide("evidence"), comparison.study_index[trials, i], item).tolist()
+                   for i, a in enumerate(comparison.assessors)] if evidence else [])
+        for k, (t, p) in enumerate(zip(trials.tolist(), parts.tolist())):
+            entry = {"study": comparison.labels[comparison.keys[t]], "item": codes[p],
+                     "answers": dict(zip(names, answers[t, :, p].tolist())),
+                     "unreadable": {name: typed[t, a, p] for a, name in enumerate(names) if typed[t, a, p] is not None}}
+            if evidence:
+                entry["evidence"] = {name: quoted[a][k] for a, name in enumerate(names)}
+            found.append(((t, item, codes[p]), entry))
     return found
 
 

@@ -62,6 +62,8 @@ from .compare import (
     TRIALS_SHEET,
     UNMATCHED_SHEET,
     WHY_HEADER,
+    answer_headings,
+    item_part,
     match_key,
     read_recorded,
     recorded_values,
@@ -84,7 +86,7 @@ NOTE_QUOTE_LENGTH = 80  # characters of a value quoted in a note
 class Resolution:
     row: int  # row in the Disagreements sheet
     study: str
-    item: int
+    item: int | str  # a part's code ("6b") where the assessors rated the criterion part by part
     answers: dict[str, str]  # assessor -> answer
     consensus: str | None
     reason: str
@@ -98,7 +100,7 @@ class OutsideEdit:
     sheet: str
     cell: str  # where it is now
     study: str | None
-    item: int | None
+    item: int | str | None  # a part's code ("6b") where the assessors rated the criterion part by part
     column: str  # its header
     old: str | None
     new: str | None
@@ -111,7 +113,9 @@ class ConsensusTrial:
     label: str | None
     rated_by: list[str]
     rows: list[str] = field(default_factory=list)  # its row in each of those assessors' sheets
-    answers: dict[int, str | None] = field(default_factory=dict)  # item -> answer (as typed where unreadable)
+    # item -> answer (as typed where unreadable); a part's code ("6a") -> its answer where the assessors
+    # rated the criterion one column per part
+    answers: dict[int | str, str | None] = field(default_factory=dict)
     values: list = field(default_factory=list)  # the carried columns' values, in Consensus.columns order
     notes: list[str] = field(default_factory=list)  # how it was paired, or why it stands alone
     differences: list[str] = field(default_factory=list)  # per carried column where the assessors differ
@@ -372,13 +376,13 @@ def _study_of(header: list, row: list):
     return answer_text(_at(row, header.index(STUDY_COLUMN))) if STUDY_COLUMN in header else None
 
 
-def _item_of(sheet: str, header: list, row: list, column: str, rubric: Rubric) -> int | None:
+def _item_of(sheet: str, header: list, row: list, column: str, rubric: Rubric) -> int | str | None:
     """The item an edited cell answers: the Item column's on the Disagreements sheet, the column's
-    item on the sheets of answers, none on the Trials sheet."""
+    item on the sheets of answers, none on the Trials sheet; a part's code ("6b") where the assessors
+    rated a criterion part by part."""
     if sheet == DISAGREEMENTS_SHEET:
-        return _whole(_at(row, header.index(ITEM_HEADER)))
-    headings = {item.heading: item.number for item in rubric.items}
-    return headings.get(column) if sheet != TRIALS_SHEET else None
+        return _listed_item(_at(row, header.index(ITEM_HEADER)), rubric)
+    return answer_headings(rubric).get(column) if sheet != TRIALS_SHEET else None
 
 
 def _whole(value) -> int | None:
@@ -463,7 +467,7 @@ def _fill_answers(trials: list[ConsensusTrial], agreed: list[list], unmatched: l
     """Each trial's answers: a paired trial's from the Agreed sheet, a single one's from the Unmatched
     sheet (an answer pedro cannot read stays as typed, for `pedro score` to flag).  A trial missing from
     the sheet it belongs in is an error naming it."""
-    headings = {item.heading: item.number for item in rubric.items}
+    headings = answer_headings(rubric)  # a part's column ("6a ...") when the assessors rated the criterion by parts
     by_label = _answer_rows(agreed, (STUDY_COLUMN,), headings)
     by_row = _answer_rows(unmatched, (ASSESSOR_HEADER, ROW_HEADER), headings)
     why_at = [answer_text(h) for h in unmatched[0]].index(WHY_HEADER) if unmatched else None
@@ -511,6 +515,19 @@ def _item_answer(value, item, rubric: Rubric) -> tuple[str | None, str]:
     return canonical_answer(value, rubric)
 
 
+def _listed_item(value, rubric: Rubric):
+    """The item a row of the Disagreements sheet resolves: its number, or the code of a part ("6b") of a
+    criterion the assessors rated part by part (a yes/no point); None for neither."""
+    number = _whole(value)
+    if number is not None:
+        return number
+    try:
+        _, part = item_part(rubric, answer_text(value) or "")
+    except (KeyError, ValueError):
+        return None
+    return part.code if part is not None else None
+
+
 def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
     if not rows:
         raise InputError(f"{where}: the '{DISAGREEMENTS_SHEET}' sheet is empty")
@@ -530,9 +547,10 @@ def _read_resolutions(rows, rubric: Rubric, default_by: str, where: str):
         if cell(STUDY_COLUMN) is None:
             continue
         raw = cell(CONSENSUS_HEADER)
-        answer, status = _item_answer(raw, _whole(cell(ITEM_HEADER)), rubric)
+        item = _listed_item(cell(ITEM_HEADER), rubric)
+        answer, status = _item_answer(raw, item, rubric)
         resolution = Resolution(
-            row=r, study=answer_text(cell(STUDY_COLUMN)), item=_whole(cell(ITEM_HEADER)),
+            row=r, study=answer_text(cell(STUDY_COLUMN)), item=item,
             answers={name: _at(row, c) for name, c in answer_cols.items()},
             consensus=answer, reason=answer_text(cell(REASON_HEADER)) or "",
             resolved_by=answer_text(cell(RESOLVED_BY_HEADER)) or default_by)

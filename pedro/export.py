@@ -71,6 +71,7 @@ from pathlib import Path
 from .audit.verify import recorded_rubric as verified_rubric
 from .audit.verify import verify_workbook
 from .audit.workbook import STUDY_COLUMN, Key, read_previous_audit
+from .compare import part_answers
 from .engine import ScoreResult, score_file
 from .errors import InputError, PedroError
 from .normalise import answer_text
@@ -98,6 +99,10 @@ OVERALL_COLUMN, WEIGHT_COLUMN = "Overall", "Weight"
 # The tidy table: the assessor column is named as the Provenance key it is read from; "scored_by" is who
 # ran `pedro score` (the Provenance's user), kept apart because it need not be who rated.
 TIDY_COLUMNS = ("study", "item", "label", "answer", "points", "max_points", Key.ASSESSOR, "scored_by", "cell")
+# Under a rubric with criteria in parts (TESTEX's 6a-6c, 8a-8b) a last column: TRUE on the row of one part of a
+# criterion read one column per point, which follows the criterion's own row; summing the points of the rows
+# where it is FALSE gives pedro's totals.  A rubric without parts (PEDro) has no such column.
+PART_COLUMN = "part"
 MISSING = "NA"  # read as missing by R's read.csv and by pandas.read_csv without options
 
 
@@ -413,20 +418,47 @@ def tidy_rows(result: ScoreResult, assessor: str | None, scored_by: str | None =
     the robvis table), the item's number and label, the canonical answer (Y, N, ?, points; NA where
     missing or unreadable), the points it adds to the total (NA where missing), the item's most, the
     assessor (NA where not recorded), who ran `pedro score` (NA for an item sheet scored on the fly)
-    and the cell it was read from."""
+    and the cell it was read from, with ``part`` FALSE.  A criterion the sheet gives one column per point
+    (TESTEX's 6a, 6b, 6c) is followed by a row per part, ``part`` TRUE: item "6a", the part's label, Y, N or
+    ? (NA where blank or unreadable), 1 or 0 points of 1, the part's cell; the criterion's row keeps its
+    points (NA where a part is missing, as pedro's total is then unknown) and names all its parts' cells."""
     items = list(result.rubric.items)
     numbers = [item.number for item in items]
     answers = result.sheet.wide("answer").reindex(columns=numbers)
     cells = result.sheet.wide("cell").reindex(columns=numbers)
-    rows = [list(TIDY_COLUMNS)]
-    for index, label in zip(result.sheet.studies.index, trial_labels(result)):
+    layout, studies = result.sheet.layout, result.sheet.studies
+    by_parts = {item.number: part_answers(result, item.number, studies.index)[0]
+                for item in items if item.number in layout.parts and result.sheet.grid is not None}
+    with_parts = any(item.parts for item in items)
+    rows = [[*TIDY_COLUMNS, *([PART_COLUMN] if with_parts else [])]]
+    for t, (index, label, row) in enumerate(zip(studies.index, trial_labels(result), studies["row"].tolist())):
         for item in items:
             answer = answers.at[index, item.number] if index in answers.index else None
             answer = None if answer is None or (isinstance(answer, float) and math.isnan(answer)) else answer
             cell = cells.at[index, item.number] if index in cells.index else None
+            if item.number not in by_parts:
+                rows.append([label, item.number, item.label, answer, answer_points(item, answer), max_points(item),
+                             assessor, scored_by, cell if isinstance(cell, str) else None,
+                             *([False] if with_parts else [])])
+                continue
+            columns = list(layout.parts[item.number].items())
+            part_cells = [layout.cell(column.index, row) for _, column in columns]
             rows.append([label, item.number, item.label, answer, answer_points(item, answer), max_points(item),
-                         assessor, scored_by, cell if isinstance(cell, str) else None])
+                         assessor, scored_by, ", ".join(part_cells), False])
+            labels = {part.code: part.label for part in item.parts}
+            for p, ((code, _), part_cell) in enumerate(zip(columns, part_cells)):
+                given = by_parts[item.number][t, p]
+                rows.append([label, code, labels.get(code, code), given, _part_points(item, given),
+                             1 if item.scored else 0, assessor, scored_by, part_cell, True])
     return rows
+
+
+def _part_points(item: Item, answer) -> int | None:
+    """The point one part of a criterion adds (see ``answer_points``): 1 for "Y", 0 for "N" or "?", None
+    where blank or unreadable; none where the criterion is not scored."""
+    if answer is None:
+        return None
+    return (1 if answer == "Y" else 0) if item.scored else 0
 
 
 # --- writing ----------------------------------------------------------------------------------------

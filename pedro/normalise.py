@@ -53,6 +53,11 @@ _SUPERSCRIPT_DIGITS = set("¹²³⁴⁵⁶⁷⁸⁹⁰")
 _POINTS = re.compile(r"^\s*(\d{1,2})(?:\.0+)?\s*$")
 _DIGIT = re.compile("[0-9]")
 
+# The column of ``RatedSheet.studies`` holding a subtotal as printed ('Study quality (/5)'), by its name.
+SUBTOTAL_COLUMN = "subtotal:{}"
+# The prefix of a subtotal's columns in a sheet's scores ('subtotal:reporting_min': pedro.scoring.score_sheet).
+SUBTOTAL_SCORE = "subtotal:"
+
 STATUS_OK = "ok"
 STATUS_MISSING = "missing"
 STATUS_UNRECOGNISED = "unrecognised"
@@ -174,10 +179,31 @@ def read_points(value, item: Item, rubric: Rubric) -> tuple[str | None, str, str
         return None, STATUS_MISSING, None
     if rubric.synonyms.get(fold_answer(_INVISIBLE.sub("", text))) == "?":
         return "?", STATUS_OK, None
+    points = _points_of(text, item)
+    if points is not None:
+        return points, STATUS_OK, None
+    # A footnote mark glued to the points ('3†', '2a', '2¹'), read as for a yes/no answer (rule PD803).
+    params = rubric.rule_params.get("footnotes")
+    text = _INVISIBLE.sub("", text).strip()
+    base, mark = text[:-1], text[-1:]
+    if params and base and base == base.rstrip() and not _SUPERSCRIPT_DIGITS & set(base) and (
+            mark in FOOTNOTE_MARKS or mark in params.get("symbols", ()) or "a" <= mark <= "z"):
+        points = _points_of(base, item)
+        if points is not None:
+            return points, STATUS_OK, mark
+    return None, STATUS_UNRECOGNISED, None
+
+
+def _points_of(text: str, item: Item) -> str | None:
+    """The points written in ``text`` ('2', '2.0', and '2/3' as reviews print a criterion's points out of
+    its maximum, which must then be the item's), as text, or None."""
     number = _POINTS.match(text)
     if number and int(number.group(1)) <= item.points:
-        return str(int(number.group(1))), STATUS_OK, None
-    return None, STATUS_UNRECOGNISED, None
+        return str(int(number.group(1)))
+    out_of = _TOTAL_TEXT.match(text)
+    if out_of and out_of.group(2) and int(out_of.group(2)) == item.points and int(out_of.group(1)) <= item.points:
+        return str(int(out_of.group(1)))
+    return None
 
 
 def read_item_answer(value, item: Item, rubric: Rubric) -> tuple[str | None, str, str | None]:
@@ -251,6 +277,28 @@ def parse_total(value) -> tuple[int | None, int | None]:
     return int(match.group(1)), int(match.group(2)) if match.group(2) else None
 
 
+def printed_points(value, maximum: int) -> int | None:
+    """The points a printed total or subtotal reads as (7, '7', '7/10' when 10 is ``maximum``), from 0 to
+    ``maximum``; None for anything else, a blank included."""
+    points, out_of = parse_total(value) if value is not None else (None, None)
+    return points if points is not None and points <= maximum and out_of in (None, maximum) else None
+
+
+def reported_subtotals(sheet, rubric: Rubric) -> dict[str, list]:
+    """Per subtotal the sheet prints ('Study quality (/5)'), per trial: the subtotal as printed, as its
+    number when it reads as one (as ``reported_totals``), else as written, None where blank."""
+    shown = {}
+    for subtotal in rubric.subtotals:
+        column = SUBTOTAL_COLUMN.format(subtotal.name)
+        if column not in sheet.studies:
+            continue
+        maximum = sum(rubric.points_of[i] for i in subtotal.items)
+        shown[subtotal.name] = [points if (points := printed_points(value, maximum)) is not None
+                                else None if value is None or not str(value).strip() else value
+                                for value in sheet.studies[column].tolist()]
+    return shown
+
+
 def is_summary_label(label) -> bool:
     """A row label such as 'Mean', 'Total:', 'Mean (SD)' or 'Score average': a summary, not a trial."""
     # No summary label has a digit, and folding keeps every digit: trial labels ('Smith 2010b') are
@@ -280,7 +328,8 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
     item_numbers = sorted(layout.items)
     used = [layout.items[n].index for n in item_numbers] + [c.index for c in layout.roles.values()] + [
         c.index for c in layout.evidence.values()] + [c.index for parts in layout.parts.values()
-                                                      for c in list(parts.values())[1:]]
+                                                      for c in list(parts.values())[1:]] + [
+        c.index for c in layout.subtotals.values()]
     columns = grid.columns(used + ([layout.year.index] if layout.year else []), start=layout.header_row)
     offsets, skipped = _trial_offsets(columns, used, layout, grid, rubric)
     skipped += [(0, why, cell) for cell, why in layout.table_notes]  # under a transposed table: after its rows
@@ -385,6 +434,9 @@ def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa
         column = layout.role(role)
         studies[role] = pd.Series(columns[column.index][offsets] if column else _nones(n), index=studies.index,
                                   dtype=object, copy=False)  # a new array already
+    for name, column in layout.subtotals.items():  # as printed: read by the subtotal rule and the reports
+        studies[SUBTOTAL_COLUMN.format(name)] = pd.Series(columns[column.index][offsets], index=studies.index,
+                                                          dtype=object)
     if layout.year is not None:
         studies["year"] = pd.Series(columns[layout.year.index][offsets], index=studies.index, dtype=object)
         studies["study"] = _with_year(studies["study"].tolist(), studies["year"].tolist())
@@ -431,6 +483,8 @@ def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offse
         _read_points(readings, raw, cells, columns, layout, item_numbers, trials, rows, rubric)
     for name in ("answer", "status", "marker"):
         answers[name] = readings[name]
+    if "partial" in readings:  # the (fewest, most) points of an item read by parts and not answered whole
+        answers["partial"] = pd.Series(readings["partial"], dtype=object, copy=False)
     answers["raw"] = pd.Series(raw, dtype=object, copy=False)
     answers["cell"] = pd.Series(cells, dtype="str")
     answers["rewrite"] = readings["rewrite"]
@@ -447,6 +501,7 @@ def _read_points(readings: dict, raw, cells: list, columns: dict, layout: Layout
     that part's; the cell is the first part's, or the part that is blank or not an answer.  A column of
     points is rewritten only where its text is not already the points ('2.0', ' 2 ')."""
     n = len(rows)
+    readings["partial"] = _nones(len(raw))
     for position, number in enumerate(item_numbers):
         item = rubric.item(number)
         if item.yes_no or not n:
@@ -457,34 +512,43 @@ def _read_points(readings: dict, raw, cells: list, columns: dict, layout: Layout
             values = [columns[c.index][trials] for c in parts]
             read = [_parts_answer([v[k] for v in values], rubric) for k in range(n)]
             part_cells = [layout.cells(c, rows.tolist()) for c in parts]
-            raw[span] = _objects([r for r, _, _, _ in read])
-            cells[span] = [part_cells[bad][k] for k, (_, _, _, bad) in enumerate(read)]
-            answers, statuses = [a for _, a, _, _ in read], [s for _, _, s, _ in read]
+            raw[span] = _objects([r for r, _, _, _, _ in read])
+            cells[span] = [part_cells[bad][k] for k, (_, _, _, bad, _) in enumerate(read)]
+            answers, statuses = [a for _, a, _, _, _ in read], [s for _, _, s, _, _ in read]
+            readings["partial"][span] = _objects([partial for *_, partial in read])
             rewrite = [False] * n  # the parts stay as typed
+            markers = [None] * n
         else:
             read = [read_points(raw[span.start + k], item, rubric) for k in range(n)]
             answers, statuses = [a for a, _, _ in read], [s for _, s, _ in read]
+            markers = [m for _, _, m in read]
             # A number is its answer already (3 stays the number 3); only text that differs is rewritten.
             rewrite = [a is not None and answer_text(raw[span.start + k]) != a for k, a in enumerate(answers)]
         readings["answer"].iloc[span] = answers
         readings["status"].iloc[span] = statuses
-        readings["marker"].iloc[span] = [None] * n
+        readings["marker"].iloc[span] = markers
         readings["rewrite"][span] = rewrite
 
 
-def _parts_answer(values: list, rubric: Rubric) -> tuple[str | None, str | None, str, int]:
-    """(raw as written, answer, status, index of the part to point at) for one trial's parts."""
-    points, first_blank = 0, None
+def _parts_answer(values: list, rubric: Rubric) -> tuple[str | None, str | None, str, int, tuple | None]:
+    """(raw as written, answer, status, index of the part to point at, partial) for one trial's parts.
+    ``partial`` is, for an item not answered whole, the (fewest, most) points its parts still allow: a
+    part read as "Y" is a point whatever the others say, one read as "N" or "?" is none, so 8a=Y with
+    8b blank is 1 or 2 points, not 0 to 2."""
+    points, unknown, first_blank, bad = 0, 0, None, None
     for index, value in enumerate(values):
         answer, status, _ = read_answer(value, rubric)
-        if status == STATUS_UNRECOGNISED:
-            return value, None, STATUS_UNRECOGNISED, index
+        if status == STATUS_UNRECOGNISED and bad is None:
+            bad = index
         if status == STATUS_MISSING:
             first_blank = index if first_blank is None else first_blank
+        unknown += status != STATUS_OK
         points += answer == "Y"
+    if bad is not None:
+        return values[bad], None, STATUS_UNRECOGNISED, bad, (points, points + unknown)
     if first_blank is not None:
-        return None, None, STATUS_MISSING, first_blank
-    return str(points), str(points), STATUS_OK, 0
+        return None, None, STATUS_MISSING, first_blank, (points, points + unknown)
+    return str(points), str(points), STATUS_OK, 0, None
 
 
 def _read_answers(raw: "np.ndarray", rubric: Rubric) -> dict:  # noqa: F821

@@ -11,8 +11,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from .engine import ScoreResult
+from .audit.verify import recorded_rubric
+from .audit.workbook import Key, read_previous_audit
+from .engine import ScoreResult, score_file
 from .errors import OutputError
+from .sheets.reader import open_book
 from .write.style import ANSWER_COLOURS as CELL_COLOURS
 from .write.style import ANSWER_NAMES, ANSWER_SYMBOLS, MISSING_COLOUR
 
@@ -42,6 +45,20 @@ def plot(result: ScoreResult, output: Path, kind: str = "traffic-light") -> Path
     matplotlib.use("Agg")
     figure = {"traffic-light": traffic_light, "summary": summary, "bands": band_distribution}[kind](result)
     return _save(figure, output, suffix)
+
+
+def scored_input(path: Path, sheet: str | None = None, bands: str | None = None, rubric: str | None = None
+                 ) -> ScoreResult:
+    """The input to draw: an item sheet scored as `pedro score` scores it; an audited workbook under the
+    rubric and band set its Provenance records (as `pedro audit`, `report` and `export` read it), so that a
+    TESTEX workbook is not drawn as PEDro ratings.  ``rubric`` must name the recorded one."""
+    provenance = read_previous_audit(open_book(path))[1]
+    if provenance is None:
+        return score_file(path, sheet=sheet, bands=bands, rubric=rubric)
+    loaded = recorded_rubric(provenance, rubric, Path(path).name)
+    recorded = provenance.get(Key.BANDS) or None
+    chosen = bands or (recorded if recorded in loaded.band_sets else None)
+    return score_file(path, sheet=sheet, bands=chosen, rubric=loaded)
 
 
 def _save(figure, output: Path, suffix: str) -> Path:
@@ -90,7 +107,7 @@ def _legend(axes, points: bool = False, **kwargs):
         handles.append((Line2D([], [], linestyle="", marker="o", markersize=11, markerfacecolor="white",
                                markeredgecolor=EDGE, markeredgewidth=0.5),
                         Line2D([], [], linestyle="", marker="$n$", markersize=6, color="black")))
-        names.append("Points of a criterion worth several (n/max)")
+        names.append("n/max points of a criterion worth several\n(white: some; as Yes: all; as No: none)")
     axes.legend(handles, names, handler_map={tuple: HandlerTuple(ndivide=1)}, frameon=False, **kwargs)
 
 
@@ -114,9 +131,12 @@ def _draw_points(axes, answers, rubric, dot: float) -> None:
             continue
         for row, answer in enumerate(answers[number].tolist()):
             if _is_points(answer):
-                axes.scatter([column], [row], s=dot ** 2, color="white", edgecolors=EDGE, linewidths=0.5, zorder=2)
-                axes.text(column, row, f"{answer}/{worth}", ha="center", va="center", fontsize=max(dot / 4, 3),
-                          zorder=3)
+                # coloured as the summary plot counts it (all Y, none N), so that 0/3 does not look like 3/3
+                share = _share_of(answer, worth)
+                colour = "white" if share == PARTLY else ANSWER_COLOURS.get(share, "white")
+                axes.scatter([column], [row], s=dot ** 2, color=colour, edgecolors=EDGE, linewidths=0.5, zorder=2)
+                axes.text(column, row, f"{answer}/{worth}", ha="center", va="center", fontsize=max(dot / 3.2, 3),
+                          fontweight="bold" if share == "N" else "normal", zorder=3)
 
 
 def traffic_light(result: ScoreResult):
@@ -148,7 +168,8 @@ def traffic_light(result: ScoreResult):
     axes.tick_params(which="both", length=0)
     axes.xaxis.tick_top()
     scale = result.rubric.short_name
-    axes.set_xlabel(f"{scale} {result.rubric.item_word} (* not scored)")
+    unscored = len(result.rubric.scored_items) < len(items)
+    axes.set_xlabel(f"{scale} {result.rubric.item_word}" + (" (* not scored)" if unscored else ""))
     axes.xaxis.set_label_position("top")
     scores = result.scores
     for i in range(n):
@@ -157,7 +178,8 @@ def traffic_light(result: ScoreResult):
         text = f"{low}" if low == high else f"{low}-{high}"
         axes.text(len(items) - 0.1, i, f"  {text}/{result.rubric.max_total}  {band or ''}", va="center", ha="left",
                   fontsize=label_size)
-    axes.text(len(items) - 0.1, -0.9 if n <= 150 else -2, f"  total  band ({result.bands.name})", ha="left",
+    heading = f"  total  band ({result.bands.name})" if result.bands.bands else "  total"
+    axes.text(len(items) - 0.1, -0.9 if n <= 150 else -2, heading, ha="left",
               va="bottom", fontsize=max(label_size, 6), fontweight="bold")
     for side in axes.spines.values():
         side.set_visible(False)
@@ -231,9 +253,10 @@ def summary(result: ScoreResult):
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     _legend(axes, loc="upper center", bbox_to_anchor=(0.4, -0.13), ncol=4, fontsize=7)
-    if not rubric.yes_no:
-        figure.text(0.01, -0.04, "A criterion worth several points: Y = all its points, N = none, part (hatched) "
-                                 "= some of them.", fontsize=6, color="#555555")
+    if not rubric.yes_no:  # below the legend (in the axes' coordinates, as the legend is): never over it
+        axes.text(0.4, -0.25, "A criterion worth several points: \u2713 = all its points, \u2717 = none, part "
+                              "(hatched) = some of them.", transform=axes.transAxes, ha="center", va="top",
+                  fontsize=6, color="#555555")
     return figure
 
 

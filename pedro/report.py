@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from .audit.chain import KEY_ENV
-from .normalise import STATUS_UNRECOGNISED, answer_text
+from .normalise import STATUS_UNRECOGNISED, answer_text, reported_subtotals
 from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
 from .scoring import reported_totals, subtotal_scores
@@ -101,17 +101,25 @@ def _add_points(report: dict, result) -> None:
     if not result.bands.bands:
         report["no_band"] = result.bands.describe()
     table = subtotal_scores(result.sheet.answers, rubric, len(result.sheet.studies))
+    # The subtotals the sheet printed, as the total is given (a number, or the text as printed).
+    printed = reported_subtotals(result.sheet, rubric)
     for position, study in enumerate(report["studies"]):
         study["subtotals"] = {s.name: {"points": _plain_values(table[s.name])[position],
                                        "min": int(table[f"{s.name}_min"].iloc[position]),
                                        "max": int(table[f"{s.name}_max"].iloc[position])} for s in rubric.subtotals}
+        study["reported_subtotals"] = {name: _json_value(values[position]) for name, values in printed.items()}
 
 
 def _reported_totals(result) -> tuple[list, list]:
     """Per trial, the printed total (a number, or the text as printed when it is not a total) and printed
     minus computed (null unless both are known), as JSON values."""
     reported, differences = reported_totals(result.sheet, result.scores, result.rubric)
-    return [v if v is None or isinstance(v, (int, float, str)) else str(v) for v in reported], differences
+    return [_json_value(v) for v in reported], differences
+
+
+def _json_value(value):
+    """A printed total or subtotal as JSON has it: a number or text as printed, or null."""
+    return value if value is None or isinstance(value, (int, float, str)) else str(value)
 
 
 def _layout_dict(layout) -> dict:
@@ -354,6 +362,7 @@ def comparison_text(comparison, output=None) -> str:
             + (" ..." if len(unreadable) > 10 else ""))
     lines.append(f"{len(comparison.disagreements)} disagreement(s) on items; "
                  f"{comparison.total_stats['band_changes']} trial(s) with a different band")
+    lines += [f"note: {note}" for note in comparison.notes]  # criteria compared on points, the layouts differing
     lines += _item_lines(comparison)
     total = comparison.total_stats
     lines.append("totals: " + ", ".join(f"{form} {_num(v['value'])}" for form, v in total["icc"].items()))

@@ -7,6 +7,7 @@ so a typo in a rubric is one clear sentence rather than a KeyError later.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import sys
@@ -156,6 +157,8 @@ class Rubric:
     subtotals: tuple[Subtotal, ...] = ()
     no_bands: str = ""  # why the rubric names no band set ("TESTEX has no validated quality bands")
     item_word: str = "item"  # what the rubric calls an item in messages: "item", "criterion"
+    # The SHA-256 of earlier versions of a shipped rubric that score as this one (its wording changed since)
+    earlier_sha256: tuple[str, ...] = ()
 
     @property
     def short_name(self) -> str:
@@ -188,6 +191,10 @@ class Rubric:
     def points_of(self) -> dict[int, int]:
         return {item.number: item.points for item in self.items}
 
+    def subtotal_points(self, subtotal: Subtotal) -> int:
+        """The most a subtotal scores: the points of its items."""
+        return sum(self.points_of[number] for number in subtotal.items)
+
     @property
     def yes_no(self) -> bool:
         """Every item is answered yes or no (as in PEDro): no points to read."""
@@ -205,12 +212,16 @@ class Rubric:
     @property
     def scored_text(self) -> str:
         """The scored items in words, for messages: 'items 2-11', 'criteria 1-12 (15 points)'."""
+        points = "" if self.max_total == len(self.scored_items) else f" ({self.max_total} points)"
+        return f"{self.scored_run}{points}"
+
+    @property
+    def scored_run(self) -> str:
+        """The scored items without their points: 'items 2-11', 'criteria 1-12'."""
         numbers = self.scored_items
-        plural = self.item_plural
         run = (f"{numbers[0]}-{numbers[-1]}" if list(numbers) == list(range(numbers[0], numbers[-1] + 1))
                else ", ".join(map(str, numbers))) if numbers else "none"
-        points = "" if self.max_total == len(numbers) else f" ({self.max_total} points)"
-        return f"{plural} {run}{points}"
+        return f"{self.item_plural} {run}"
 
     def band_set(self, name: str | None) -> BandSet:
         name = name or self.default_bands
@@ -339,11 +350,10 @@ def _build(data: dict, source: _Source, sha256: str) -> Rubric:
     meta = _require(data, "rubric", dict, path, source, ("",))
     entries = _require(data, "items", list, path, source, ("",))
     items = tuple(_build_item(entry, source, i) for i, entry in enumerate(entries))
-    numbers = [item.number for item in items]
-    if sorted(numbers) != list(range(1, len(items) + 1)):
-        raise RubricError(f"rubric {source.at('items', 0, 'number')} items must be numbered 1..{len(items)} "
-                          f"once each, found {numbers}")
+    _numbered_once(items, source)
     _unique_roles(items, source)
+    _unique_aliases(items, source)
+    _known_tables(data, source)
     synonyms, meaning = _answers(data, source)
     columns = _columns(data, source)
     scored_points = sum(item.points for item in items if item.scored)
@@ -371,10 +381,12 @@ def _build(data: dict, source: _Source, sha256: str) -> Rubric:
         columns=columns,
         band_sets=band_sets,
         default_bands=default_bands,
-        rule_params=dict(data.get("rules", {})),
+        rule_params=_rule_params(data, items, source),
         subtotals=_subtotals(data, by_number, source),
         no_bands=meta.get("no_bands", "") if isinstance(meta.get("no_bands", ""), str) else "",
         item_word=_choice(meta, "item_word", ("item", "criterion", "question"), source, "item"),
+        earlier_sha256=tuple(_require(meta, "earlier_sha256", list, path, source, ("rubric",))
+                             if "earlier_sha256" in meta else ()),
     )
 
 
@@ -391,6 +403,83 @@ def _choice(table: dict, key: str, allowed: tuple, source: _Source, default: str
         raise RubricError(f"rubric {source.at('rubric', None, key)} '{key}' must be one of "
                           f"{', '.join(allowed)}, found {value!r}")
     return value
+
+
+def _numbered_once(items, source: _Source) -> None:
+    """Items numbered 1..n once each; the error points at the item that breaks the run (the second of two
+    items numbered 3, not the first item of the file)."""
+    expected = list(range(1, len(items) + 1))
+    numbers = [item.number for item in items]
+    if sorted(numbers) == expected:
+        return
+    # n items whose numbers are not 1..n: one is out of range or repeats an earlier one
+    position = next(p for p, number in enumerate(numbers) if number not in expected or number in numbers[:p])
+    raise RubricError(f"rubric {source.at('items', position, 'number')} 'number' {numbers[position]}: items must "
+                      f"be numbered 1..{len(items)} once each, found {numbers}")
+
+
+# The top-level tables a rubric may have, and the [rules.NAME] tables pedro's rules read (a misspelt one
+# would silently switch its rules off).  tests/test_rubric_file.py checks these against the rules.
+TOP_TABLES = ("rubric", "items", "subtotals", "answers", "columns", "bands", "rules")
+RULE_TABLES = ("answers", "blinding", "concealment", "evidence", "followup", "footnotes", "quasi_random", "totals")
+
+
+def _known_tables(data: dict, source: _Source) -> None:
+    unknown = [key for key in data if key not in TOP_TABLES]
+    if unknown:
+        table = unknown[0]
+        # [bandz.x] has no line "[bandz]" of its own: its first sub-table's line, or a plain "bandz = ..." key's
+        first = next(iter(data[table]), "") if isinstance(data[table], dict) else ""
+        line = source.line(table, None, None) or source.line(f"{table}.{first}", None, None) or source.line(
+            "", None, table)
+        place = f"{source.path} line {line}:" if line else f"{source.path}:"
+        raise RubricError(f"rubric {place} unknown table or key '{table}'; allowed: {', '.join(TOP_TABLES)}")
+    rules = _require_table(data, "rules", source)
+    for name in rules:
+        if name not in RULE_TABLES:
+            raise RubricError(f"rubric {source.at('rules.' + name)} unknown rule table [rules.{name}]; "
+                              f"pedro's rules read: {', '.join(RULE_TABLES)}")
+
+
+def _rule_params(data: dict, items, source: _Source) -> dict:
+    """The [rules.NAME] tables, with every item they name checked: a role (``*_role``) must be an item's
+    key, an item number (``item``, ``*_item``, ``items``) one of the rubric's items."""
+    keys = [item.key for item in items]
+    numbers = sorted(item.number for item in items)
+    rules = _require_table(data, "rules", source)
+    for name, params in rules.items():
+        table = f"rules.{name}"
+        if not isinstance(params, dict):
+            raise RubricError(f"rubric {source.at('rules', None, name)} [rules.{name}] must be a table")
+        for key, value in params.items():
+            where = source.at(table, None, key)
+            # A role that is a near-miss of an item's key is a typo, which would switch the rule off without a
+            # word; a role unlike every key is a rubric without that item, and its rule is skipped (and
+            # `pedro rules --rubric` says why).
+            if key.endswith("_role") and value not in keys and difflib.get_close_matches(str(value), keys, 1, 0.8):
+                raise RubricError(f"rubric {where} '{key}' {_shown(value)} names no item; the roles (item "
+                                  f"keys) are: {', '.join(keys)}")
+            named = value if key == "items" else [value] if key == "item" or key.endswith("_item") else None
+            if named is None:
+                continue
+            if not isinstance(named, list) or any(isinstance(n, bool) or n not in numbers for n in named) \
+                    or len(set(named)) != len(named):
+                raise RubricError(f"rubric {where} '{key}' must name item numbers "
+                                  f"({', '.join(map(str, numbers))}) once each, found {_shown(value)}")
+    return dict(rules)
+
+
+def _unique_aliases(items, source: _Source) -> None:
+    """An alias (or part alias) names one item: the same header on two items would be read as whichever
+    came first."""
+    seen: dict[str, int] = {}
+    for position, item in enumerate(items):
+        own = {*item.aliases, *(a for part in item.parts for a in part.aliases)}
+        for alias in sorted(own):
+            if alias in seen and seen[alias] != item.number:
+                raise RubricError(f"rubric {source.at('items', position, 'aliases')} alias '{alias}' is also an "
+                                  f"alias of item {seen[alias]}; each alias must name one item")
+            seen.setdefault(alias, item.number)
 
 
 def _unique_roles(items, source: _Source) -> None:
@@ -504,9 +593,12 @@ def _subtotals(data: dict, by_number: dict, source: _Source) -> tuple[Subtotal, 
         where = source.at(*at)
         items = tuple(_require(entry, "items", list, where, source, at))
         bad = [n for n in items if isinstance(n, bool) or n not in by_number or not by_number[n].scored]
-        if bad or not items:
+        twice = sorted({n for n in items if items.count(n) > 1}, key=str)
+        if bad or twice or not items:
+            why = f"; item {twice[0]} is listed twice, and would count twice" if twice and not bad else ""
             raise RubricError(f"rubric {source.at(*at, key='items')} 'items' must list scored item numbers "
-                              f"({', '.join(str(n) for n, i in by_number.items() if i.scored)}), found {list(items)}")
+                              f"({', '.join(str(n) for n, i in by_number.items() if i.scored)}), found "
+                              f"{list(items)}{why}")
         built.append(Subtotal(name=_require(entry, "name", str, where, source, at),
                               label=_require(entry, "label", str, where, source, at), items=items))
     return tuple(built)

@@ -11,7 +11,7 @@ when the whole range falls within one band.
 
 from __future__ import annotations
 
-from .normalise import answer_points, parse_total
+from .normalise import SUBTOTAL_SCORE, answer_points, parse_total, printed_points
 from .rubric import BandSet, Rubric
 
 
@@ -20,7 +20,10 @@ def score_sheet(sheet, rubric: Rubric, bands: BandSet):
     printed totals without item columns, from the totals as printed (``score_printed_totals``)."""
     if sheet.layout.totals_only:
         return score_printed_totals(sheet.studies["total"], rubric, bands)
-    return score_answers(sheet.answers, rubric, bands)
+    scores = score_answers(sheet.answers, rubric, bands)
+    if rubric.subtotals:  # each subtotal's points and range beside the total's, for rule PD207
+        scores = scores.join(subtotal_scores(sheet.answers, rubric, len(scores)).add_prefix(SUBTOTAL_SCORE))
+    return scores
 
 
 def score_printed_totals(totals, rubric: Rubric, bands: BandSet):
@@ -74,7 +77,15 @@ def point_ranges(answers, rubric: Rubric, items, n_studies: int):
     answered = chosen & pd.notna(answer)
     low = np.bincount(study[answered], weights=points[answered], minlength=n_studies).astype(np.int64)
     known = np.bincount(study[answered], weights=worth[answered], minlength=n_studies).astype(np.int64)
-    return low, low + (sum(rubric.points_of[i] for i in items) - known)
+    high = low + (sum(rubric.points_of[i] for i in items) - known)
+    if "partial" in answers:
+        # An item read by parts and not answered whole still has the points its known parts settle.
+        partial = answers["partial"].to_numpy()
+        for position in np.flatnonzero(chosen & ~answered & pd.notna(partial)).tolist():
+            fewest, most = partial[position]
+            low[study[position]] += fewest
+            high[study[position]] -= worth[position] - most
+    return low, high
 
 
 def subtotal_scores(answers, rubric: Rubric, n_studies: int):
@@ -126,10 +137,9 @@ def reported_totals(sheet, scores, rubric: Rubric) -> tuple[list, list]:
     shown, difference = [], []
     computed = scores["total"].to_numpy(dtype=object, na_value=None).tolist()
     for value, total in zip(sheet.studies["total"].tolist(), computed):
-        points, out_of = parse_total(value) if value is not None else (None, None)
-        readable = points is not None and points <= rubric.max_total and out_of in (None, rubric.max_total)
+        points = printed_points(value, rubric.max_total)
         blank = value is None or not str(value).strip()
-        shown.append(points if readable else None if blank else value)
-        known = readable and total is not None and not sheet.layout.totals_only
+        shown.append(points if points is not None else None if blank else value)
+        known = points is not None and total is not None and not sheet.layout.totals_only
         difference.append(points - int(total) if known else None)
     return shown, difference

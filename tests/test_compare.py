@@ -417,8 +417,9 @@ def test_compare_consensus_score_on_a_sheet_rated_by_parts(tmp_path):
     sheet = book["Disagreements"]
     header = [c.value for c in sheet[1]]
     row = [c.value for c in sheet[2]]
-    assert row[:2] == ["Trial A", 6] and row[header.index("a: answer")] == "2"
-    sheet.cell(2, header.index("Consensus") + 1, 3)
+    # both sheets give criterion 6 by parts: the disagreement is on part 6b, not on the count (issue 16 review)
+    assert row[:2] == ["Trial A", "6b"] and row[header.index("a: answer")] == "N"
+    sheet.cell(2, header.index("Consensus") + 1, "Y")
     sheet.cell(2, header.index("Reason") + 1, "adverse events are reported in table 3")
     book.save(disagreements)
     merged = runner.invoke(main, ["consensus", str(disagreements), "-o", str(tmp_path / "c.xlsx")])

@@ -346,3 +346,52 @@ def test_consensus_of_a_user_rubric(tmp_path, checklist):
     merged = _cli("consensus", disagreements, "--rubric", checklist, "-o", tmp_path / "c.xlsx")
     assert merged.exit_code == 0, merged.output
     assert score_file(tmp_path / "c.xlsx", rubric=str(checklist)).scores["total"].tolist() == [4, 3]
+
+
+# Issue 16 review: rubric mistakes that used to load silently, or load and compute wrongly.
+@pytest.mark.parametrize("edit, needle, expected", [
+    # a subtotal listing an item twice would count it twice
+    (lambda t: t.replace("items = [1, 2]", "items = [1, 1]"), "items = [1, 1]",
+     "[[subtotals]] #1 'items' must list scored item numbers (1, 2, 3, 4), found [1, 1]; item 1 is listed twice"),
+    (lambda t: t.replace("items = [1, 2]", "items = [1, 7]"), "items = [1, 7]",
+     "'items' must list scored item numbers (1, 2, 3, 4), found [1, 7]"),
+    # a misspelt rule table would switch the concealment rule off
+    (lambda t: t.replace("[rules.concealment]", "[rules.concealmnt]"), "[rules.concealmnt]",
+     "unknown rule table [rules.concealmnt]; pedro's rules read: answers, blinding, concealment, evidence, "
+     "followup, footnotes, quasi_random, totals"),
+    # a misspelt role
+    (lambda t: t.replace('concealment_role = "concealed_allocation"', 'concealment_role = "concealed_alocation"'),
+     "concealment_role", "[rules.concealment] 'concealment_role' \"concealed_alocation\" names no item; the roles "
+     "(item keys) are: random_allocation, concealed_allocation, outcome_reporting, dropouts, funding"),
+    (lambda t: t + '\n[bandz.x]\nsource = "s"\n', "[bandz.x]",
+     "unknown table or key 'bandz'; allowed: rubric, items, subtotals, answers, columns, bands, rules"),
+    (lambda t: t + "\n[rules.evidence]\nitems = [1, 9]\n", "items = [1, 9]",
+     "[rules.evidence] 'items' must name item numbers (1, 2, 3, 4, 5) once each, found [1, 9]"),
+    (lambda t: t.replace('"dropouts described", "dropouts"]', '"dropouts described", "concealed"]'),
+     '"dropouts described", "concealed"',
+     "[[items]] #4 alias 'concealed' is also an alias of item 2; each alias must name one item"),
+])
+def test_rubric_mistakes_that_loaded_silently_are_errors(tmp_path, edit, needle, expected):
+    text = edit(CHECKLIST)
+    assert text != CHECKLIST
+    message = _bad(tmp_path, text)
+    assert f"my.toml line {_line_of(text, needle)}:" in message, message
+    assert expected in message, message
+
+
+def test_duplicate_item_number_points_at_the_duplicate(tmp_path):
+    text = CHECKLIST.replace("number = 4", "number = 3")
+    message = _bad(tmp_path, text)
+    assert f"line {_line_of(text, 'number = 3', 2)}: [[items]] #4 'number' 3: items must be numbered 1..5 once each" \
+        in message, message
+
+
+def test_shipped_rubrics_name_only_rule_tables_the_rules_read():
+    """RULE_TABLES (what the loader allows) is the set of tables pedro's rules and reader read."""
+    from pedro.rubric import RULE_TABLES
+    from pedro.rules import RULES
+
+    read = {name for rule in RULES for name in (*rule.parameters, *rule.requires, rule.cites) if name}
+    assert read | {"footnotes"} == set(RULE_TABLES)
+    for name in ("pedro", "testex"):
+        assert set(load_rubric(name).rule_params) <= set(RULE_TABLES)

@@ -15,6 +15,7 @@ Each rule in ``pedro.rules.RULES`` has a file ``tests/rule_cases/<rule id>.toml`
     message_excludes = ["items 1-11"]  # optional, fail only: text no finding's message has
     format = "csv"                     # optional: "xlsx" (default) or "csv"
     bands = "high-low-5"               # optional: the band set to score with (default: the rubric's)
+    rubric = "testex"                  # optional: the rubric to score with (default: pedro)
 
 The test writes the sheet as a real file, runs ``pedro.engine.score_file`` on
 it and looks only at the findings of the file's rule: the other rules may
@@ -45,7 +46,7 @@ README = REPO / "README.md"
 CATALOGUE_START, CATALOGUE_END = "<!-- rules:start -->", "<!-- rules:end -->"
 
 REQUIRED_KEYS = {"name", "expect", "header", "rows"}
-OPTIONAL_KEYS = {"above", "cells", "message_contains", "message_excludes", "format", "bands"}
+OPTIONAL_KEYS = {"above", "cells", "message_contains", "message_excludes", "format", "bands", "rubric"}
 FAIL_ONLY_KEYS = {"cells", "message_contains", "message_excludes"}
 CASE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RULE_ID = re.compile(r"^PD\d{3}$")
@@ -124,7 +125,7 @@ def shown(findings) -> str:
 def test_rule_case(rule_id, case, tmp_path):
     problems = case_problems(rule_id, {"rule": rule_id, "case": [case]})
     assert not problems, "\n".join(problems)
-    result = score_file(write_case_sheet(case, tmp_path), bands=case.get("bands"))
+    result = score_file(write_case_sheet(case, tmp_path), bands=case.get("bands"), rubric=case.get("rubric"))
     findings = result.findings[result.findings["rule"] == rule_id]
     everything = f"all findings on the sheet:\n{shown(result.findings)}"
 

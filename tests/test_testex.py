@@ -147,8 +147,9 @@ def test_a_bad_part_points_at_its_cell(tmp_path):
     assert "(part 6b: adverse events reported, a yes/no point)" in found.loc["PD101", "message"]
     assert found.loc["PD102", "cell"] == "K3"
     assert result.scores["total"].isna().tolist() == [True, True, False]
-    # Trial A: 6 unknown (0-3 of it), so 8 + 0..3; Trial B: 8 unknown, 6 + 0..2.
-    assert result.scores[["min_total", "max_total"]].values.tolist()[:2] == [[8, 11], [6, 8]]
+    # Trial A: 6b unknown, 6a and 6c "Y", so 8 + 2..3; Trial B: 8a blank, 8b 0, so 6 + 0..1 (the parts
+    # already known count: user review of issue 16, where 0..3 and 0..2 let an impossible total pass).
+    assert result.scores[["min_total", "max_total"]].values.tolist()[:2] == [[10, 11], [6, 7]]
 
 
 @pytest.mark.parametrize("value, hint", [(4, "worth at most 3 points"), (1.5, "points are whole numbers"),

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..engine import ScoreResult, score_file
 from ..errors import InputError
-from ..normalise import answer_text
+from ..normalise import SUBTOTAL_SCORE, answer_text
 from ..rubric import Rubric, load_rubric, packaged_rubric_files
 from ..sheets.cells import column_index, column_letter
 from ..sheets.reader import Book, open_book
@@ -69,6 +69,7 @@ from .workbook import (
     ROW_COLUMN,
     SCORES_SHEET,
     STUDY_COLUMN,
+    SUBTOTAL_PREFIX,
     TOTAL_COLUMN,
     Key,
     band_column,
@@ -461,6 +462,7 @@ def recomputed_score_findings(audited: AuditedWorkbook, rescored: Rescored) -> l
     studies = result.sheet.studies
     scores = result.scores.loc[studies.index]
     labels = Counter(canonical(label) for label in studies["study"].tolist())
+    subtotals = _recomputed_subtotals(result)
     findings = []
     for study, row, low, high, band in zip(studies["study"].tolist(), studies["row"].tolist(),
                                            scores["min_total"].tolist(), scores["max_total"].tolist(),
@@ -471,12 +473,34 @@ def recomputed_score_findings(audited: AuditedWorkbook, rescored: Rescored) -> l
             continue
         low, high = int(low), int(high)
         expected = {TOTAL_COLUMN: low if low == high else None, MIN_COLUMN: low, MAX_COLUMN: high,
-                    band_column(result.bands.name): band}
+                    **subtotals.get(int(row), {}), band_column(result.bands.name): band}
         # Named as the Scores row names it: a label edited since (reported with the table's edits) is added.
         scored = canonical(scores_row[audited.column[STUDY_COLUMN]]) or canonical(study)
         name = scored if scored == canonical(study) else f"{scored} (labelled {canonical(study) or 'blank'} now)"
         findings += _score_row_findings(audited, scored, scores_row, rescored.scores_line[number], expected, name)
     return findings
+
+
+def _recomputed_subtotals(result: ScoreResult) -> dict[int, dict]:
+    """Per item-sheet row, {Scores column: points} of each of the rubric's subtotals, recomputed from the item
+    cells: blank while an item of it is unknown, as the Scores sheet writes it (pedro.write.audited)."""
+    rubric, studies = result.rubric, result.sheet.studies
+    if not rubric.subtotals:
+        return {}
+    columns = {f"{SUBTOTAL_PREFIX}{s.label} (/{rubric.subtotal_points(s)})": f"{SUBTOTAL_SCORE}{s.name}"
+               for s in rubric.subtotals}
+    scores = result.scores.loc[studies.index]
+    by_row = {}
+    for position, row in enumerate(studies["row"].tolist()):
+        values = {column: scores[name].iat[position] for column, name in columns.items()}
+        by_row[int(row)] = {column: None if _blank(v) else int(v) for column, v in values.items()}
+    return by_row
+
+
+def _blank(value) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))  # None, NaN or pandas' NA
 
 
 def _scores_row_number(rescored: Rescored, study: str, row: int, labels: Counter) -> int | None:
@@ -519,9 +543,13 @@ def recorded_rubric(provenance: dict, given: Rubric | str | Path | None, where: 
     name, sha = provenance.get(Key.RUBRIC) or None, provenance.get(Key.RUBRIC_SHA256) or None
     recorded = f"rubric '{name}'" + (f" (sha256 {sha[:12]}…)" if sha else "")
     packaged = packaged_rubric_files()
-    if given is None or (given == name and name in packaged):  # --rubric testex on a TESTEX workbook
-        if name is None or name in packaged:
+    if given == name and name in packaged:  # --rubric testex on a TESTEX workbook: the shipped one, as asked
+        return load_rubric(name)
+    if given is None:
+        if name is None:
             return load_rubric(name)  # an older workbook names no rubric: PEDro's, the only one then
+        if name in packaged:
+            return _shipped_as_recorded(name, sha, where)
         raise InputError(f"{where} was scored with {recorded}, which pedro does not ship; pass it with "
                          "--rubric FILE")
     rubric = given if isinstance(given, Rubric) else load_rubric(str(given))
@@ -530,6 +558,20 @@ def recorded_rubric(provenance: dict, given: Rubric | str | Path | None, where: 
         raise InputError(f"{where} was scored with {recorded}, but {rubric.path} {found}; pass the rubric "
                          "file it was scored with as --rubric FILE")
     return rubric
+
+
+def _shipped_as_recorded(name: str, sha: str | None, where: str) -> Rubric:
+    """The shipped rubric ``name``, when it is the file the workbook was scored with: a user's own rubric
+    that is also called 'pedro' records that name too, and checking its workbook against the shipped one
+    would report nonsense ("unknown band set 'none'", every trial changed).  An earlier version of the
+    shipped file that the file lists (``earlier_sha256``: only its wording changed) is the same rubric."""
+    shipped = load_rubric(name)
+    if sha and sha not in (shipped.sha256, *shipped.earlier_sha256):
+        raise InputError(f"{where} was scored with a rubric named '{name}' that is not the one pedro ships "
+                         f"(sha256 {sha[:12]}…; pedro's is {shipped.sha256[:12]}…): a file of your own, or "
+                         f"another version of pedro's; pass that file with --rubric FILE (or --rubric {name} "
+                         "to check it against the one pedro ships now)")
+    return shipped
 
 
 def audit_report(audited: AuditedWorkbook, result: ScoreResult, findings: list[AuditFinding],

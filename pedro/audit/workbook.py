@@ -25,6 +25,8 @@ LOG_COLUMNS = CHANGE_COLUMNS + [HASH_COLUMN]
 STUDY_COLUMN, ROW_COLUMN, TOTAL_COLUMN, MIN_COLUMN, MAX_COLUMN = "Study", "Row", "Total", "Min", "Max"
 REPORTED_TOTAL_COLUMN = "Reported total"  # the total the sheet printed, beside the computed one
 SUBTOTAL_PREFIX = "Subtotal: "  # a rubric's [[subtotals]], after Max: "Subtotal: Study quality (/5)"
+# A subtotal the sheet printed, after the computed one: "Reported subtotal: Study quality (/5)"
+REPORTED_SUBTOTAL_PREFIX = "Reported subtotal: "
 
 # The Recorded cells sheet (pedro.audit.record): ROW_COLUMN (the item sheet's row), STUDY_COLUMN (the trial's
 # label), the row's digest, then its cells as JSON, continued in the next columns past a cell's length.  Its

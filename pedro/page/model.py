@@ -22,7 +22,7 @@ from ..engine import ScoreResult, score_file
 from ..errors import InputError
 from ..normalise import STATUS_UNRECOGNISED, answer_text
 from ..report import audit_text
-from ..rubric import DEFAULT_RUBRIC, Rubric, load_rubric, packaged_rubric_files
+from ..rubric import Rubric, load_rubric, packaged_rubric_files
 from ..rules import RULES_BY_ID, SEVERITIES
 from ..runtime import current_user, file_sha256, now_utc
 from ..scoring import reported_totals
@@ -402,7 +402,7 @@ def _group(rule_id: str, findings: list[dict], rubric: Rubric) -> FindingGroup:
     if rule is None:  # a finding of a rule this pedro does not know: shown as found
         return FindingGroup(rule_id, rule_id, findings[0]["severity"], "", "", findings)
     cited = rule.source(rubric)
-    own = rule.cites and cited != rule.criterion or rubric.name == DEFAULT_RUBRIC
+    own = rule.cited_by_rubric(rubric)
     return FindingGroup(rule.id, rule.name, findings[0]["severity"], rule.summary_for(rubric), cited, findings,
                         cited_by=short_name(rubric) if own else "pedro's rule (written for the PEDro scale)")
 

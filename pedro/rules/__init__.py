@@ -16,6 +16,7 @@ RULES: tuple[Rule, ...] = (
     answers.UNCLEAR,
     totals.TOTAL_UNREADABLE,
     totals.TOTAL_MISMATCH,
+    totals.SUBTOTAL_MISMATCH,
     totals.BAND_MISMATCH,
     totals.BAND_UNRECOGNISED,
     totals.TOTALS_ONLY,

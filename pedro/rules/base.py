@@ -17,9 +17,11 @@ from functools import cache, cached_property
 
 from ..errors import RubricError
 from ..normalise import RatedSheet
-from ..rubric import BandSet, Rubric
+from ..rubric import DEFAULT_RUBRIC, BandSet, Rubric
 
 SEVERITIES = ("error", "warning", "advisory")
+# The source of a rule under a rubric other than PEDro's that gives no citation for it.
+UNCITED = "pedro's own check (written for the PEDro scale; this rubric gives no source)"
 FINDING_COLUMNS = ["rule", "name", "severity", "sheet", "cell", "study", "study_index", "row", "item",
                    "value", "message"]
 
@@ -78,9 +80,18 @@ class Rule:
         return named
 
     def source(self, rubric: Rubric) -> str:
-        """What the rule enforces, as ``rubric`` cites it."""
-        return rubric.rule_params.get(self.cites, {}).get("citation") or self.criterion if self.cites else \
-            self.criterion
+        """What the rule enforces, as ``rubric`` cites it: the rubric's 'citation' in the rule's [rules.NAME]
+        table; PEDro's criterion or note for the PEDro scale; for another rubric that gives none, the rule
+        is said to be pedro's own, since citing PEDro's item notes for a user's checklist would be false."""
+        cited = rubric.rule_params.get(self.cites, {}).get("citation") if self.cites else None
+        if cited:
+            return cited
+        return self.criterion if rubric.name == DEFAULT_RUBRIC else UNCITED
+
+    def cited_by_rubric(self, rubric: Rubric) -> bool:
+        """Whether ``source`` is the rubric's own text (its citation, or PEDro's notes for PEDro)."""
+        return rubric.name == DEFAULT_RUBRIC or bool(
+            self.cites and rubric.rule_params.get(self.cites, {}).get("citation"))
 
     @property
     def summary(self) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from ..normalise import distinct_values, map_distinct, parse_total
+from ..normalise import (
+    SUBTOTAL_COLUMN,
+    SUBTOTAL_SCORE,
+    distinct_values,
+    map_distinct,
+    parse_total,
+    printed_points,
+    reported_subtotals,
+)
 from ..sheets.layout import HeaderMatcher
 from ..text import fold_text
 from .base import Rule, no_findings
@@ -73,6 +81,47 @@ def check_total_mismatch(ctx, rule):
                      if lo == hi and first and shown == lo + 1 else "")
     return ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), reported.loc[rows].tolist(),
                               computed=computed, hint=hints, scored=ctx.rubric.scored_text)
+
+
+def check_subtotal_mismatch(ctx, rule):
+    """A printed subtotal that is not the sum of its items' points, or not a whole number 0 to its maximum.
+
+    With points unknown, a printed subtotal outside the range they allow is wrong, as for the total."""
+    import pandas as pd
+
+    layout, studies = ctx.sheet.layout, ctx.sheet.studies
+    printed = reported_subtotals(ctx.sheet, ctx.rubric) if not layout.totals_only else {}
+    frames = []
+    for subtotal in ctx.rubric.subtotals:
+        if subtotal.name not in printed:
+            continue
+        maximum = sum(ctx.rubric.points_of[i] for i in subtotal.items)
+        # The scores carry each subtotal's range (pedro.scoring.score_sheet).
+        low = ctx.scores[f"{SUBTOTAL_SCORE}{subtotal.name}_min"].to_numpy()
+        high = ctx.scores[f"{SUBTOTAL_SCORE}{subtotal.name}_max"].to_numpy()
+        column = layout.subtotals[subtotal.name]
+        numbers = list(subtotal.items)
+        items = f"{ctx.rubric.item_plural} " + (f"{numbers[0]}-{numbers[-1]}" if numbers == list(
+            range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2 else ", ".join(map(str, numbers)))
+        rows, problems = [], []
+        for position, (shown, raw) in enumerate(zip(printed[subtotal.name], studies[SUBTOTAL_COLUMN.format(
+                subtotal.name)].tolist())):
+            if shown is None:
+                continue
+            if printed_points(raw, maximum) is None:
+                problems.append(f"is not a whole number from 0 to {maximum} (or 'n/{maximum}')")
+            elif not low[position] <= shown <= high[position]:
+                lo, hi = int(low[position]), int(high[position])
+                computed = str(lo) if lo == hi else f"between {lo} and {hi}, with {hi - lo} point(s) unknown"
+                problems.append(f"differs from the sum of {items} ({computed})")
+            else:
+                continue
+            rows.append(studies.index[position])
+        cells = layout.cells(column, studies.loc[rows, "row"].tolist())
+        frames.append(ctx.trial_findings(rule, rows, cells, studies.loc[rows, SUBTOTAL_COLUMN.format(
+            subtotal.name)].tolist(), subtotal=subtotal.label.lower(), problem=problems))
+    frames = [frame for frame in frames if not frame.empty]
+    return pd.concat(frames, ignore_index=True) if frames else no_findings()
 
 
 def fold_band(value) -> str:
@@ -150,6 +199,16 @@ TOTAL_UNREADABLE = Rule(
     criterion=TOTAL_RULE, cites="totals", check=check_total_unreadable,
     summary_template="A reported total that is not a whole number from 0 to {max_total} (or 'n/{max_total}').")
 
+SUBTOTAL_MISMATCH = Rule(
+    id="PD207", name="subtotal-mismatch", severity="error",
+    message="{cell}: reported {subtotal} subtotal '{value}' {problem}",
+    criterion="PEDro has no subtotals (its total is one sum over items 2-11); a rubric's [[subtotals]] divide "
+              "the total (TESTEX: study quality /5, reporting /10), each the sum of its items' points, and a "
+              "printed subtotal must equal that sum", cites="totals", requires=("totals",),
+    check=check_subtotal_mismatch,
+    summary_template="A printed subtotal that is not the sum of its {words}' points, or not a whole number 0 to its "
+                     "maximum.")
+
 TOTAL_MISMATCH = Rule(
     id="PD202", name="total-mismatch", severity="error",
     message="{cell}: reported total {value} differs from the sum of {scored} ({computed}){hint}",
@@ -192,7 +251,8 @@ def check_total_column_not_taken(ctx, rule):
     if sheet.grid is None or sheet.studies.empty:
         return no_findings()
     taken = layout.role("total")
-    claimed = {c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values())}
+    claimed = {c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values(),
+                                 *layout.subtotals.values())}
     rows = sheet.studies["row"].to_numpy() - 1
     computed = ctx.scores["total"].to_numpy(dtype=object, na_value=None)
     matcher = HeaderMatcher(ctx.rubric)

@@ -86,6 +86,7 @@ class HeaderMatch:
     conflict: str | None = None  # number and name disagree
     by_name: bool = False  # the item was named ("Random allocation"), not only numbered ("2")
     part: str | None = None  # the part of a criterion worth several points ("6a"), when the header names one
+    subtotal: str | None = None  # the rubric's subtotal ("study_quality") a header names, for role "subtotal"
 
 
 @dataclass
@@ -108,6 +109,8 @@ class Layout:
     # Criteria worth several points read as one column per point: item -> part code -> column.  Such an
     # item's entry in ``items`` is its first part's column; the audited workbook keeps the parts as read.
     parts: dict[int, dict[str, Column]] = field(default_factory=dict)
+    # Printed subtotals of a rubric with [[subtotals]]: subtotal name -> column ('Study quality (/5)').
+    subtotals: dict[str, Column] = field(default_factory=dict)
 
     def columns_of(self, item: int) -> list[Column]:
         """The columns an item is read from: its own, or one per part."""
@@ -203,6 +206,8 @@ class HeaderMatcher:
                     self.part_by_key.setdefault(key, (item.number, part.code))
                 for name in (header_key(part.label), *part.aliases):
                     self.part_by_key.setdefault(name, (item.number, part.code))
+        self.subtotal_names = [_subtotal_names(subtotal, rubric) for subtotal in rubric.subtotals]
+        self.points_qualifiers = {points: _points_qualifiers(points) for points in set(rubric.points_of.values())}
 
     def classify(self, header) -> HeaderMatch | None:
         if header is None or isinstance(header, bool):
@@ -217,6 +222,9 @@ class HeaderMatcher:
         if key in self.part_by_key:
             number, code = self.part_by_key[key]
             return HeaderMatch("item", number, by_name=True, part=code)
+        subtotal = self.subtotal_of(key)
+        if subtotal is not None:
+            return HeaderMatch("subtotal", subtotal=subtotal)
         role = self.role_by_word.get(key) or self._total_by_meaning(key)
         evidence_word = next((w for w in self.evidence_words if w in key), None)
         if evidence_word is not None:
@@ -250,6 +258,40 @@ class HeaderMatcher:
         if rest != key and (not rest or self.role_by_word.get(rest) in ("total", "band")):
             return "total"
         return None
+
+    def subtotal_of(self, key: str) -> str | None:
+        """The name of the rubric's subtotal a header key names, or None: its label or name ('Study quality',
+        'Reporting'), less a maximum written as for the total but out of the subtotal's points ('(/5)',
+        '(0-10)', '(max 5)') and the words that say a score ('subtotal', 'score', 'overall'); the label's
+        last word alone ('Quality subtotal', 'Overall quality (max 5)') only beside such a word or maximum,
+        as 'Quality' alone is a band's header."""
+        for name, full, short, qualifiers in self.subtotal_names:
+            rest = key
+            for qualifier in qualifiers:
+                rest = rest.replace(qualifier, "")
+            for word in _SUBTOTAL_WORDS:
+                rest = rest.replace(word, "")
+            if rest in full or (rest != key and rest in short):
+                return name
+        return None
+
+    def _decorated_name(self, written: str) -> int | None:
+        """The item a header names with a decoration after one of its names, or None: footnote marks
+        ('Allocation concealed¹', 'Eligibility*†'), a single lower-case letter glued to the name
+        ('Eligibility criteria specifieda', only when the rest is a name exactly), or the item's points
+        ('Outcome measures assessed (3 points)', '(/3)', '(0-3)')."""
+        plain = written.rstrip().rstrip(_HEADER_MARKS).rstrip()
+        key = header_key(plain)
+        number = self.item_by_alias.get(key)
+        if number is not None:
+            return number
+        for points, qualifiers in self.points_qualifiers.items():
+            for qualifier in qualifiers:
+                number = self.item_by_alias.get(key[:-len(qualifier)]) if key.endswith(qualifier) else None
+                if number is not None and self.rubric.points_of[number] == points:
+                    return number
+        glued = len(plain) > 2 and "a" <= plain[-1] <= "z" and plain[-2].isalpha()
+        return self.item_by_alias.get(header_key(plain[:-1])) if glued else None
 
     def names_rating(self, key: str) -> bool:
         """Whether a header key, less its qualifiers, is a score word among the rubric's `beside` words only:
@@ -287,6 +329,8 @@ class HeaderMatcher:
         if not key:
             return None
         by_name = self.item_by_alias.get(key)
+        if by_name is None and written:
+            by_name = self._decorated_name(written)
         if by_name is not None:
             return HeaderMatch("item", by_name, by_name=True)
         numbered = _NUMBERED.match(text)
@@ -306,6 +350,31 @@ class HeaderMatcher:
                 f"header '{written or text}' is numbered {number} but names {self.rubric.item_word} {named} "
                 f"({self.rubric.item(named).label}); read as {self.rubric.item_word} {named}"))
         return HeaderMatch("item", number, by_name=True)
+
+
+# Words beside a subtotal's name that say it is a score ('Quality subtotal', 'Reporting score (0-10)').
+_SUBTOTAL_WORDS = ("subtotals", "subtotal", "scores", "score", "overall", "points", "total", "sum")
+
+
+def _subtotal_names(subtotal, rubric: Rubric) -> tuple[str, set[str], set[str], list[str]]:
+    """(name, the keys naming the subtotal, the short keys that need a qualifier, the keys of its maximum)."""
+    top = sum(rubric.points_of[i] for i in subtotal.items)
+    full = {header_key(subtotal.label), header_key(subtotal.name.replace("_", " "))}
+    short = {header_key(subtotal.label.split()[-1])} - {""}
+    qualifiers = [header_key(q.format(top)) for q in ("out of {}", "/{}", "0-{}", "0 to {}", "of {}", "max {}",
+                                                     "maximum {}", "max. {}")]
+    return subtotal.name, full, short, sorted(set(qualifiers), key=len, reverse=True)
+
+
+def _points_qualifiers(points: int) -> tuple[str, ...]:
+    """The keys of what a review writes after a criterion's name to give its points: '(3 points)', '(/3)',
+    '(0-3)', '(max 3)', '(1 point)'."""
+    return tuple(header_key(q.format(points)) for q in ("{} points", "{} point", "{} pts", "/{}", "0-{}", "0 to {}",
+                                                        "max {}", "max. {}", "out of {}"))
+
+
+# Footnote marks after a header ('Allocation concealed¹', 'Eligibility†'): superscripts fold to digits.
+_HEADER_MARKS = "¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ*†‡§¶"
 
 
 def _alternation(keys) -> str:
@@ -465,6 +534,8 @@ def _claim_columns(grid: Grid, layout: Layout, matches: dict, texts: dict, rubri
                 layout.notes.append((grid.address(layout.header_rows[0] - 1, c), match.conflict))
         elif match.role == "evidence":
             _claim(layout.evidence, match.item, column, grid, rubric, "evidence for ")
+        elif match.role == "subtotal":
+            layout.subtotals.setdefault(match.subtotal, column)
         elif match.role not in layout.roles and match.strong:
             layout.roles[match.role] = column
     for number, columns in weak.items():

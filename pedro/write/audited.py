@@ -43,6 +43,7 @@ from ..audit.workbook import (
     PEDRO_SHEETS,
     PROVENANCE_SHEET,
     RECORDED_SHEET,
+    REPORTED_SUBTOTAL_PREFIX,
     REPORTED_TOTAL_COLUMN,
     ROW_COLUMN,
     SCORES_SHEET,
@@ -59,7 +60,7 @@ from ..audit.workbook import (
 )
 from ..engine import ScoreResult, check_history, continue_history
 from ..errors import InputError
-from ..normalise import answer_text
+from ..normalise import STATUS_UNRECOGNISED, SUBTOTAL_SCORE, answer_text, reported_subtotals
 from ..scoring import reported_totals, subtotal_scores
 from ..sheets.reader import open_book
 from . import carry, tables
@@ -347,19 +348,21 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     band set of the rubric, the band sets in which the total sits on a
     boundary, and counts of findings."""
     rubric, studies, scores = result.rubric, result.sheet.studies, result.scores
+    printed = reported_subtotals(result.sheet, rubric)
     texts = recorded.pivot(index="study_index", columns="item", values="recorded")
     counts = result.findings[result.findings["study_index"].notna()].groupby(["study_index", "severity"]).size()
     band_sets = list(rubric.band_sets.values())
     # The printed total beside the computed one, and by how much it differs (printed minus computed).
     header = [STUDY_COLUMN, ROW_COLUMN, *(item.heading for item in rubric.items), TOTAL_COLUMN,
               REPORTED_TOTAL_COLUMN, f"{REPORTED_TOTAL_COLUMN} - {TOTAL_COLUMN}", MIN_COLUMN,
-              MAX_COLUMN, *(f"{SUBTOTAL_PREFIX}{s.label} (/{sum(rubric.points_of[i] for i in s.items)})"
-                            for s in rubric.subtotals),
+              MAX_COLUMN, *(heading for s in rubric.subtotals for heading in _subtotal_headings(s, rubric, printed)),
               band_column(result.bands.name), *(f"Band: {b.name}" for b in band_sets),
               "On a band boundary in", "Errors", "Warnings", "Advisories"]
     # A subtotal is its points, blank while one of its items is unknown (as the total).
     subtotals = subtotal_scores(result.sheet.answers, rubric, len(studies))[[s.name for s in rubric.subtotals]]
-    subtotal_rows = subtotals.astype(object).where(subtotals.notna(), None).itertuples(index=False)
+    subtotal_rows = [[value for s, p in zip(rubric.subtotals, parts) for value in (
+        None if p is None else int(p), *([printed[s.name][k]] if s.name in printed else []))]
+        for k, parts in enumerate(subtotals.astype(object).where(subtotals.notna(), None).itertuples(index=False))]
     reported, differences = reported_totals(result.sheet, scores, rubric)
     texts = texts.reindex(index=studies.index, columns=list(rubric.item_numbers)).astype(object)
     texts = texts.where(texts.notna(), None)
@@ -377,9 +380,15 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
             scores["min_total"].tolist(), scores["max_total"].tolist(), scores["band"].tolist(), finding_counts,
             reported, differences, subtotal_rows):
         rows.append([study, int(row), *answers, None if low != high else low, printed, difference, low, high,
-                     *(None if p is None else int(p) for p in parts), band, *by_range[(low, high)],
+                     *parts, band, *by_range[(low, high)],
                      *(int(n) for n in found)])
     return rows
+
+
+def _subtotal_headings(subtotal, rubric, printed: dict) -> list[str]:
+    """A subtotal's columns in the Scores sheet: computed, then as the sheet printed it where it does."""
+    named = f"{subtotal.label} (/{sum(rubric.points_of[i] for i in subtotal.items)})"
+    return [f"{SUBTOTAL_PREFIX}{named}", *([f"{REPORTED_SUBTOTAL_PREFIX}{named}"] if subtotal.name in printed else [])]
 
 
 def scores_centred(rows: list) -> tuple:
@@ -417,28 +426,23 @@ def summary_table(result: ScoreResult, recorded) -> Table:
     The traffic light keeps each cell's recorded answer (the letters are the
     signal; the colours repeat them) under a legend; the chart stands to the
     right of the traffic light, below its frozen header, where no cell is
-    filled whatever the number of trials or items."""
+    filled whatever the number of trials or items.  A rubric's subtotals follow
+    the total; a criterion's points that are not valid are marked "!"."""
     rubric, scores = result.rubric, result.scores
-    counts = Counter(b for b in scores["band"] if b is not None)
-    rows = [[f"{rubric.short_name} scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
-            [f"Band set {result.bands.name}: {result.bands.describe()}."],
-            [result.bands.caveat or None],
-            ["Band", "Trials"],
-            *([label, counts.get(label, 0)] for label in result.bands.labels),
-            [result.bands.describe() if not result.bands.bands else "no band (answers missing)",
-             int(scores["band"].isna().sum())],
-            [],
-            ["Answers: " + ", ".join(f"{answer or 'blank'} = {name}" for answer, name in ANSWER_NAMES.items())]]
+    rows = _summary_head(result)
     last_band_row = 5 + len(result.bands.labels)
-    start = last_band_row + 3
-    header = [STUDY_COLUMN, *(str(n) for n in rubric.item_numbers), TOTAL_COLUMN, "Band"]
+    start = len(rows) + 1  # the traffic light's header: last_band_row + 3, a row lower with a points legend
+    subtotals = [f"{s.label} (/{rubric.subtotal_points(s)})" for s in rubric.subtotals]
+    header = [STUDY_COLUMN, *(str(n) for n in rubric.item_numbers), TOTAL_COLUMN, *subtotals, "Band"]
     rows.append(header)
-    texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
-        columns=list(rubric.item_numbers)).astype(object)
-    texts = texts.where(texts.notna(), None)
-    for label, answers, total, band in zip(result.sheet.studies["study"].tolist(), texts.itertuples(index=False),
-                                           scores["total"].tolist(), scores["band"].tolist()):
-        rows.append([label, *answers, total, band])
+    texts = _summary_answers(result, recorded)
+    points = [[None if _isna(v) else int(v) for v in values] for values in zip(
+        *(scores[f"{SUBTOTAL_SCORE}{s.name}"].astype(object).tolist() for s in rubric.subtotals))] \
+        if subtotals else [[] for _ in range(len(texts))]
+    for label, answers, total, band, parts in zip(result.sheet.studies["study"].tolist(),
+                                                  texts.itertuples(index=False), scores["total"].tolist(),
+                                                  scores["band"].tolist(), points):
+        rows.append([label, *answers, total, *parts, band])
     items = len(rubric.items)
     chart = BarChart(title=f"Trials per band ({result.bands.name})", y_title="trials", category_column=1,
                      data_column=2, title_row=4, first_row=5, last_row=last_band_row,
@@ -446,7 +450,69 @@ def summary_table(result: ScoreResult, recorded) -> Table:
     # The total centred in a column as wide as its header, the band in one as wide as the longest label
     # (plus room): right-aligned against the band's text, a total read "8good".
     band_width = max((len(label) for label in result.bands.labels), default=4) + 3
+    extra = {items + 2 + k: max(len(text) + 1, 8) for k, text in enumerate(subtotals)}
+    # Only the yes/no items are coloured as answers: a criterion's points ("2") are not Y, N or ?.
+    blocks = [(2 + first, count, start + 1, start + len(texts)) for first, count in _yes_no_runs(rubric)]
     return Table(rows, header_row=None, autofilter=False, freeze=f"B{start + 1}", title_row=1, bold_rows=(4, start),
-                 widths={0: 28, **{n + 1: 4 for n in range(items)}, items + 1: 8, items + 2: max(band_width, 12),
-                         len(header): 3}, centred=(items + 1,), legible=True, chart=chart,
-                 answer_blocks=[(2, items, start + 1, start + len(texts))], print_rows=(start, start))
+                 widths={0: 28 if result.bands.bands else max(28, len(rows[4][0]) + 2),
+                         **{n + 1: 4 for n in range(items)}, items + 1: 8, **extra,
+                         items + 2 + len(subtotals): max(band_width, 12), len(header): 3},
+                 centred=(items + 1, *extra), legible=True, chart=chart, answer_blocks=blocks,
+                 print_rows=(start, start))
+
+
+def _isna(value) -> bool:
+    """None, NaN or pandas' NA (a subtotal not known)."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _summary_head(result: ScoreResult) -> list[list]:
+    """The Summary's title, band set, band counts and legend (rows 1 to the one above the traffic light)."""
+    rubric, bands, scores = result.rubric, result.bands, result.scores
+    counts = Counter(b for b in scores["band"] if b is not None)
+    if bands.bands:
+        described, caveat, unbanded = f"Band set {bands.name}: {bands.describe()}.", bands.caveat or None, \
+            "no band (answers missing)"
+    else:  # why there is none said once, in the count's label (column A is made wide enough for it)
+        described, caveat, unbanded = "No band set: totals are not classed into quality bands.", None, \
+            bands.describe()
+    legend = [["Answers: " + ", ".join(f"{answer or 'blank'} = {name}" for answer, name in ANSWER_NAMES.items())]]
+    several = [item for item in rubric.items if not item.yes_no]
+    if several:  # a line of its own (the traffic light starts one row lower): the points are not answers
+        ranges = ", ".join(f"{item.number}: 0-{item.points}" for item in several)
+        legend.append([f"Points ({rubric.item_plural} {ranges}) are not coloured; !x = not a valid number of "
+                       "points, an error (see Findings)."])
+    return [[f"{rubric.short_name} scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
+            [described], [caveat], ["Band", "Trials"], *([label, counts.get(label, 0)] for label in bands.labels),
+            [unbanded, int(scores["band"].isna().sum())], [], *legend]
+
+
+def _summary_answers(result: ScoreResult, recorded):
+    """The recorded answers, one column per item; a criterion's points that are not a valid answer (an
+    out-of-range "4", "two", a part's "2") prefixed "!", so that it does not pass for a score."""
+    rubric = result.rubric
+    texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
+        columns=list(rubric.item_numbers)).astype(object)
+    texts = texts.where(texts.notna(), None)
+    answers = result.sheet.answers
+    several = {item.number for item in rubric.items if not item.yes_no}
+    bad = answers[answers["item"].isin(several) & (answers["status"] == STATUS_UNRECOGNISED)]
+    for index, item in zip(bad["study_index"].tolist(), bad["item"].tolist()):
+        if index in texts.index and texts.at[index, item] is not None:
+            texts.at[index, item] = f"!{texts.at[index, item]}"
+    return texts
+
+
+def _yes_no_runs(rubric) -> list[tuple[int, int]]:
+    """(first, count) of each run of adjacent yes/no items, counted from 0 in the rubric's order."""
+    runs: list[list[int]] = []
+    for position, item in enumerate(rubric.items):
+        if not item.yes_no:
+            continue
+        if runs and runs[-1][0] + runs[-1][1] == position:
+            runs[-1][1] += 1
+        else:
+            runs.append([position, 1])
+    return [(first, count) for first, count in runs]

@@ -23,6 +23,7 @@ from ..audit.workbook import (
     log_seal,
     recorded_seal,
 )
+from ..compare import answer_columns, answer_headings
 from ..consensus import CONSENSUS_SHEET, NOTES_HEADER, Consensus, outside_edit_changes
 from ..normalise import normalise_sheet
 from ..runtime import current_user, file_sha256, now_utc
@@ -53,7 +54,8 @@ def write_consensus(consensus: Consensus, output: Path | None = None) -> Path:
     table = consensus_table(consensus)
     render(workbook.active, table)
     now = now_utc()
-    item_column = {item: column_letter(offset) for offset, item in enumerate(rubric.item_numbers, start=1)}
+    headings = answer_headings(rubric)  # an item's column, or a part's ("6a") where the parts are kept
+    item_column = {headings[h]: column_letter(c) for c, h in enumerate(table.rows[0]) if h in headings}
     row_of = {canonical(trial.label): line for line, trial in enumerate(consensus.trials, start=2)
               if len(trial.rated_by) > 1}
     resolved = consensus_changes(consensus.resolutions, CONSENSUS_SHEET,
@@ -91,11 +93,15 @@ def consensus_table(consensus: Consensus) -> Table:
     rubric = consensus.rubric
     notes = ["; ".join(trial.notes + trial.differences) or None for trial in consensus.trials]
     noted = [NOTES_HEADER] if any(notes) else []
-    rows = [[STUDY_COLUMN, *(item.heading for item in rubric.items), *consensus.columns, *noted]]
+    # A criterion the assessors rated one column per part keeps its parts, so which points were awarded is kept.
+    by_parts = {item.number for item in rubric.items
+                if item.parts and any(part.code in trial.answers for trial in consensus.trials for part in item.parts)}
+    columns = answer_columns(rubric, by_parts)
+    rows = [[STUDY_COLUMN, *(heading for heading, _, _ in columns), *consensus.columns, *noted]]
     for trial, note in zip(consensus.trials, notes):
-        rows.append([trial.label, *(trial.answers.get(item) for item in rubric.item_numbers), *trial.values,
+        rows.append([trial.label, *(trial.answers.get(code or item) for _, item, code in columns), *trial.values,
                      *([note] if noted else [])])
-    carried = range(len(rubric.items) + 1, len(rubric.items) + 1 + len(consensus.columns))
+    carried = range(len(columns) + 1, len(columns) + 1 + len(consensus.columns))
     last = len(rows[0]) - 1
     return Table(rows, header_row=None, autofilter=False, freeze="B2",
                  widths={0: 28, **{c: 20 for c in carried}, **({last: 60} if noted else {})},

@@ -42,6 +42,7 @@ from ..audit.workbook import (
 )
 from ..compare import (
     AGREED_SHEET,
+    ANSWER_CHOICES,
     ASSESSOR_HEADER,
     BLANK_ANSWER,
     CONSENSUS_HEADERS,
@@ -64,11 +65,15 @@ from ..compare import (
     UNMATCHED_SHEET,
     WHY_HEADER,
     Comparison,
+    answer_columns,
     answer_header,
     cells_at,
     column_values,
+    consensus_choices,
     evidence_header,
     history_changes,
+    item_label,
+    part_answers,
     recorded_rows,
     recorded_values,
     shown_answer,
@@ -88,6 +93,7 @@ from .style import (
     QUOTED_COLOUR,
     TO_FILL_COLOUR,
     Table,
+    Validation,
     answer_validation,
     cell_range,
     render,
@@ -106,6 +112,10 @@ READING_NOTE = (
     "2005). Statistics on totals use trials whose total is known for every assessor.")
 POINTS_NOTE = (" A criterion scored in points is compared on its points (0 to its maximum) as ordered categories: "
                "any difference is a disagreement, and linear-weighted kappa and AC2 count a near miss partly.")
+
+PARTS_NOTE = (" A criterion that every assessor rated one column per point (6a, 6b, 6c) is compared point by point: "
+              "its disagreements are listed per part, and each part, a yes/no point, has its own row of statistics "
+              "(6a, 6b, ...) after the criterion's row on its points.")
 
 
 def default_output(first_input: Path) -> Path:
@@ -155,10 +165,11 @@ def _disagreements_table(comparison: Comparison) -> Table:
     for name in comparison.names:
         header += [answer_header(name), evidence_header(name)]
     header += list(CONSENSUS_HEADERS)
-    rows, unreadable = [header], []
+    rows, unreadable, kinds = [header], [], {}
     answers = [3 + 2 * i for i in range(len(comparison.names))]
     for row in comparison.disagreements:
-        values = [row["study"], row["item"], rubric.item(row["item"]).label]
+        values = [row["study"], row["item"], item_label(rubric, row["item"])]
+        kinds.setdefault(consensus_choices(rubric, row["item"]), []).append(len(rows) + 1)
         for name, column in zip(comparison.names, answers):
             values += [shown_answer(row["answers"][name], row["unreadable"].get(name), BLANK_ANSWER),
                        row["evidence"][name]]
@@ -175,20 +186,57 @@ def _disagreements_table(comparison: Comparison) -> Table:
         rows, freeze="D2", fills=fills, wrapped=(cell_range(1, 0, last, len(header) - 1),),
         widths={0: 28, 1: 6, 2: 34, **{c: 12 for c in answers}, **{c + 1: 40 for c in answers},
                 consensus: 12, consensus + 1: 40, consensus + 2: 16},
-        validations=(answer_validation([cell_range(2, consensus, max(last, 2), consensus)], "Consensus",
-                                       "Answer Y, N or ? (unclear)."),))
+        validations=_consensus_validations(kinds, consensus))
+
+
+def _consensus_validations(kinds: dict, column: int) -> tuple:
+    """The Consensus column's dropdowns: on a yes/no item's or a part's row Y, N or ?; on the row of a
+    criterion worth several points (compared on its points) its points 0..max or ?; each refusing anything
+    else, as pedro consensus would.  ``kinds``: the choices -> their rows; with no rows, the yes/no one."""
+    if not kinds:
+        return (answer_validation([cell_range(2, column, 2, column)], "Consensus", "Answer Y, N or ? (unclear)."),)
+    found = []
+    for choices, rows in kinds.items():
+        ranges = [cell_range(first, column, end, column) for first, end in _runs(rows)]
+        if choices == ANSWER_CHOICES:
+            found.append(answer_validation(ranges, "Consensus", "Answer Y, N or ? (unclear)."))
+        else:
+            found.append(Validation("list", '"' + ",".join(choices) + '"', tuple(ranges), error_title="Consensus",
+                                    error=f"Answer the points, {choices[0]} to {choices[-2]}, or ? (unclear)."))
+    return tuple(found)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive row numbers joined into (first, last) runs: a few ranges rather than one per row."""
+    runs = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def _agreed_table(comparison: Comparison) -> Table:
     import numpy as np
 
     rubric = comparison.assessors[0].result.rubric
-    header = [STUDY_COLUMN, *(item.heading for item in rubric.items)]
+    columns = answer_columns(rubric, comparison.parts)
+    header = [STUDY_COLUMN, *(heading for heading, _, _ in columns)]
     answers = comparison.answers
     first = answers[:, 0, :]
-    agreed = np.where((answers == first[:, None, :]).all(axis=1), first, MISSING)  # trials x items
-    rows = [header, *([comparison.labels[key], *trial_answers]
-                      for key, trial_answers in zip(comparison.keys, comparison.answer_text(agreed).tolist()))]
+    agreed = comparison.answer_text(np.where((answers == first[:, None, :]).all(axis=1), first, MISSING))
+    column_of = {item: c for c, item in enumerate(comparison.item_numbers)}
+    shown = []
+    for _, item, code in columns:  # a criterion compared part by part: its parts agreed on, one column each
+        if code is None:
+            shown.append(agreed[:, column_of[item]])
+        else:
+            codes, parts, _ = comparison.parts[item]
+            part = parts[:, :, codes.index(code)]
+            shown.append(np.where((part == part[:, :1]).all(axis=1), part[:, 0], None))
+    values = np.stack(shown, axis=1).tolist() if shown else [[] for _ in comparison.keys]
+    rows = [header, *([comparison.labels[key], *trial_answers] for key, trial_answers in zip(comparison.keys, values))]
     return Table(rows, autofilter=False, freeze="B2", widths={0: 28}, wrapped=(_row_range(1, len(header)),))
 
 
@@ -347,7 +395,8 @@ def _statistics_table(comparison: Comparison) -> Table:
     totals_title = 4 + len(items) + 2
     methods_title = totals_title + 1 + len(totals) + 2
     scored = comparison.assessors[0].result.rubric.scored_text
-    note = READING_NOTE + (POINTS_NOTE if "weighted_kappa" in columns else "")
+    note = (READING_NOTE + (POINTS_NOTE if "weighted_kappa" in columns else "")
+            + (PARTS_NOTE if comparison.parts else "") + "".join(f" Note: {n}." for n in comparison.notes))
     rows = [[f"Agreement between {', '.join(comparison.names)} on {len(comparison.keys)} trial(s)"], [note],
             [], [ITEM_STATISTICS[key] for key in columns], *items, [],
             [f"Totals ({scored}), {comparison.total_stats['n']} trial(s) with every total known"],
@@ -399,14 +448,14 @@ def _unmatched_table(comparison: Comparison) -> Table:
     """Each trial not paired: who rated it, its label and row, why, and its answers (an unreadable one
     shown as typed, on a red fill, as in the Disagreements sheet): the consensus carries it with these."""
     rubric = comparison.assessors[0].result.rubric
-    header = [ASSESSOR_HEADER, STUDY_COLUMN, ROW_HEADER, WHY_HEADER, *(item.heading for item in rubric.items)]
+    columns = answer_columns(rubric, comparison.parts)
+    header = [ASSESSOR_HEADER, STUDY_COLUMN, ROW_HEADER, WHY_HEADER, *(heading for heading, _, _ in columns)]
     rows, fills = [header], {}
-    items = list(rubric.item_numbers)
     shown = {}
     for trial in comparison.pairing.unpaired:
         result = comparison.assessors[trial.assessor].result
         if trial.assessor not in shown:
-            shown[trial.assessor] = _shown_answers(result, items)
+            shown[trial.assessor] = _shown_answers(result, columns)
         answers, unreadable = shown[trial.assessor]
         rows.append([comparison.names[trial.assessor], trial.label, trial.row, trial.why, *answers[trial.position]])
         fills.update({cell_range(len(rows), 4 + c, len(rows), 4 + c): HIGHLIGHT_COLOUR
@@ -415,16 +464,28 @@ def _unmatched_table(comparison: Comparison) -> Table:
                  widths={0: 16, 1: 28, 2: 6, 3: 60}, wrapped=(cell_range(1, 0, len(rows), 3),))
 
 
-def _shown_answers(result, items: list[int]) -> tuple[list[list], list[list]]:
-    """Every trial's answers to ``items`` as the disagreement workbook shows them (canonical, an
-    unreadable one as typed), and per answer whether it is unreadable; trials in sheet order."""
+def _shown_answers(result, columns: list[tuple]) -> tuple[list[list], list[list]]:
+    """Every trial's answers in ``columns`` (``answer_columns``: an item's, or a part's) as the disagreement
+    workbook shows them (canonical, an unreadable one as typed), and per answer whether it is unreadable;
+    trials in sheet order."""
     import numpy as np
 
-    index = result.sheet.studies.index.to_numpy()[:, None]
-    shown, status, raw = (cells_at(result.sheet.wide(column), index, items) for column in ("answer", "status", "raw"))
+    items = [item for _, item, _ in columns]
+    index = result.sheet.studies.index.to_numpy()
+    shown, status, raw = (cells_at(result.sheet.wide(column), index[:, None], items)
+                          for column in ("answer", "status", "raw"))
     unreadable = status == STATUS_UNRECOGNISED
     for row, column in zip(*np.nonzero(unreadable)):
         shown[row, column] = shown_answer(None, answer_text(raw[row, column]))
+    read = {}
+    for c, (_, item, code) in enumerate(columns):  # a part: read from its own column (``part_answers``)
+        if code is not None:
+            if item not in read:
+                read[item] = part_answers(result, item, index)
+            p = list(result.sheet.layout.parts[item]).index(code)
+            answers, typed = read[item][0][:, p], read[item][1][:, p]
+            shown[:, c] = [shown_answer(a, t) for a, t in zip(answers.tolist(), typed.tolist())]
+            unreadable[:, c] = [t is not None for t in typed.tolist()]
     return shown.tolist(), unreadable.tolist()
 
 
@@ -512,7 +573,8 @@ def _provenance_table(comparison: Comparison, time: str, user: str, seal: dict, 
     digest over the rows above it (as the audited workbook's Provenance is)."""
     result = comparison.assessors[0].result
     rows = [[Key.TIME, time], [Key.USER, user], [Key.RUBRIC, result.rubric.name],
-            [Key.RUBRIC_SHA256, result.rubric.sha256], [Key.BANDS, result.bands.name], [Key.ASSESSORS, ", ".join(comparison.names)]]
+            [Key.RUBRIC_SHA256, result.rubric.sha256], [Key.BANDS, result.bands.name],
+            [Key.ASSESSORS, ", ".join(comparison.names)]]
     for assessor in comparison.assessors:
         rows.append([f"{Key.ASSESSOR} {assessor.name}", f"{assessor.path.name} sha256 {assessor.result.input_sha256}"])
     rows += [list(item) for item in seal.items()]

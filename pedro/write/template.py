@@ -59,8 +59,9 @@ def _item_columns(rubric: Rubric, header: list) -> tuple[list[tuple[int, int]], 
     several points, as the parts make each point a plain yes/no) and its evidence.  Returns the answer
     columns with the points each holds, the header notes (the criterion) and the column widths."""
     columns, notes, widths = [], {}, {0: 28, 1: 24}
+    word = rubric.item_word.capitalize()  # "Criterion 6:" for TESTEX, PEDro's "Item 2:"
     for item in rubric.items:
-        note = f"Item {item.number}{'' if item.scored else ' (not scored)'}: {item.criterion}\n\n{item.note}"
+        note = f"{word} {item.number}{'' if item.scored else ' (not scored)'}: {item.criterion}\n\n{item.note}"
         if item.parts:
             for part in item.parts:
                 notes[len(header)] = f"{part.code} ({item.label}, 1 point): {part.label}\n\n{item.criterion}"
@@ -84,11 +85,11 @@ def _how_to_answer(rubric: Rubric) -> str:
             "N when it is not; ? when unclear (scores 0).")
     unscored = [str(item.number) for item in rubric.items if not item.scored]
     if unscored:
-        text += f" Item {', '.join(unscored)} is not scored:" if len(unscored) == 1 else \
-            f" Items {', '.join(unscored)} are not scored:"
+        text += f" {rubric.item_word.capitalize()} {', '.join(unscored)} is not scored:" if len(unscored) == 1 \
+            else f" {rubric.item_plural.capitalize()} {', '.join(unscored)} are not scored:"
         text += f" the total is the number of Y on {rubric.scored_text} (0-{rubric.max_total})."
     else:
-        text += f" The total is the sum of the points of {rubric.scored_text} (0-{rubric.max_total})."
+        text += f" The total is the sum of the points of {rubric.scored_run} (0-{rubric.max_total})."
     several = [item for item in rubric.items if not item.yes_no]
     if several:
         text += " " + "; ".join(f"{item.number} {item.label} scores 0-{item.points}" + (
