@@ -38,8 +38,18 @@ def synonym_changes(rated, rubric, time: str, user: str):
         study=rated.studies.loc[rewritten["study_index"], "study"].tolist(), item=rewritten["item"].tolist(),
         old=old, new=rewritten["answer"].tolist(), rule=[FOOTNOTE_RULE if m else SYNONYM_RULE for m in markers],
         reason=[f"'{o}': footnote mark '{m}' removed, read as {a} (rubric {rubric.name}, [rules.footnotes])"
-                if m else f"'{o}' is written as {a} (rubric {rubric.name}, [answers.synonyms] {a})"
-                for o, a, m in zip(old, rewritten["answer"], markers)])
+                if m else _rewrite_reason(o, a, int(item), rubric)
+                for o, a, m, item in zip(old, rewritten["answer"], markers, rewritten["item"])])
+
+
+def _rewrite_reason(old: str, answer, item: int, rubric) -> str:
+    """Why a cell was rewritten: a criterion's points written another way ("2/3", "2.0") are read as a
+    number of its points, not as a synonym; any other answer is one of the rubric's synonyms."""
+    worth = rubric.points_of.get(item, 1)
+    if worth > 1 and str(answer).isdigit():
+        return (f"points written as {old}, read as {answer} of {worth} (rubric {rubric.name}: "
+                f"{rubric.item_word} {item} is worth {worth} points)")
+    return f"'{old}' is written as {answer} (rubric {rubric.name}, [answers.synonyms] {answer})"
 
 
 def with_formula_changes(result, formulas: dict):

@@ -69,13 +69,13 @@ from .workbook import (
     ROW_COLUMN,
     SCORES_SHEET,
     STUDY_COLUMN,
-    SUBTOTAL_PREFIX,
     TOTAL_COLUMN,
     Key,
     band_column,
     is_audited,
     pedro_sheet,
     recorded_seal,
+    subtotal_columns,
 )
 
 
@@ -487,8 +487,7 @@ def _recomputed_subtotals(result: ScoreResult) -> dict[int, dict]:
     rubric, studies = result.rubric, result.sheet.studies
     if not rubric.subtotals:
         return {}
-    columns = {f"{SUBTOTAL_PREFIX}{s.label} (/{rubric.subtotal_points(s)})": f"{SUBTOTAL_SCORE}{s.name}"
-               for s in rubric.subtotals}
+    columns = {subtotal_columns(s, rubric)[0]: f"{SUBTOTAL_SCORE}{s.name}" for s in rubric.subtotals}
     scores = result.scores.loc[studies.index]
     by_row = {}
     for position, row in enumerate(studies["row"].tolist()):

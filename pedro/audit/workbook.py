@@ -42,6 +42,13 @@ def band_column(band_set_name: str) -> str:
     return f"Band ({band_set_name})"
 
 
+def subtotal_columns(subtotal, rubric, printed: bool = False) -> list[str]:
+    """A rubric subtotal's Scores columns: computed ("Subtotal: Study quality (/5)"), then, where the sheet
+    printed that subtotal (``printed``), the printed one ("Reported subtotal: Study quality (/5)")."""
+    named = f"{subtotal.label} (/{rubric.subtotal_points(subtotal)})"
+    return [f"{SUBTOTAL_PREFIX}{named}", *([f"{REPORTED_SUBTOTAL_PREFIX}{named}"] if printed else [])]
+
+
 class Key:
     """The keys of the Provenance sheet (column A)."""
 

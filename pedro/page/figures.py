@@ -169,11 +169,13 @@ def traffic_light_figure(result: ScoreResult, prefix: str) -> dict:
     return {"id": f"{prefix}t", "width": max(grid_right + 150, 620), "height": height,
             "columns": [{"x": LABEL_WIDTH + CELL * c + CELL // 2, "number": item} for c, item in enumerate(items)],
             "total_x": grid_right + 22, "band_x": grid_right + 46, "rows": rows,
+            "banded": bool(result.rubric.band_sets),
             "legend": legend(height - legend_height(keys) + 6, keys), "symbols": legend(0), "edge": EDGE, "row": ROW,
             "title": f"Traffic-light plot: the answer to each item of {len(rows)} trial(s)",
             "desc": "One row per trial, one column per item; each answer is a dot in its colour carrying its symbol "
                     "(\u2713 yes, \u2717 no, ? unclear, \u2013 not rated; a criterion worth several points shows "
-                    f"its points, 2/3); the total and the band ({result.bands.name}) are at the right."}
+                    "its points, 2/3); " + (f"the total and the band ({result.bands.name}) are at the right."
+                                             if result.rubric.band_sets else "the total is at the right.")}
 
 
 def summary_figure(result: ScoreResult, prefix: str) -> dict:

@@ -20,7 +20,7 @@ from ..audit.workbook import LOG_COLUMNS, SCORES_SHEET, Key, pedro_sheet, read_p
 from ..compare import assessor_names, compare_results
 from ..engine import ScoreResult, score_file
 from ..errors import InputError
-from ..normalise import STATUS_UNRECOGNISED, answer_text
+from ..normalise import STATUS_UNRECOGNISED, SUBTOTAL_SCORE, answer_text, reported_subtotals
 from ..report import audit_text
 from ..rubric import Rubric, load_rubric, packaged_rubric_files
 from ..rules import RULES_BY_ID, SEVERITIES
@@ -61,6 +61,21 @@ class Trial:
     band_rank: int  # the band's place in its band set, lowest first; -1 without a band
     findings: list[list]  # per rule: [anchor of the trial's first finding, rule id, severity, how many]
     edited: tuple | None = None  # (recorded, found) where a cell of the trial outside its answers was edited
+    # per rubric subtotal: (computed, or its range "3-4"; sort value; as the sheet printed it, or None; whether
+    # the printed one differs from the computed)
+    subtotals: list[tuple] = field(default_factory=list)
+
+
+@dataclass
+class SubtotalColumn:
+    """One of the rubric's subtotals as the trial table shows it, with how many trials it is known for and
+    how many the sheet printed it for (and of those, how many differ from the computed one)."""
+    label: str
+    points: int  # the most it can be
+    printed: bool  # the sheet prints this subtotal: the table shows a column of the printed values
+    known: int
+    printed_count: int
+    differing: int
 
 
 @dataclass
@@ -92,10 +107,16 @@ class InputPage:
     chain: dict | None
     decisions: list[dict]
     figures: dict = field(default_factory=dict)
+    subtotals: list[SubtotalColumn] = field(default_factory=list)
 
     @property
     def bands(self):
         return self.result.bands
+
+    @property
+    def banded(self) -> bool:
+        """The rubric names band sets: a rubric without any (TESTEX) says why once and shows no band column."""
+        return bool(self.result.rubric.band_sets)
 
     @property
     def change_to(self) -> dict:
@@ -249,12 +270,13 @@ def input_page(number: int, name: str, result: ScoreResult) -> InputPage:
     log, chain = change_log(result)
     judged = verdict(result, chain)
     band_counts, band_changes, on_boundary = band_sensitivity(result)
+    trials = trial_rows(result, number, anchors, edited_cells(judged.report))
     return InputPage(
         number=number, name=name, path=result.input, result=result, verdict=judged,
         provenance=provenance_rows(result), band_counts=band_counts, band_changes=band_changes,
         on_boundary=on_boundary, counts=result.counts,
-        trials=trial_rows(result, number, anchors, edited_cells(judged.report)),
-        finding_groups=finding_groups, change_log=log, chain=chain,
+        trials=trials, subtotals=subtotal_columns(result, trials), finding_groups=finding_groups, change_log=log,
+        chain=chain,
         decisions=[row for row in log or [] if row["rule"] == CONSENSUS_RULE],
         figures={"traffic": traffic_light_figure(result, f"i{number}"),
                  "summary": summary_figure(result, f"i{number}")})
@@ -318,6 +340,8 @@ def provenance_rows(result: ScoreResult) -> list[tuple[str, str]]:
     rows += [("Rubric", f"{rubric.name}: {rubric.title}" if rubric.title else rubric.name),
              ("Rubric SHA-256", rubric.sha256),
              ("Band set", f"{bands.name}: {bands.describe()}"), ("Band set source", bands.source)]
+    if not rubric.band_sets:  # why there is no band is said once, under Counts
+        return rows[:-2] + [("Band set", "none: the rubric names no band set (see Counts)")]
     if bands.caveat:
         rows.append(("Band set caveat", bands.caveat))
     return rows
@@ -347,6 +371,7 @@ def trial_rows(result: ScoreResult, number: int, anchors: dict, edited: dict | N
     typed = unreadable_cells(result)
     worth = worth_of(result.rubric)
     reported, differences = reported_totals(result.sheet, scores, result.rubric)
+    subtotals = trial_subtotals(result)
     rows = []
     lows, highs = scores["min_total"].tolist(), scores["max_total"].tolist()
     for position, (index, label, row) in enumerate(zip(studies.index, studies["study"].tolist(),
@@ -361,8 +386,36 @@ def trial_rows(result: ScoreResult, number: int, anchors: dict, edited: dict | N
             total=str(low) if low == high else f"{low}\u2013{high}", total_sort=(low + high) / 2,
             reported=reported[position], difference=differences[position], band=band or NO_BAND,
             band_rank=result.bands.labels.index(band) if band else -1,
-            findings=list(anchors.get(index, {}).values())))
+            findings=list(anchors.get(index, {}).values()), subtotals=subtotals[position]))
     return rows
+
+
+def trial_subtotals(result: ScoreResult) -> list[list[tuple]]:
+    """Per trial, per subtotal of the rubric: (computed, or its attainable range while an item of it is
+    unknown; its sort value; as the sheet printed it, or None; whether the printed value is not the computed
+    one).  Empty lists for a rubric without subtotals."""
+    rubric, scores = result.rubric, result.scores
+    printed = reported_subtotals(result.sheet, rubric)
+    rows = [[] for _ in range(len(result.sheet.studies))]
+    for subtotal in rubric.subtotals:
+        lows = scores[f"{SUBTOTAL_SCORE}{subtotal.name}_min"].tolist()
+        highs = scores[f"{SUBTOTAL_SCORE}{subtotal.name}_max"].tolist()
+        shown = printed.get(subtotal.name, [None] * len(rows))
+        for position, (low, high, given) in enumerate(zip(lows, highs, shown)):
+            low, high = int(low), int(high)
+            rows[position].append((str(low) if low == high else f"{low}\u2013{high}", (low + high) / 2, given,
+                                   given is not None and (low != high or given != low)))
+    return rows
+
+
+def subtotal_columns(result: ScoreResult, trials: list[Trial]) -> list[SubtotalColumn]:
+    """The rubric's subtotals as the trial table and the counts show them."""
+    printed = reported_subtotals(result.sheet, result.rubric)
+    return [SubtotalColumn(
+        label=subtotal.label, points=result.rubric.subtotal_points(subtotal), printed=subtotal.name in printed,
+        known=int(result.scores[f"{SUBTOTAL_SCORE}{subtotal.name}"].notna().sum()),
+        printed_count=sum(1 for t in trials if t.subtotals[k][2] is not None),
+        differing=sum(1 for t in trials if t.subtotals[k][3])) for k, subtotal in enumerate(result.rubric.subtotals)]
 
 
 def unreadable_cells(result: ScoreResult) -> dict:

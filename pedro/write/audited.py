@@ -43,12 +43,10 @@ from ..audit.workbook import (
     PEDRO_SHEETS,
     PROVENANCE_SHEET,
     RECORDED_SHEET,
-    REPORTED_SUBTOTAL_PREFIX,
     REPORTED_TOTAL_COLUMN,
     ROW_COLUMN,
     SCORES_SHEET,
     STUDY_COLUMN,
-    SUBTOTAL_PREFIX,
     SUMMARY_SHEET,
     TOTAL_COLUMN,
     Key,
@@ -57,6 +55,7 @@ from ..audit.workbook import (
     pedro_sheet_names,
     provenance_rows,
     seal,
+    subtotal_columns,
 )
 from ..engine import ScoreResult, check_history, continue_history
 from ..errors import InputError
@@ -349,7 +348,8 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
     boundary, and counts of findings."""
     rubric, studies, scores = result.rubric, result.sheet.studies, result.scores
     printed = reported_subtotals(result.sheet, rubric)
-    texts = recorded.pivot(index="study_index", columns="item", values="recorded")
+    # A criterion's points that are not valid are marked "!" as in the Summary: a "4" must not pass for a score.
+    texts = _marked_answers(result, recorded)
     counts = result.findings[result.findings["study_index"].notna()].groupby(["study_index", "severity"]).size()
     band_sets = list(rubric.band_sets.values())
     # The printed total beside the computed one, and by how much it differs (printed minus computed).
@@ -364,7 +364,7 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
         None if p is None else int(p), *([printed[s.name][k]] if s.name in printed else []))]
         for k, parts in enumerate(subtotals.astype(object).where(subtotals.notna(), None).itertuples(index=False))]
     reported, differences = reported_totals(result.sheet, scores, rubric)
-    texts = texts.reindex(index=studies.index, columns=list(rubric.item_numbers)).astype(object)
+    texts = texts.reindex(index=studies.index)
     texts = texts.where(texts.notna(), None)
     counts = counts.unstack(fill_value=0).reindex(index=studies.index, columns=["error", "warning", "advisory"],
                                                   fill_value=0) if len(counts) else None
@@ -387,8 +387,7 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
 
 def _subtotal_headings(subtotal, rubric, printed: dict) -> list[str]:
     """A subtotal's columns in the Scores sheet: computed, then as the sheet printed it where it does."""
-    named = f"{subtotal.label} (/{sum(rubric.points_of[i] for i in subtotal.items)})"
-    return [f"{SUBTOTAL_PREFIX}{named}", *([f"{REPORTED_SUBTOTAL_PREFIX}{named}"] if subtotal.name in printed else [])]
+    return subtotal_columns(subtotal, rubric, subtotal.name in printed)
 
 
 def scores_centred(rows: list) -> tuple:
@@ -435,7 +434,7 @@ def summary_table(result: ScoreResult, recorded) -> Table:
     subtotals = [f"{s.label} (/{rubric.subtotal_points(s)})" for s in rubric.subtotals]
     header = [STUDY_COLUMN, *(str(n) for n in rubric.item_numbers), TOTAL_COLUMN, *subtotals, "Band"]
     rows.append(header)
-    texts = _summary_answers(result, recorded)
+    texts = _marked_answers(result, recorded)
     points = [[None if _isna(v) else int(v) for v in values] for values in zip(
         *(scores[f"{SUBTOTAL_SCORE}{s.name}"].astype(object).tolist() for s in rubric.subtotals))] \
         if subtotals else [[] for _ in range(len(texts))]
@@ -489,9 +488,10 @@ def _summary_head(result: ScoreResult) -> list[list]:
             [unbanded, int(scores["band"].isna().sum())], [], *legend]
 
 
-def _summary_answers(result: ScoreResult, recorded):
-    """The recorded answers, one column per item; a criterion's points that are not a valid answer (an
-    out-of-range "4", "two", a part's "2") prefixed "!", so that it does not pass for a score."""
+def _marked_answers(result: ScoreResult, recorded):
+    """The recorded answers, one column per item (rows by study index), for the Summary and Scores sheets; a
+    criterion's points that are not a valid answer (an out-of-range "4", "two", a part's "2") prefixed "!",
+    so that it does not pass for a score."""
     rubric = result.rubric
     texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
         columns=list(rubric.item_numbers)).astype(object)

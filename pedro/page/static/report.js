@@ -42,7 +42,8 @@
     });
   }
   function applyFilters(box, table) {
-    var band = box.querySelector("[data-filter=band]").value;
+    var bandFilter = box.querySelector("[data-filter=band]");  // none where the rubric has no bands
+    var band = bandFilter ? bandFilter.value : "";
     var finding = box.querySelector("[data-filter=finding]").value;
     var text = box.querySelector("[data-filter=text]").value.trim().toLowerCase();
     var shown = 0, rows = table.tBodies[0].rows;
