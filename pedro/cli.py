@@ -121,6 +121,7 @@ def compare(inputs, output, names, complete_cases, ci, bands, sheet, rubric, as_
     """Compare assessors' item sheets: disagreements and agreement statistics."""
     from .compare import compare_files
     from .report import comparison_text, comparison_to_json
+    from .runtime import leave
     from .write.disagreements import write_disagreements
 
     name_list = [n.strip() for n in names.split(",")] if names else None
@@ -131,6 +132,7 @@ def compare(inputs, output, names, complete_cases, ci, bands, sheet, rubric, as_
         echo_json(comparison_to_json(comparison) | {"output": str(written) if written else None})
     else:
         click.echo(comparison_text(comparison, written))
+    leave(0)  # the command ends here, its results unfreed (as `score` does); called from Python, this returns
 
 
 # `audit` and `consensus` read the rubric from the workbook's Provenance; only a user's own file is given again.

@@ -94,6 +94,39 @@ def test_the_command_leaves_after_its_workbook_is_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.xlsx"]  # no temporary file left behind
 
 
+@pytest.mark.slow
+def test_compare_leaves_after_its_output_is_out(tmp_path):
+    """`pedro compare` ends the process without tearing it down too: the JSON report whole on stdout (the same
+    as the one pedro builds in this process), the disagreement workbook complete and in place, exit status 0."""
+    pytest.importorskip("xlsxwriter", reason="the benchmark's generator writes the sheets with XlsxWriter")
+    import json
+
+    from pedro.compare import compare_files
+    from pedro.report import comparison_to_json
+
+    generate = _generator()
+    trials = generate.make_trials(40, SEED)
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    generate.write_workbook(a, trials, "Assessor A", SEED)
+    generate.write_workbook(b, generate.second_assessor(trials, SEED), "Assessor B", SEED)
+    done = subprocess.run([*pedro_command(), "compare", str(a), str(b), "--json", "--dry-run"], capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.endswith(b"}\n")
+    here = json.loads(json.dumps(comparison_to_json(compare_files([a, b])) | {"output": None}))
+    assert json.loads(done.stdout) == here
+    output = tmp_path / "out" / "disagreements.xlsx"
+    output.parent.mkdir()
+    done = subprocess.run([*pedro_command(), "compare", str(a), str(b), "-o", str(output)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert str(output) in done.stdout
+    from openpyxl import load_workbook
+
+    assert load_workbook(output).sheetnames  # complete: a truncated package would not open
+    assert [p.name for p in output.parent.iterdir()] == [output.name]  # no temporary file left behind
+
+
 def test_leave_returns_outside_the_command():
     """Called from Python (here, pytest), leaving is not pedro's to decide: it returns."""
     from pedro.runtime import is_the_command, leave
