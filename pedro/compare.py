@@ -778,7 +778,6 @@ def item_statistics(comparison: Comparison, complete_cases: bool = False, ci: st
     answer), unless ``complete_cases``, which uses only the trials every assessor answered.  ``ci`` ("z" or
     "t") is how the 95% intervals are computed (``agreement.with_interval``)."""
     rubric = comparison.assessors[0].result.rubric
-    two = len(comparison.names) == 2
     answers = statistics_answers(comparison)
     points = item_points(comparison, answers)
     rows = []
@@ -787,16 +786,7 @@ def item_statistics(comparison: Comparison, complete_cases: bool = False, ci: st
         yes_no = criterion.yes_no
         categories = POINT_CATEGORIES if yes_no else tuple(range(criterion.points + 1))
         by_trial = points[:, :, column] if yes_no else item_levels(comparison, column, criterion.points, answers)
-        answered = (by_trial != MISSING).all(axis=1)
-        complete = by_trial[answered]
-        excluded = len(by_trial) - len(complete)
-        stats = (_two_assessor_statistics(complete, excluded, categories, comparison.names) if two
-                 else _multi_assessor_statistics(by_trial, answered, excluded, categories, complete_cases))
-        stats = {key: agreement.with_interval(stat, ci) if stat is not None else None for key, stat in stats.items()}
-        row = _item_row(item, criterion.label, complete, stats, two, categories)
-        if not (two or complete_cases):
-            row.update(_answered_agreement(by_trial, yes_no))
-        rows.append(row)
+        rows.append(_statistics_row(comparison, item, criterion.label, by_trial, categories, complete_cases, ci))
         if item in comparison.parts:
             rows += _part_statistics(comparison, criterion, complete_cases, ci)
     return rows
@@ -809,24 +799,30 @@ def _part_statistics(comparison: Comparison, criterion, complete_cases: bool, ci
     three or more rated: their parts are not read)."""
     import numpy as np
 
-    two = len(comparison.names) == 2
     codes, answers, _ = comparison.parts[criterion.number]
     points = np.where(answers == "Y", 0, np.where(_is_blank(answers), MISSING, 1)).astype(np.int8)
     labels = {part.code: part.label for part in criterion.parts}
-    rows = []
-    for p, code in enumerate(codes):
-        by_trial = points[:, :, p]
-        answered = (by_trial != MISSING).all(axis=1)
-        complete = by_trial[answered]
-        excluded = len(by_trial) - len(complete)
-        stats = (_two_assessor_statistics(complete, excluded, POINT_CATEGORIES, comparison.names) if two
-                 else _multi_assessor_statistics(by_trial, answered, excluded, POINT_CATEGORIES, complete_cases))
-        stats = {key: agreement.with_interval(stat, ci) if stat is not None else None for key, stat in stats.items()}
-        row = _item_row(code, labels.get(code, code), complete, stats, two)
-        if not (two or complete_cases):
-            row.update(_answered_agreement(by_trial))
-        rows.append(row)
-    return rows
+    return [_statistics_row(comparison, code, labels.get(code, code), points[:, :, p], POINT_CATEGORIES,
+                            complete_cases, ci)
+            for p, code in enumerate(codes)]
+
+
+def _statistics_row(comparison: Comparison, item, label: str, by_trial, categories, complete_cases: bool,
+                    ci: str) -> dict:
+    """One row of ``item_statistics`` (an item, or a part of one) from its trials x assessors answers
+    ``by_trial`` (category codes, MISSING where blank): the coefficients over the trials every assessor
+    answered (with Gwet's missing-data forms for three or more), intervals by ``ci``."""
+    two = len(comparison.names) == 2
+    answered = (by_trial != MISSING).all(axis=1)
+    complete = by_trial[answered]
+    excluded = len(by_trial) - len(complete)
+    stats = (_two_assessor_statistics(complete, excluded, categories, comparison.names) if two
+             else _multi_assessor_statistics(by_trial, answered, excluded, categories, complete_cases))
+    stats = {key: agreement.with_interval(stat, ci) if stat is not None else None for key, stat in stats.items()}
+    row = _item_row(item, label, complete, stats, two, categories)
+    if not (two or complete_cases):
+        row.update(_answered_agreement(by_trial, categories == POINT_CATEGORIES))
+    return row
 
 
 def _is_blank(values):
