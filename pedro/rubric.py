@@ -293,10 +293,15 @@ class _Source:
         self.path = path
         self.lines = text.splitlines()
 
-    def at(self, table: str, nth: int | None = None, key: str | None = None) -> str:
+    def at(self, table: str, nth: int | None = None, key: str | None = None) -> _Place:
         """'FILE line N: [[items]] #3' for key ``key`` of table ``table`` (the ``nth`` of an array of
         tables, counted from 0; '' for the top level), or the table's own line when the key is not
-        written on a line of its own; a message goes on after it ("... 'points' must be ...")."""
+        written on a line of its own; a message goes on after it ("... 'points' must be ...").  Worked
+        out when it is printed: finding a line searches the text, and a rubric that loads prints none
+        (placing every key took a third of loading one, issue 18)."""
+        return _Place(self, table, nth, key)
+
+    def place(self, table: str, nth: int | None, key: str | None) -> str:
         line = self.line(table, nth, key)
         place = f"{self.path} line {line}:" if line else f"{self.path}:"
         shown = f"[[{table}]] #{nth + 1}" if nth is not None else f"[{table}]" if table else ""
@@ -321,6 +326,19 @@ class _Source:
             if pattern.match(self.lines[i]):
                 return i + 1
         return start + 1 if table else None
+
+
+class _Place:
+    """Where a key is in a rubric file, as text when an error message is made (``_Source.at``)."""
+
+    def __init__(self, source: _Source, *where):
+        self.source, self.where = source, where
+
+    def __str__(self) -> str:
+        return self.source.place(*self.where)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 def _require(table: dict, key: str, kind: type, where: str, source: _Source | None = None,

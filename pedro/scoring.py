@@ -134,12 +134,17 @@ def reported_totals(sheet, scores, rubric: Rubric) -> tuple[list, list]:
     totals are known, and for a totals-only list, where nothing was computed."""
     if sheet.layout.role("total") is None:
         return [None] * len(sheet.studies), [None] * len(sheet.studies)
-    shown, difference = [], []
+    shown, difference, read = [], [], {}
     computed = scores["total"].to_numpy(dtype=object, na_value=None).tolist()
     for value, total in zip(sheet.studies["total"].tolist(), computed):
-        points = printed_points(value, rubric.max_total)
-        blank = value is None or not str(value).strip()
-        shown.append(points if points is not None else None if blank else value)
+        # A sheet prints a few dozen distinct totals: each is read once (keyed by type too, as 1 == True).
+        key = (type(value), value)
+        if key not in read:
+            points = printed_points(value, rubric.max_total)
+            blank = value is None or not str(value).strip()
+            read[key] = (points, points if points is not None else None if blank else value)
+        points, printed = read[key]
+        shown.append(printed)
         known = points is not None and total is not None and not sheet.layout.totals_only
         difference.append(points - int(total) if known else None)
     return shown, difference

@@ -425,6 +425,8 @@ def _best_header_row(grid: Grid, matcher: HeaderMatcher) -> tuple[int, int, dict
         distinct = len({m.item for m in matches.values() if m.role == "item" and m.strong})
         if distinct > best[0]:
             best = (distinct, r, matches)
+            if distinct == len(matcher.rubric.items):  # no later row can name more: skip classifying data
+                break
     return best
 
 
