@@ -419,7 +419,8 @@ def compare_files(paths: list[str | Path], names: list[str] | None = None, bands
     if len(paths) < 2:
         raise InputError("compare needs at least two assessors' item sheets")
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
-    results = [score_file(p, sheet=sheet, bands=bands, rubric=rubric) for p in paths]
+    # Without the consistency rules: a comparison reports none of them (`pedro score` each sheet for those).
+    results = [score_file(p, sheet=sheet, bands=bands, rubric=rubric, check=False) for p in paths]
     return compare_results(results, assessor_names(results, names), complete_cases=complete_cases, ci=ci)
 
 

@@ -40,7 +40,7 @@ class ScoreResult:
     sheet_names: list[str]
     sheet_choice: str  # how the sheet was chosen, for the summary
     scores: object  # DataFrame, index study_index
-    findings: object  # DataFrame, FINDING_COLUMNS
+    findings: object  # DataFrame, FINDING_COLUMNS; None when read with score_file(check=False)
     changes: object  # DataFrame, CHANGE_COLUMNS: this run's changes
     previous_changes: object  # DataFrame, LOG_COLUMNS: the input's own change log (with hashes), if audited
     previous_provenance: dict = field(default_factory=dict)
@@ -54,6 +54,9 @@ class ScoreResult:
 
     @property
     def counts(self) -> dict[str, int]:
+        if self.findings is None:
+            raise ValueError(f"{self.input.name} was read without its consistency checks (score_file with "
+                             "check=False, as compare_files reads sheets); score it for its findings")
         severity = self.findings["severity"].to_numpy()
         return {s: int((severity == s).sum()) for s in ("error", "warning", "advisory")}
 
@@ -87,9 +90,11 @@ class ScoreResult:
 
 
 def score_file(path: str | Path, sheet: str | None = None, bands: str | None = None,
-               rubric: Rubric | str | None = None, progress=None) -> ScoreResult:
+               rubric: Rubric | str | None = None, progress=None, check: bool = True) -> ScoreResult:
     """Read, normalise, score and check one item sheet.  ``progress(stage,
-    detail)``, if given, is told as each stage starts."""
+    detail)``, if given, is told as each stage starts.  ``check=False`` skips
+    the consistency rules (``findings`` is then None): comparing assessors
+    reports none of them, and they were a third of `pedro compare` (issue 18)."""
     progress = progress or (lambda stage, detail="": None)
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     band_set = rubric.band_set(bands)
@@ -102,7 +107,7 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
         rated = normalise_sheet(book.path.name, book.grid(grid_name), layout, rubric)
         progress("checking", f"{len(rated.studies):,} trials")
         scores = score_sheet(rated, rubric, band_set)
-        findings = run_rules(CheckContext(rated, rubric, band_set, scores))
+        findings = run_rules(CheckContext(rated, rubric, band_set, scores)) if check else None
         edits = table_edits(book, rated, previous_provenance)
     time = now_utc()
     user = current_user()
