@@ -202,17 +202,19 @@ def test_summary_of_a_testex_workbook(tmp_path):
         "No band set: totals are not classed into quality bands.", "no band (TESTEX has no validated quality bands)"]
     assert values[4][:2] == ["no band (TESTEX has no validated quality bands)", 3]
     assert sheet.column_dimensions["A"].width >= len(values[4][0])  # not cut off by the count beside it
-    assert any(t.startswith("Points (criteria 6: 0-3, 8: 0-2) are not coloured; !x = not a valid number") for t in text)
+    assert any(t.startswith("Points (criteria 6: 0-3, 8: 0-2): all of them coloured as Y") and
+               "!x = not a valid number" in t for t in text)
     header = next(row for row in values if row[0] == "Study")
     assert header[13:17] == ["Total", "Study quality (/5)", "Study reporting (/10)", "Band"]
     trials = {row[0]: row for row in values[values.index(header) + 1:] if row[0]}
     assert trials["Trial A"][6] == "!4" and trials["Trial A"][13] is None  # unknown total, not 4 points
     assert trials["Trial A"][14:16] == [3, None]
     assert trials["Trial B"][6] == "3" and trials["Trial B"][13:16] == [7, 2, 5]
-    # the answers' colours only on the yes/no criteria: a "3" or "!4" is not an answer
+    # the yes/no criteria coloured as answers, each criterion worth points by its points
+    # (tests/test_testex_colours.py checks the colours)
     first = values.index(header) + 2
     ranges = sorted(str(r.sqref) for r in sheet.conditional_formatting)
-    assert ranges == [f"B{first}:F{first + 2}", f"H{first}:H{first + 2}", f"J{first}:M{first + 2}"], ranges
+    assert ranges == [f"{c}{first}:{d}{first + 2}" for c, d in ("BF", "GG", "HH", "II", "JM")], ranges
 
 
 def test_template_speaks_of_criteria_and_gives_the_range_once(tmp_path):

@@ -127,12 +127,12 @@ def pedro_tables(result: ScoreResult, changes, output_name: str, key, lost=()) -
     if lost:
         provenance[Key.NOT_CARRIED_OVER] = "; ".join(lost)
     provenance.update(seal(recorded_cells(result, recorded), scores_rows, log_rows, key, table_rows))
-    items = len(result.rubric.items)
+    blocks = [(3 + first, count, 2, len(scores_rows), points) for first, count, points in _answer_runs(result.rubric)]
     return {
         SUMMARY_SHEET: summary_table(result, recorded),
         SCORES_SHEET: Table(scores_rows, widths=header_widths(scores_rows[0], scores_rows[1:SAMPLED_ROWS], most=48),
                             wrap_header=True, centred=scores_centred(scores_rows[1:SAMPLED_ROWS]), legible=True,
-                            answer_blocks=[(3, items, 2, len(scores_rows))]),
+                            answer_blocks=blocks),
         FINDINGS_SHEET: findings_table(result),
         CHANGE_LOG_SHEET: change_log_table(log_rows),
         PROVENANCE_SHEET: provenance_table(provenance, key),
@@ -450,8 +450,9 @@ def summary_table(result: ScoreResult, recorded) -> Table:
     # (plus room): right-aligned against the band's text, a total read "8good".
     band_width = max((len(label) for label in result.bands.labels), default=4) + 3
     extra = {items + 2 + k: max(len(text) + 1, 8) for k, text in enumerate(subtotals)}
-    # Only the yes/no items are coloured as answers: a criterion's points ("2") are not Y, N or ?.
-    blocks = [(2 + first, count, start + 1, start + len(texts)) for first, count in _yes_no_runs(rubric)]
+    # A criterion's points ("2") coloured by how many of them it got, in the answers' palette
+    blocks = [(2 + first, count, start + 1, start + len(texts), points)
+              for first, count, points in _answer_runs(rubric)]
     return Table(rows, header_row=None, autofilter=False, freeze=f"B{start + 1}", title_row=1, bold_rows=(4, start),
                  widths={0: 28 if result.bands.bands else max(28, len(rows[4][0]) + 2),
                          **{n + 1: 4 for n in range(items)}, items + 1: 8, **extra,
@@ -479,10 +480,10 @@ def _summary_head(result: ScoreResult) -> list[list]:
             bands.describe()
     legend = [["Answers: " + ", ".join(f"{answer or 'blank'} = {name}" for answer, name in ANSWER_NAMES.items())]]
     several = [item for item in rubric.items if not item.yes_no]
-    if several:  # a line of its own (the traffic light starts one row lower): the points are not answers
+    if several:  # a line of its own (the traffic light starts one row lower); colours as ``answer_rules`` gives them
         ranges = ", ".join(f"{item.number}: 0-{item.points}" for item in several)
-        legend.append([f"Points ({rubric.item_plural} {ranges}) are not coloured; !x = not a valid number of "
-                       "points, an error (see Findings)."])
+        legend.append([f"Points ({rubric.item_plural} {ranges}): all of them coloured as Y, some in gold, none (0) as "
+                       "N; !x = not a valid number of points, an error (see Findings), in pink."])
     return [[f"{rubric.short_name} scores of {len(result.sheet.studies)} trial(s) from {result.input.name}"],
             [described], [caveat], ["Band", "Trials"], *([label, counts.get(label, 0)] for label in bands.labels),
             [unbanded, int(scores["band"].isna().sum())], [], *legend]
@@ -505,14 +506,13 @@ def _marked_answers(result: ScoreResult, recorded):
     return texts
 
 
-def _yes_no_runs(rubric) -> list[tuple[int, int]]:
-    """(first, count) of each run of adjacent yes/no items, counted from 0 in the rubric's order."""
+def _answer_runs(rubric) -> list[tuple[int, int, int]]:
+    """(first, count, points) of each run of adjacent items worth the same points (1: yes/no items), counted
+    from 0 in the rubric's order: the blocks of answers coloured alike."""
     runs: list[list[int]] = []
     for position, item in enumerate(rubric.items):
-        if not item.yes_no:
-            continue
-        if runs and runs[-1][0] + runs[-1][1] == position:
+        if runs and runs[-1][0] + runs[-1][1] == position and runs[-1][2] == item.points:
             runs[-1][1] += 1
         else:
-            runs.append([position, 1])
-    return [(first, count) for first, count in runs]
+            runs.append([position, 1, item.points])
+    return [(first, count, points) for first, count, points in runs]

@@ -28,6 +28,12 @@ HEADER_COLOUR = "D9E1F2"
 # figures draw ANSWER_SYMBOLS.
 ANSWER_COLOURS = {"Y": "FED98E", "N": "D95F0E", "?": "FE9929"}
 MISSING_COLOUR = "D9D9D9"
+# The points of a criterion worth several (TESTEX's 0-3): all of them in the Y colour, none in the N colour,
+# and some (1 or 2 of 3) in the step of the same YlOrBr scale between Y and ? (its 7-class #fec44f): darker
+# than all, lighter than an unclear or absent 0, so the lightness still orders the cells by their points.
+# A value that is not a valid number of points ("!4") is filled as an error is everywhere in pedro.
+PARTLY_COLOUR = "FEC44F"
+INVALID_COLOUR = SEVERITY_COLOURS["error"]
 ANSWER_SYMBOLS = {"Y": "\u2713", "N": "\u2717", "?": "?", None: "\u2013"}  # check mark, ballot x, ?, en dash
 ANSWER_NAMES = {"Y": "Yes (criterion satisfied)", "N": "No", "?": "Unclear (scores 0)", None: "Not rated / unreadable"}
 TO_FILL_COLOUR = "FFF2CC"  # cells left for the reader to fill in
@@ -171,6 +177,31 @@ def answer_validation(ranges, error_title: str, error: str) -> Validation:
                       error=error)
 
 
+def answer_rules(top_left: str, worth: int = 1) -> list[tuple[str, str, str]]:
+    """The conditional formats of a block of answers whose first cell is ``top_left`` ("C2"), in priority
+    order, as (type, formula, colour): a "cellIs" rule fills a cell equal to its formula, an "expression"
+    rule one for which its formula (relative to ``top_left``) is true.  Both writers draw these.
+
+    Yes/no items (``worth`` 1): Y, N, ? and blank.  A criterion worth several points: all of them, some,
+    none, ?, blank, and anything else (pedro's "!4", a "5" typed later) as an error.  A points cell is
+    compared as text (``C2&""``), so that a number typed over pedro's text "2" is coloured alike."""
+    blank = ("expression", f"ISBLANK({top_left})", MISSING_COLOUR)
+    if worth == 1:
+        return [*(("cellIs", f'"{answer}"', colour) for answer, colour in ANSWER_COLOURS.items()), blank]
+
+    def equals(values) -> list[str]:
+        return [f'{top_left}&""="{value}"' for value in values]
+
+    def any_of(tests: list[str]) -> str:
+        return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
+
+    return [("expression", any_of(equals([worth])), ANSWER_COLOURS["Y"]),
+            ("expression", any_of(equals(range(1, worth))), PARTLY_COLOUR),
+            ("expression", any_of(equals([0])), ANSWER_COLOURS["N"]),
+            ("cellIs", '"?"', ANSWER_COLOURS["?"]), blank,
+            ("expression", f"NOT({any_of([blank[1], *equals([*range(worth + 1), '?'])])})", INVALID_COLOUR)]
+
+
 def cell_range(first_row: int, first_column: int, last_row: int, last_column: int) -> str:
     """An A1 range ("B2:D9") of rows numbered from 1 and columns from 0, as ``Table`` numbers them."""
     return f"{column_letter(first_column)}{first_row}:{column_letter(last_column)}{last_row}"
@@ -203,7 +234,9 @@ class Table:
     bold_rows: tuple = ()
     subheader_rows: tuple = ()  # styled as the header: the heads of more tables down the sheet
     severity_column: int | None = None  # below the header its text names a severity, filled to match
-    answer_blocks: list = field(default_factory=list)  # [(first column 1-based, items, first row, last row)]
+    # [(first column 1-based, items, first row, last row[, points])]: coloured as answers (``answer_rules``),
+    # of yes/no items, or of items worth ``points`` each
+    answer_blocks: list = field(default_factory=list)
     chart: BarChart | None = None
     wrapped: tuple = ()  # ranges whose text wraps, aligned to the top of the cell
     fills: dict = field(default_factory=dict)  # {range: colour}, over the header's and the severities'
@@ -524,10 +557,9 @@ def print_item_sheet(sheet, header_row: int) -> None:
     sheet.page_margins = margins
 
 
-def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last_row: int) -> None:
-    """Traffic-light conditional formatting on an answer block (columns are
-    1-based): green Y, red N, amber ?, grey blank.  Rules, not fills: they
-    follow later edits."""
+def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last_row: int, worth: int = 1) -> None:
+    """The answers' colours on a block of answers (columns 1-based), each cell worth ``worth`` points
+    (``answer_rules``).  Rules, not fills: they follow later edits."""
     from openpyxl.formatting.rule import CellIsRule, FormulaRule
     from openpyxl.styles import PatternFill
 
@@ -535,11 +567,11 @@ def _colour_answers(sheet, first_column: int, n_items: int, first_row: int, last
         return
     first, last = column_letter(first_column - 1), column_letter(first_column + n_items - 2)
     block = f"{first}{first_row}:{last}{last_row}"
-    for answer, colour in ANSWER_COLOURS.items():
-        sheet.conditional_formatting.add(block, CellIsRule(operator="equal", formula=[f'"{answer}"'],
-                                                           fill=PatternFill("solid", fgColor=colour)))
-    sheet.conditional_formatting.add(block, FormulaRule(formula=[f"ISBLANK({first}{first_row})"],
-                                                        fill=PatternFill("solid", fgColor=MISSING_COLOUR)))
+    for kind, formula, colour in answer_rules(f"{first}{first_row}", worth):
+        fill = PatternFill("solid", fgColor=colour)
+        rule = CellIsRule(operator="equal", formula=[formula], fill=fill) if kind == "cellIs" else \
+            FormulaRule(formula=[formula], fill=fill)
+        sheet.conditional_formatting.add(block, rule)
 
 
 def clear_marks(sheet) -> None:

@@ -44,14 +44,13 @@ from .package import (
     xml_text,
 )
 from .style import (
-    ANSWER_COLOURS,
     DEFAULT_WIDTH,
     HEADER_COLOUR,
-    MISSING_COLOUR,
     PRINT_MARGINS,
     SEVERITY_COLOURS,
     BarChart,
     Table,
+    answer_rules,
     chosen_print_setup,
     footer_text,
     pages_wide,
@@ -191,20 +190,19 @@ def _row_chunks(table: Table, styles: Styles, letters: list[str]):
 
 
 def _answer_formats(answer_blocks: list, styles: Styles, letters: list[str]):
-    """The traffic light of each answer block: conditional formats, as ``pedro.write.style`` draws them."""
+    """The colours of each answer block: conditional formats, as ``pedro.write.style`` draws them
+    (``answer_rules``)."""
     priority = 1
-    for first_column, count, first_row, last_row in answer_blocks:
+    for first_column, count, first_row, last_row, *worth in answer_blocks:
         if last_row < first_row:
             continue
         first, final = letters[first_column - 1], letters[first_column + count - 2]
         rules = []
-        for answer, colour in ANSWER_COLOURS.items():
-            rules.append(f'<cfRule type="cellIs" dxfId="{styles.dxf(colour)}" priority="{priority}" '
-                         f'operator="equal"><formula>{xml_text(chr(34) + answer + chr(34))}</formula></cfRule>')
+        for kind, formula, colour in answer_rules(f"{first}{first_row}", *worth):
+            operator = ' operator="equal"' if kind == "cellIs" else ""
+            rules.append(f'<cfRule type="{kind}" dxfId="{styles.dxf(colour)}" priority="{priority}"{operator}>'
+                         f"<formula>{xml_text(formula)}</formula></cfRule>")
             priority += 1
-        rules.append(f'<cfRule type="expression" dxfId="{styles.dxf(MISSING_COLOUR)}" priority="{priority}">'
-                     f'<formula>ISBLANK({first}{first_row})</formula></cfRule>')
-        priority += 1
         yield f'<conditionalFormatting sqref="{first}{first_row}:{final}{last_row}">{"".join(rules)}' \
               "</conditionalFormatting>"
 
