@@ -98,9 +98,6 @@ def main():
 def score(inputs, output, bands, sheet, rubric, as_json, dry_run, quiet):
     """Score item sheets (.xlsx, .xlsm, .csv, or a folder of them) and write audited workbooks."""
     from .batch import expand_inputs, score_many
-    from .runtime import import_in_background
-
-    import_in_background("numpy", "pandas")  # while the sheet is read
 
     sys.exit(score_many(expand_inputs(inputs), output, bands=bands, sheet=sheet, rubric=rubric, as_json=as_json,
                         dry_run=dry_run, quiet=quiet, echo=click.echo, echo_json=echo_json,
@@ -124,10 +121,9 @@ def compare(inputs, output, names, complete_cases, ci, bands, sheet, rubric, as_
     """Compare assessors' item sheets: disagreements and agreement statistics."""
     from .compare import compare_files
     from .report import comparison_text, comparison_to_json
-    from .runtime import import_in_background, leave
+    from .runtime import leave
     from .write.disagreements import write_disagreements
 
-    import_in_background("numpy", "pandas")  # while the sheets are read
     name_list = [n.strip() for n in names.split(",")] if names else None
     comparison = compare_files(list(inputs), names=name_list, bands=bands, sheet=sheet, rubric=rubric,
                                complete_cases=complete_cases, ci=ci)

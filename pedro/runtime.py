@@ -9,10 +9,8 @@ import datetime as dt
 import gc
 import getpass
 import hashlib
-import importlib
 import os
 import sys
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,25 +65,6 @@ def is_the_command() -> bool:
         return spec.name == "pedro.cli"
     script = Path(getattr(main, "__file__", None) or "")
     return script.name.lower() in ("pedro", "pedro-script.py") and script.parent.name.lower() in ("bin", "scripts")
-
-
-def import_in_background(*modules: str) -> None:
-    """Start importing ``modules`` (pandas, numpy) in a thread, in the `pedro` command only, while the
-    main thread opens and reads the sheet: python-calamine parses without holding the GIL, so the
-    import's 0.3-0.4 s and the parse overlap on a machine with two cores (issue 18).  When the main
-    thread reaches its own ``import pandas``, Python's import lock makes it wait for the thread's import
-    to finish, so no module is ever seen half-imported; an import that fails in the thread is simply
-    done again, and fails with its usual error, in the main thread."""
-    if is_the_command():
-        threading.Thread(target=_import_quietly, args=modules, name="pedro-imports", daemon=True).start()
-
-
-def _import_quietly(*modules: str) -> None:
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - the main thread imports it again and reports what went wrong
-            return
 
 
 def leave(status: int) -> None:
