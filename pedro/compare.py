@@ -28,6 +28,7 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -420,7 +421,10 @@ def compare_files(paths: list[str | Path], names: list[str] | None = None, bands
         raise InputError("compare needs at least two assessors' item sheets")
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     # Without the consistency rules: a comparison reports none of them (`pedro score` each sheet for those).
-    results = [score_file(p, sheet=sheet, bands=bands, rubric=rubric, check=False) for p in paths]
+    # Two sheets at a time: while one is normalised (holding the GIL), python-calamine parses the next without
+    # it.  The results come in the order of the paths, and so does the first error.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pedro-compare") as pool:
+        results = list(pool.map(lambda p: score_file(p, sheet=sheet, bands=bands, rubric=rubric, check=False), paths))
     return compare_results(results, assessor_names(results, names), complete_cases=complete_cases, ci=ci)
 
 
