@@ -98,7 +98,8 @@ def score_many(paths: list[Path], output: Path | None, bands=None, sheet=None, r
             continue
         outcomes.append({"input": str(path), "exit_status": result.exit_status, "errors": result.counts["error"]})
         if as_json:
-            reports.append(result_to_json(result) | {"output": str(written) if written else None})
+            # One file's trials are written as they are made (jsonout.Chunks); several files' are kept for the tally.
+            reports.append(result_to_json(result, streamed=single) | {"output": str(written) if written else None})
         else:
             echo(summary_text(result, written))
     skipped = [(str(path), why) for path, why in getattr(paths, "skipped", ())]

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from .audit.chain import KEY_ENV
+from .jsonout import Chunks
 from .normalise import STATUS_UNRECOGNISED, answer_text, reported_subtotals
 from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
@@ -34,53 +35,52 @@ def _plain_values(column) -> list:
     return values
 
 
-def _finding_dicts(findings) -> list[tuple[object, dict]]:
-    """(study_index, finding dict) for each finding, in order."""
-    study_indexes, items = _plain_values(findings["study_index"]), _plain_values(findings["item"])
-    rules, names, severities, cells, messages = (findings[c].tolist() for c in ("rule", "name", "severity", "cell",
-                                                                                  "message"))
-    values = _plain_values(findings["value"])  # the cell's text as typed ("Yy"), so no null hides what was there
-    return [(study_index, {"rule": rule, "name": name, "severity": severity, "item": item, "cell": cell or None,
-                           "value": value, "message": message})
-            for study_index, rule, name, severity, item, cell, value, message
-            in zip(study_indexes, rules, names, severities, items, cells, values, messages)]
+def _finding_columns(findings) -> dict[str, list]:
+    """The findings table's columns as JSON writes them, each a list in the table's order."""
+    columns = {"study_index": _plain_values(findings["study_index"]), "item": _plain_values(findings["item"]),
+               # the cell's text as typed ("Yy"), so no null hides what was there
+               "value": _plain_values(findings["value"])}
+    columns.update((c, findings[c].tolist()) for c in ("rule", "name", "severity", "cell", "message"))
+    return columns
 
 
-def result_to_json(result) -> dict:
-    """The ``--json`` report (see the README for the format)."""
+def _finding_dict(columns: dict[str, list], position: int) -> dict:
+    return {"rule": columns["rule"][position], "name": columns["name"][position],
+            "severity": columns["severity"][position], "item": columns["item"][position],
+            "cell": columns["cell"][position] or None, "value": columns["value"][position],
+            "message": columns["message"][position]}
+
+
+# The trials' dicts are made this many at a time while the report is written (jsonout.Chunks): at 60,000
+# trials, all of them and their text at once were a third of the dry run's peak memory (issue 18).
+STUDIES_PER_CHUNK = 2000
+
+
+def result_to_json(result, streamed: bool = False) -> dict:
+    """The ``--json`` report (see the README for the format).  With ``streamed``, its "studies" are a
+    ``jsonout.Chunks``, made a few thousand at a time as ``jsonout.echo`` writes them; else a list."""
     with bulk_allocation():  # a dict per trial, per answer set and per finding
-        return _result_to_json(result)
+        return _result_to_json(result, streamed)
 
 
-def _result_to_json(result) -> dict:
-    sheet, scores = result.sheet, result.scores
-    numbers = list(result.rubric.item_numbers)
-    keys = [str(n) for n in numbers]
-    answers = [dict(zip(keys, given)) for given in _answer_rows(sheet.wide("answer"), numbers)]
-    unreadable = _unreadable_answers(sheet.answers)
-    by_study: dict[int, list] = {}
+def _result_to_json(result, streamed: bool) -> dict:
+    sheet = result.sheet
+    columns = _finding_columns(result.findings)
+    by_study: dict[int, list[int]] = {}  # study index -> the positions of its findings, in order
     sheet_level = []
-    for study_index, finding in _finding_dicts(result.findings):
+    for position, study_index in enumerate(columns["study_index"]):
         if study_index is None:
-            sheet_level.append(finding)
+            sheet_level.append(_finding_dict(columns, position))
         else:
-            by_study.setdefault(int(study_index), []).append(finding)
-    reported, differences = _reported_totals(result)
-    studies = [
-        {"study": label, "row": row, "answers": given, "raw": unreadable.get(i, {}), "total": total,
-         "reported_total": printed, "total_difference": difference,
-         "min_total": low, "max_total": high, "band": band, "findings": by_study.get(i, [])}
-        for i, label, row, given, total, low, high, band, printed, difference in zip(
-            sheet.studies.index, sheet.studies["study"].tolist(), sheet.studies["row"].tolist(), answers,
-            _plain_values(scores["total"]), scores["min_total"].tolist(), scores["max_total"].tolist(),
-            _plain_values(scores["band"]), reported, differences)]
+            by_study.setdefault(int(study_index), []).append(position)
+    chunks = Chunks(lambda: _study_chunks(result, columns, by_study))
     report = {
         "input": str(result.input),
         "sheet": sheet.sheet,
         "layout": _layout_dict(sheet.layout),
         "rubric": result.rubric.name,
         "bands": result.bands.name,
-        "studies": studies,
+        "studies": chunks if streamed else list(chunks),
         "findings": sheet_level,
         "summary": summary_dict(result),
     }
@@ -89,10 +89,37 @@ def _result_to_json(result) -> dict:
     return report
 
 
+def _study_chunks(result, findings: dict[str, list], by_study: dict[int, list[int]]):
+    """The trials' dicts, STUDIES_PER_CHUNK at a time, in the sheet's order."""
+    sheet, scores = result.sheet, result.scores
+    numbers = list(result.rubric.item_numbers)
+    keys = [str(n) for n in numbers]
+    unreadable = _unreadable_answers(sheet.answers)
+    reported, differences = _reported_totals(result)
+    columns = (sheet.studies.index.tolist(), sheet.studies["study"].tolist(), sheet.studies["row"].tolist(),
+               _answer_rows(sheet.wide("answer"), numbers), _plain_values(scores["total"]),
+               scores["min_total"].tolist(), scores["max_total"].tolist(), _plain_values(scores["band"]),
+               reported, differences)
+    subtotals = _subtotal_columns(result)
+    for start in range(0, len(columns[0]), STUDIES_PER_CHUNK):
+        part = slice(start, start + STUDIES_PER_CHUNK)
+        studies = [
+            {"study": label, "row": row, "answers": dict(zip(keys, given)), "raw": unreadable.get(i, {}),
+             "total": total, "reported_total": printed, "total_difference": difference, "min_total": low,
+             "max_total": high, "band": band,
+             "findings": [_finding_dict(findings, p) for p in by_study.get(i, ())]}
+            for i, label, row, given, total, low, high, band, printed, difference in zip(
+                *(column[part] for column in columns))]
+        if subtotals is not None:
+            for position, study in enumerate(studies, start=start):
+                study.update(subtotals(position))
+        yield studies
+
+
 def _add_points(report: dict, result) -> None:
     """The keys a rubric with points, subtotals or no band set adds to the JSON report: the maximum total,
-    each trial's subtotals (points, or null while unknown, with their range), how each criterion worth
-    several points was read (a column of points, or a column per part), and why no trial has a band."""
+    how each criterion worth several points was read (a column of points, or a column per part), its
+    subtotals, and why no trial has a band (each trial's subtotals are in its dict: ``_subtotal_columns``)."""
     rubric, layout = result.rubric, result.sheet.layout
     report["max_total"] = rubric.max_total
     report["layout"]["parts"] = {str(n): list(parts) for n, parts in layout.parts.items()}
@@ -100,14 +127,25 @@ def _add_points(report: dict, result) -> None:
                             "max": sum(rubric.points_of[i] for i in s.items)} for s in rubric.subtotals]
     if not result.bands.bands:
         report["no_band"] = result.bands.describe()
+
+
+def _subtotal_columns(result):
+    """For a rubric beyond PEDro's shape, a function of a trial's position giving the keys its dict adds:
+    its subtotals (points, or null while unknown, with their range) and the subtotals the sheet printed (as
+    the total is given: a number, or the text as printed); None for a rubric of PEDro's shape."""
+    rubric = result.rubric
+    if rubric.yes_no and not rubric.subtotals and result.bands.bands:
+        return None
     table = subtotal_scores(result.sheet.answers, rubric, len(result.sheet.studies))
-    # The subtotals the sheet printed, as the total is given (a number, or the text as printed).
+    computed = {s.name: (_plain_values(table[s.name]), table[f"{s.name}_min"].tolist(),
+                         table[f"{s.name}_max"].tolist()) for s in rubric.subtotals}
     printed = reported_subtotals(result.sheet, rubric)
-    for position, study in enumerate(report["studies"]):
-        study["subtotals"] = {s.name: {"points": _plain_values(table[s.name])[position],
-                                       "min": int(table[f"{s.name}_min"].iloc[position]),
-                                       "max": int(table[f"{s.name}_max"].iloc[position])} for s in rubric.subtotals}
-        study["reported_subtotals"] = {name: _json_value(values[position]) for name, values in printed.items()}
+
+    def keys(position: int) -> dict:
+        return {"subtotals": {name: {"points": points[position], "min": int(low[position]),
+                                     "max": int(high[position])} for name, (points, low, high) in computed.items()},
+                "reported_subtotals": {name: _json_value(values[position]) for name, values in printed.items()}}
+    return keys
 
 
 def _reported_totals(result) -> tuple[list, list]:
