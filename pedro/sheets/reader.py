@@ -643,6 +643,9 @@ def _open_calamine(path: Path, kind: str, markers: dict | None = None) -> Book:
                 rows = sheet.to_python(skip_empty_area=False)
                 ranges = getattr(sheet, "merged_cell_ranges", None) or []  # python-calamine 0.4 and later
                 merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in ranges]
+                # calamine's own copy of the cells (50 MB at 60,000 trials) goes before pedro's is made, not
+                # after: the peak of the whole run was here (issue 18).
+                del sheet, ranges
             except Exception as exc:
                 raise InputError(f"{path}, sheet '{name}', cannot be read ({_first_line(exc)}); "
                                  "open it in Excel or LibreOffice and save it again as .xlsx") from None
