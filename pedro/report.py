@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import accumulate
 from pathlib import Path
 
 from .audit.chain import KEY_ENV
@@ -44,11 +45,11 @@ def _finding_columns(findings) -> dict[str, list]:
     return columns
 
 
-def _finding_dict(columns: dict[str, list], position: int) -> dict:
-    return {"rule": columns["rule"][position], "name": columns["name"][position],
-            "severity": columns["severity"][position], "item": columns["item"][position],
-            "cell": columns["cell"][position] or None, "value": columns["value"][position],
-            "message": columns["message"][position]}
+def _finding_dicts(columns: dict[str, list], positions: list[int]) -> list[dict]:
+    """The dicts of the findings at ``positions`` of the findings table, in that order."""
+    picked = [[columns[name][p] for p in positions] for name in FINDING_FIELDS]
+    return [{"rule": rule, "name": name, "severity": severity, "item": item, "cell": cell or None, "value": value,
+             "message": message} for rule, name, severity, item, cell, value, message in zip(*picked)]
 
 
 # The trials' dicts are made this many at a time while the report is written (jsonout.Chunks): at 60,000
@@ -70,9 +71,10 @@ def _result_to_json(result, streamed: bool) -> dict:
     sheet_level = []
     for position, study_index in enumerate(columns["study_index"]):
         if study_index is None:
-            sheet_level.append(_finding_dict(columns, position))
+            sheet_level.append(position)
         else:
             by_study.setdefault(int(study_index), []).append(position)
+    sheet_level = _finding_dicts(columns, sheet_level)
     chunks = Chunks(lambda: _study_chunks(result, columns, by_study))
     report = {
         "input": str(result.input),
@@ -103,16 +105,19 @@ def _study_chunks(result, findings: dict[str, list], by_study: dict[int, list[in
     subtotals = _subtotal_columns(result)
     for start in range(0, len(columns[0]), STUDIES_PER_CHUNK):
         part = slice(start, start + STUDIES_PER_CHUNK)
-        studies = [
-            {"study": label, "row": row, "answers": dict(zip(keys, given)), "raw": unreadable.get(i, {}),
-             "total": total, "reported_total": printed, "total_difference": difference, "min_total": low,
-             "max_total": high, "band": band,
-             "findings": [_finding_dict(findings, p) for p in by_study.get(i, ())]}
-            for i, label, row, given, total, low, high, band, printed, difference in zip(
-                *(column[part] for column in columns))]
-        if subtotals is not None:
-            for position, study in enumerate(studies, start=start):
-                study.update(subtotals(position))
+        with bulk_allocation():  # made while the report is written, after result_to_json has returned
+            owned = [by_study.get(i, ()) for i in columns[0][part]]
+            found = _finding_dicts(findings, [p for positions in owned for p in positions])
+            ends = list(accumulate(map(len, owned)))
+            studies = [
+                {"study": label, "row": row, "answers": dict(zip(keys, given)), "raw": unreadable.get(i, {}),
+                 "total": total, "reported_total": printed, "total_difference": difference, "min_total": low,
+                 "max_total": high, "band": band, "findings": found[end - len(positions):end]}
+                for i, label, row, given, total, low, high, band, printed, difference, positions, end in zip(
+                    *(column[part] for column in columns), owned, ends)]
+            if subtotals is not None:
+                for position, study in enumerate(studies, start=start):
+                    study.update(subtotals(position))
         yield studies
 
 
