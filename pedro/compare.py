@@ -800,16 +800,31 @@ def item_statistics(comparison: Comparison, complete_cases: bool = False, ci: st
 def _part_statistics(comparison: Comparison, criterion, complete_cases: bool, ci: str) -> list[dict]:
     """The statistics of each part of a criterion compared part by part (``Comparison.parts``), after the
     criterion's own on its points: a part is a yes/no point, so its statistics are a yes/no item's, on the
-    point it earns ("Y" against "N" or "?").  Over the trials every assessor rated (not those only some of
-    three or more rated: their parts are not read)."""
+    point it earns ("Y" against "N" or "?").  Over the same trials as the criterion's row: the compared
+    ones, then those only some of three or more assessors rated (``partly_rated``), blank for the others."""
     import numpy as np
 
     codes, answers, _ = comparison.parts[criterion.number]
+    answers = np.concatenate([answers, _partial_part_answers(comparison, criterion.number, len(codes))], axis=0)
     points = np.where(answers == "Y", 0, np.where(_is_blank(answers), MISSING, 1)).astype(np.int8)
     labels = {part.code: part.label for part in criterion.parts}
     return [_statistics_row(comparison, code, labels.get(code, code), points[:, :, p], POINT_CATEGORIES,
                             complete_cases, ci)
             for p, code in enumerate(codes)]
+
+
+def _partial_part_answers(comparison: Comparison, item: int, count: int):
+    """The answers to each of the ``count`` parts of ``item`` of the partly rated trials (``partly_rated``),
+    trials x assessors x parts as ``part_answers`` reads them, None where an assessor did not rate the trial."""
+    import numpy as np
+
+    found = np.full((len(comparison.partial), len(comparison.assessors), count), None, dtype=object)
+    for a, assessor in enumerate(comparison.assessors):
+        rated = [(t, pair[a]) for t, pair in enumerate(comparison.partial) if pair[a] >= 0]
+        if rated:
+            trials, positions = (list(x) for x in zip(*rated))
+            found[trials, a, :] = part_answers(assessor.result, item, assessor.result.sheet.studies.index[positions])[0]
+    return found
 
 
 def _statistics_row(comparison: Comparison, item, label: str, by_trial, categories, complete_cases: bool,

@@ -184,3 +184,26 @@ def test_libreoffice_keeps_the_points_dropdown(tmp_path):
     sheet = openpyxl.load_workbook(converted / "d.xlsx")["Disagreements"]
     formulas = {v.formula1 for v in sheet.data_validations.dataValidation}
     assert '"0,1,2,3,?"' in formulas
+
+
+def test_a_trial_only_two_of_three_assessors_rated_counts_in_the_part_rows_too(tmp_path):
+    """Three assessors by parts; c did not rate Trial C (a CONSTRUCTED sheet without its row). Gwet's
+    missing-data statistics keep Trial C, rated by a and b, in the criterion's row: its parts' rows must
+    count it as well, with the answers a and b gave its parts (6c: a "?" from a, "Y" from b)."""
+    b_rows = [list(r) for r in PARTS]
+    b_rows[3][8] = "Y"  # Trial C's 6c: a wrote "?", b "Y"
+    a = write_xlsx(tmp_path / "a.xlsx", PARTS)
+    b = write_xlsx(tmp_path / "b.xlsx", b_rows)
+    c = write_xlsx(tmp_path / "c.xlsx", PARTS[:3])
+    comparison = compare_files([a, b, c], rubric="testex")
+    assert [tuple(p) for p in comparison.partial] == [(2, 2, -1)]
+    rows = {row["item"]: row for row in comparison.items}
+    assert rows[6]["n"] == 3  # Trials A and B by all three, Trial C by a and b
+    for code in ("6a", "6b", "6c", "8a", "8b"):
+        assert rows[code]["n"] == rows[6]["n"], code
+    # Trial C's 6c is the one disagreement of 6c: "?" earns no point, "Y" one.
+    assert rows["6c"]["agreement"] == pytest.approx(2 / 3)
+    assert rows["6a"]["agreement"] == 1.0
+    # complete cases: only the trials all three rated.
+    complete = {row["item"]: row for row in compare_files([a, b, c], rubric="testex", complete_cases=True).items}
+    assert complete["6c"]["n"] == complete[6]["n"] == 2 and complete["6c"]["agreement"] == 1.0
