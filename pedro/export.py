@@ -153,7 +153,8 @@ def export_file(path: str | Path, to: str, output: str | Path | None = None, *, 
     # The assessor only where one is named: who ran `pedro score` need not be who rated (scored_by).
     who = assessor or result.previous_provenance.get(Key.ASSESSOR) or None
     if to == "robvis":
-        rows, notes = robvis_rows(result, robvis or RobvisOptions()), robvis_notes(result)
+        rows = robvis_rows(result, robvis or RobvisOptions())
+        notes = robvis_notes(result) + weight_notes(rows)
     else:
         rows, notes = tidy_rows(result, who, result.previous_provenance.get(Key.USER) or None), ()
     target = Path(output) if output else result.input.with_name(
@@ -287,6 +288,36 @@ def robvis_notes(result: ScoreResult) -> tuple[str, ...]:
     return (f"rubric {result.rubric.name} has no quality bands{why}, so every trial's Overall is \"No "
             "information\": pedro invents no cut-offs (a rubric file of your own can name a band set, which "
             "--bands then picks)",)
+
+
+def weight_notes(rows: list[list]) -> tuple[str, ...]:
+    """A warning where R would read a weight of the robvis table back as scientific notation: robvis's
+    rob_traffic_light checks the Weight column as text, and R's ``as.character`` turns 0.00001 into
+    "1e-05" and 100000 into "1e+05", so the check fails and the figure stops (drawn in R 4.2 with robvis
+    from GitHub, issue 16); rob_summary's weighted bars are not affected."""
+    weights = [(row[0], row[-1]) for row in rows[1:]]
+    odd = [(study, weight) for study, weight in weights if r_writes_scientific(weight)]
+    if not odd:
+        return ()
+    study, weight = odd[0]
+    return (f"{len(odd)} weight(s), the first {weight} ({study}), are ones R writes in scientific notation "
+            "(as 1e-05 or 1e+05), and robvis's rob_traffic_light then stops ('the condition has length > 1'); "
+            "weights count relative to each other, so multiplying all of them by one factor that brings them "
+            "between 0.001 and 99999 draws the same figure",)
+
+
+def r_writes_scientific(number) -> bool:
+    """Whether R's ``as.character`` writes ``number`` in scientific notation: R writes a number in fixed
+    notation unless that is wider than scientific (15 significant digits, a two-digit exponent)."""
+    if not number:
+        return False
+    mantissa, exponent = f"{abs(number):.14e}".split("e")
+    digits = len(mantissa.replace(".", "").rstrip("0"))
+    power = int(exponent)
+    scientific = (digits + 1 if digits > 1 else 1) + (4 if abs(power) < 100 else 5)
+    decimals = max(digits - power - 1, 0)
+    fixed = max(power + 1, 1) + (decimals + 1 if decimals else 0)
+    return fixed > scientific
 
 
 def domain_names(items: list[Item]) -> list[str]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import shutil
+import subprocess
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +28,7 @@ from pedro.export import (
     default_overall,
     judgement,
     max_points,
+    r_writes_scientific,
 )
 from pedro.rubric import load_rubric, packaged_rubric_files
 from pedro.write.audited import write_audited
@@ -205,6 +208,43 @@ def test_weights_from_a_column_of_the_item_sheet(tmp_path):
     result = run("export", source, "--to", "robvis", "--weight", "Sample size", "-o", tmp_path / "w.csv")
     assert result.exit_code == 2 and "cell M3" in result.output and "robvis needs a weight" in result.output
     assert not (tmp_path / "w.csv").exists()
+
+
+# R 4.2.2's as.character of each number, as printed by
+# Rscript -e 'x <- c(...); cat(paste(x, as.character(x)), sep = "\n")' (Debian r-base-core 4.2.2).
+R_AS_CHARACTER = {0.00001: "1e-05", 0.0001: "1e-04", 0.001: "0.001", 100000: "1e+05", 123456: "123456",
+                  0.00012: "0.00012", 10000: "10000", 1: "1", 0.5: "0.5", 200000: "2e+05", 250000: "250000",
+                  1e15: "1e+15", 0.000123: "0.000123", 0.0012345678: "0.0012345678", 1234567.5: "1234567.5",
+                  3e-7: "3e-07", 99999: "99999"}
+
+
+@pytest.mark.parametrize(("number", "shown"), R_AS_CHARACTER.items())
+def test_which_weights_r_writes_in_scientific_notation(number, shown):
+    assert r_writes_scientific(number) == ("e" in shown)
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (Debian: apt-get install r-base-core)")
+def test_which_weights_r_writes_in_scientific_notation_asked_of_r_itself():
+    numbers = [0.00001, 0.001, 0.00099, 100000, 110000, 123456, 1e6, 2.5e-4, 0.000250001, 5e5, 7, 0.07, 1e-3 / 3]
+    listing = ",".join(repr(float(n)) for n in numbers)
+    shown = subprocess.run(["Rscript", "-e", f"cat(as.character(c({listing})), sep='\\n')"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert [r_writes_scientific(n) for n in numbers] == ["e" in text for text in shown]
+
+
+def test_a_weight_robvis_would_stop_on_is_named(tmp_path):
+    """Drawn in R 4.2 with robvis from GitHub (issue 16): a Weight column holding 0.00001 reads back as
+    "1e-05", robvis's rob_traffic_light's check of the column fails and the figure stops; the table is still
+    written (rob_summary draws it), with a note that says what to do."""
+    rows = item_sheet(TRIALS, extra_header=["n"],
+                      extra={"Doe 2001": [40], "Roe 2002": [100000], "Poe 2003": [0.00001], "Moe 2004": [7]})
+    source = write_xlsx(tmp_path / "weighted.xlsx", rows)
+    output, result = export(source, "--weight", "n")
+    assert "note: 2 weight(s), the first 100000 (Roe 2002), are ones R writes in scientific notation" in result.output
+    assert "multiplying all of them by one factor" in result.output
+    assert [row[-1] for row in read_rows(output)[1:]] == ["40", "100000", "0.00001", "7"]
+    rows = item_sheet(TRIALS, extra_header=["n"], extra={t: [w] for t, w in zip(TRIALS, (40, 99999, 0.001, 7))})
+    assert "scientific" not in export(write_xlsx(tmp_path / "fine.xlsx", rows), "--weight", "n")[1].output
 
 
 def test_labels_shared_or_blank_are_told_apart(tmp_path):
