@@ -1,8 +1,8 @@
 """Turn a sheet's raw cells into the tidy tables that everything else reads.
 
 ``RatedSheet.answers`` is the core data model: one row per (study, item) with
-the raw value, the canonical answer (Y, N, ? or missing) and the cell it came
-from.  ``RatedSheet.studies`` has one row per trial with its label and the
+the raw value and the canonical answer (Y, N, ? or missing); ``RatedSheet.cells_of``
+names the cells they came from.  ``RatedSheet.studies`` has one row per trial with its label and the
 other columns the sheet gave (reported total and band, randomisation method,
 numbers for item 8).  Every raw value that normalising rewrites is marked
 (``rewrite``), so the writer can put the canonical answer in the cell and the
@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .rubric import Item, Rubric
 from .sheets.layout import NOTE_SHOWN, ROLES, Layout, reads_as_note
@@ -70,9 +70,13 @@ class RatedSheet:
     source: str  # file name as given
     layout: Layout
     studies: "pd.DataFrame"  # noqa: F821 - index: study_index
-    answers: "pd.DataFrame"  # noqa: F821 - tidy: study_index, item, row, cell, raw, answer, status, marker, rewrite
+    answers: "pd.DataFrame"  # noqa: F821 - tidy: study_index, item, row, raw, answer, status, marker, rewrite
     skipped: list[tuple[int, str, str]]  # (excel row, why, cell) rows under the header not read as trials
     grid: Grid | None = None  # the sheet as read: merged cells, hidden rows and columns (``grid.info``)
+    # {answers' index label: cell} of the answers not in their item's column: an item read by parts points at
+    # the part that is blank or not an answer (``_read_points``).  ``cells_of`` applies them.
+    cell_overrides: dict[int, str] = field(default_factory=dict)
+    _all_cells: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def sheet(self) -> str:
@@ -121,15 +125,56 @@ class RatedSheet:
         if n and n * len(items) == len(study) and (item == np.repeat(items, n)).all() and (
                 study == np.tile(np.arange(n), len(items))).all():
             # The table as normalise_sheet builds it (item by item, every study in order): a reshape.
-            values = answers[column].to_numpy(dtype=object, copy=True)
+            values = (np.array(self.cells_of(answers), dtype=object) if column == "cell"
+                      else answers[column].to_numpy(dtype=object, copy=True))
             try:  # NaN and NaT are the values unequal to themselves: a quicker test than pd.isna
                 values[values != values] = None  # None, not NaN, for a missing answer
             except TypeError:  # pd.NA will not say whether it equals itself
                 values[pd.isna(values)] = None
             return pd.DataFrame(values.reshape(len(items), n).T, index=pd.Index(np.arange(n), name="study_index"),
                                 columns=pd.Index(items, name="item"), dtype=object)
+        if column == "cell":
+            answers = answers.assign(cell=self.cells_of(answers))
         wide = answers.pivot(index="study_index", columns="item", values=column).astype(object)
         return wide.where(wide.notna(), None)  # None, not NaN, for a missing answer
+
+    def cells_of(self, answers: "pd.DataFrame") -> list[str]:  # noqa: F821
+        """The cell of each answer of ``answers``, rows of ``self.answers`` or all of it (its ``item`` and
+        ``row`` columns, its index labels), in order, as the sheet names it ('E5'; for a transposed sheet, its
+        trial's column and its item's row).  An item read by parts names the part that is blank or not an
+        answer, else its first part.  The cells are made when asked for, not kept as a column: a sheet of
+        60,000 trials has 660,000 answers, and a run without a workbook to write names only those its findings
+        and changes point at.  The whole table's, which writers ask for, are made once."""
+        if len(answers) == len(self.answers) and answers.index.equals(self.answers.index):
+            if self._all_cells is None:
+                self._all_cells = self._cells_at(answers)
+            return list(self._all_cells)  # a copy: the caller may change its list
+        return self._cells_at(answers)
+
+    def _cells_at(self, answers: "pd.DataFrame") -> list[str]:  # noqa: F821
+        """``cells_of``, made item by item at C speed (``_cell_references``), then the overrides."""
+        import numpy as np
+
+        items, rows = answers["item"].to_numpy(), answers["row"].to_numpy()
+        if not len(items):
+            return []
+        order = None
+        if (items[1:] < items[:-1]).any():  # not item by item, as ``answers`` and its subsets are: sort
+            order = np.argsort(items, kind="stable")
+            items, rows = items[order], rows[order]
+        starts = [0, *(np.flatnonzero(items[1:] != items[:-1]) + 1).tolist(), len(items)]
+        blocks = [slice(start, end) for start, end in zip(starts, starts[1:])]
+        cells = _cell_references(self.layout, [self.layout.items[int(items[b.start])] for b in blocks],
+                                 [rows[b] for b in blocks])
+        if order is not None:
+            placed = np.empty(len(cells), dtype=object)
+            placed[order] = cells
+            cells = placed.tolist()
+        if self.cell_overrides:
+            labels = answers.index.to_numpy()
+            for at in np.flatnonzero(np.isin(labels, list(self.cell_overrides))).tolist():
+                cells[at] = self.cell_overrides[int(labels[at])]
+        return cells
 
 
 def answer_text(value) -> str | None:
@@ -335,8 +380,8 @@ def normalise_sheet(source: str, grid: Grid, layout: Layout, rubric: Rubric) -> 
     skipped += [(0, why, cell) for cell, why in layout.table_notes]  # under a transposed table: after its rows
     rows = (offsets + (layout.header_row + 1)).astype(np.int64)
     studies = _studies_table(columns, layout, offsets, rows)
-    answers = _answers_table(columns, layout, item_numbers, offsets, rows, rubric)
-    return RatedSheet(source, layout, studies, answers, skipped, grid)
+    answers, cell_overrides = _answers_table(columns, layout, item_numbers, offsets, rows, rubric)
+    return RatedSheet(source, layout, studies, answers, skipped, grid, cell_overrides)
 
 
 def _trial_offsets(columns: dict, used: list[int], layout: Layout, grid: Grid,
@@ -458,8 +503,9 @@ def _with_year(labels: list, years: list) -> list:
 
 
 def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offsets: "np.ndarray",  # noqa: F821
-                   rows: "np.ndarray", rubric: Rubric) -> "pd.DataFrame":  # noqa: F821
-    """``RatedSheet.answers``, the tidy table: one row per (item, trial), item by item, every trial in order."""
+                   rows: "np.ndarray", rubric: Rubric) -> tuple["pd.DataFrame", dict[int, str]]:  # noqa: F821
+    """``RatedSheet.answers``, the tidy table: one row per (item, trial), item by item, every trial in order;
+    and ``RatedSheet.cell_overrides``, the cells of the answers not in their item's column."""
     import numpy as np
     import pandas as pd
 
@@ -478,29 +524,30 @@ def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offse
         "evidence": pd.Series(evidence, dtype=object, copy=False),
     })
     readings = _read_answers(raw, rubric)
-    cells = _cell_references(layout, [layout.items[number] for number in item_numbers], rows)
+    cell_overrides = {}
     if not rubric.yes_no:
-        _read_points(readings, raw, cells, columns, layout, item_numbers, trials, rows, rubric)
+        cell_overrides = _read_points(readings, raw, columns, layout, item_numbers, trials, rows, rubric)
     for name in ("answer", "status", "marker"):
         answers[name] = readings[name]
     if "partial" in readings:  # the (fewest, most) points of an item read by parts and not answered whole
         answers["partial"] = pd.Series(readings["partial"], dtype=object, copy=False)
     answers["raw"] = pd.Series(raw, dtype=object, copy=False)
-    answers["cell"] = pd.Series(cells, dtype="str")
     answers["rewrite"] = readings["rewrite"]
-    return answers
+    return answers, cell_overrides
 
 
-def _read_points(readings: dict, raw, cells: list, columns: dict, layout: Layout, item_numbers: list[int],
-                 trials, rows, rubric: Rubric) -> None:
+def _read_points(readings: dict, raw, columns: dict, layout: Layout, item_numbers: list[int],
+                 trials, rows, rubric: Rubric) -> dict[int, str]:
     """Read again, in place, the answers of the items worth several points: a column of points, or one
     column per part (each a yes/no point, "Y" or "1").  An item read by parts keeps its parts' cells as
     they are (never rewritten); its answer is the sum of its parts, and so is its raw value (no one cell
     holds it: the audit's digest of the answers then reads the same value each time, and the parts' own
     cells are covered by the record of the whole table); where a part is not an answer, the raw value is
-    that part's; the cell is the first part's, or the part that is blank or not an answer.  A column of
-    points is rewritten only where its text is not already the points ('2.0', ' 2 ')."""
+    that part's; the cell is the first part's (the item's column), or the part that is blank or not an
+    answer: returned as {answer's position: cell} where it is not the first part's.  A column of points is
+    rewritten only where its text is not already the points ('2.0', ' 2 ')."""
     n = len(rows)
+    overrides = {}
     readings["partial"] = _nones(len(raw))
     for position, number in enumerate(item_numbers):
         item = rubric.item(number)
@@ -511,9 +558,9 @@ def _read_points(readings: dict, raw, cells: list, columns: dict, layout: Layout
             parts = list(layout.parts[number].values())
             values = [columns[c.index][trials] for c in parts]
             read = [_parts_answer([v[k] for v in values], rubric) for k in range(n)]
-            part_cells = [layout.cells(c, rows.tolist()) for c in parts]
             raw[span] = _objects([r for r, _, _, _, _ in read])
-            cells[span] = [part_cells[bad][k] for k, (_, _, _, bad, _) in enumerate(read)]
+            overrides.update((span.start + k, layout.cell(parts[bad].index, int(rows[k])))
+                             for k, (_, _, _, bad, _) in enumerate(read) if bad)
             answers, statuses = [a for _, a, _, _, _ in read], [s for _, _, s, _, _ in read]
             readings["partial"][span] = _objects([partial for *_, partial in read])
             rewrite = [False] * n  # the parts stay as typed
@@ -528,6 +575,7 @@ def _read_points(readings: dict, raw, cells: list, columns: dict, layout: Layout
         readings["status"].iloc[span] = statuses
         readings["marker"].iloc[span] = markers
         readings["rewrite"][span] = rewrite
+    return overrides
 
 
 def _parts_answer(values: list, rubric: Rubric) -> tuple[str | None, str | None, str, int, tuple | None]:
@@ -572,17 +620,30 @@ def _read_answers(raw: "np.ndarray", rubric: Rubric) -> dict:  # noqa: F821
     }
 
 
-def _cell_references(layout: Layout, item_columns: list, rows: "np.ndarray") -> list[str]:  # noqa: F821
-    """The cell of each answer, column by column ("E5", "E6", ..., "G5", ...), made as one text and split:
-    the 660,000 strings of a large sheet are then made at C speed.  A cell reference has no line break.
-    A transposed sheet's cells are named as the sheet has them (``Layout.cells``)."""
-    if not len(rows) or not item_columns:
+def _cell_references(layout: Layout, item_columns: list, rows: list) -> list[str]:
+    """The cells of each item column at its Excel rows (``rows[i]``, an array, for ``item_columns[i]``), column
+    after column ("E5", "E6", ..., "G5", ...), made as one text and split: the 660,000 cells of a large sheet
+    are then made at C speed.  A cell reference has no line break.  An address joins the column's position and
+    the row's line ('E' and '5'), the other way round for a transposed sheet ('E' and '5': the trial's column
+    E, the item's row 5; ``Layout.position`` and ``Layout.line``)."""
+    import numpy as np
+
+    every = np.concatenate(rows)
+    if not len(every):
         return []
-    if layout.transposed:
-        return [cell for column in item_columns for cell in layout.cells(column, rows.tolist())]
-    row_texts = [str(r) for r in rows.tolist()]
-    letters = [column.letter for column in item_columns]
-    return "\n".join([letter + ("\n" + letter).join(row_texts) for letter in letters]).split("\n")
+    lowest, highest = int(every.min()), int(every.max())
+    # Each row's line is named once: the rows of a whole table repeat, once per item.
+    lines = np.array([str(layout.line(r)) for r in range(lowest, highest + 1)], dtype=object) if len(
+        every) > highest - lowest else None
+    texts, named, previous = [], [], None
+    for column, at in zip(item_columns, rows):
+        if previous is None or not np.array_equal(at, previous):  # a whole table's items share their rows
+            named = lines[at - lowest].tolist() if lines is not None else [str(layout.line(r)) for r in at.tolist()]
+        previous = at
+        position = layout.position(column.index)
+        texts.append((position + "\n").join(named) + position if layout.transposed else
+                     position + ("\n" + position).join(named))
+    return "\n".join(texts).split("\n")
 
 
 def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821

@@ -274,10 +274,11 @@ def test_transposed_table_reads_as_the_printed_one(review, kind, tmp_path):
     book = open_book(path)
     grid = book.grid(book.sheet_names[0])
     answers = result.sheet.answers
-    for cell, raw in zip(answers["cell"], answers["raw"]):
+    cells = result.sheet.cells_of(answers)
+    for cell, raw in zip(cells, answers["raw"]):
         row, column = split_address(cell)
         assert grid.value(row - 1, column - 1) == raw
-    cell_of = dict(zip(zip(answers["study_index"], answers["item"]), answers["cell"]))
+    cell_of = dict(zip(zip(answers["study_index"], answers["item"]), cells))
     on_items = result.findings[result.findings["item"].notna() & result.findings["study_index"].notna()]
     for study_index, item, cell in zip(on_items["study_index"], on_items["item"], on_items["cell"]):
         assert cell == cell_of[(study_index, item)]

@@ -34,7 +34,7 @@ def synonym_changes(rated, rubric, time: str, user: str):
     old = [answer_text(v) for v in rewritten["raw"]]
     markers = rewritten["marker"].tolist() if "marker" in rewritten else [None] * len(rewritten)
     return change_rows(
-        time=time, user=user, sheet=rated.sheet, cell=rewritten["cell"].tolist(),
+        time=time, user=user, sheet=rated.sheet, cell=rated.cells_of(rewritten),
         study=rated.studies.loc[rewritten["study_index"], "study"].tolist(), item=rewritten["item"].tolist(),
         old=old, new=rewritten["answer"].tolist(), rule=[FOOTNOTE_RULE if m else SYNONYM_RULE for m in markers],
         reason=[f"'{o}': footnote mark '{m}' removed, read as {a} (rubric {rubric.name}, [rules.footnotes])"
@@ -58,16 +58,19 @@ def with_formula_changes(result, formulas: dict):
     keeps as the value it gave: a writer cannot keep a formula's cached value
     and the formula would read back as blank.  A formula with no saved value
     (raw blank) stays: PD804 says so."""
+    import numpy as np
     import pandas as pd
 
     changes = result.changes
     if not formulas:
         return changes
     answers = result.sheet.answers
-    valued = answers[answers["raw"].notna() & answers["cell"].isin(formulas.keys())]
-    if not len(valued):
+    every_cell = result.sheet.cells_of(answers)  # the writer named them all to find ``formulas``: made once
+    chosen = np.flatnonzero(answers["raw"].notna().to_numpy() &
+                            pd.Series(every_cell, dtype=object).isin(formulas.keys()).to_numpy())
+    if not len(chosen):
         return changes
-    cells = valued["cell"].tolist()
+    valued, cells = answers.iloc[chosen], [every_cell[at] for at in chosen.tolist()]
     rows = change_rows(
         time=result.time, user=result.user, sheet=result.sheet.sheet, cell=cells,
         study=result.sheet.studies.loc[valued["study_index"], "study"].tolist(),

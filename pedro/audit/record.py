@@ -216,7 +216,7 @@ def table_edits(book, rated, provenance: dict | None, rewrites: dict | None = No
 
     def item_of(cell):  # the answers' cells are looked up only when a cell differs
         if not items:
-            items.update(zip(rated.answers["cell"].tolist(), rated.answers["item"].tolist()))
+            items.update(zip(rated.cells_of(rated.answers), rated.answers["item"].tolist()))
         return items.get(cell)
 
     renamed = [] if rated.sheet == recorded_sheet else [Difference(

@@ -421,7 +421,7 @@ def edited_answer_findings(audited: AuditedWorkbook, rescored: Rescored) -> list
     answers = result.sheet.answers
     studies = answers["study_index"].map(result.sheet.studies["study"])
     findings = []
-    for (row, item, now), study, cell in zip(rescored.cells, studies, answers["cell"]):
+    for (row, item, now), study, cell in zip(rescored.cells, studies, result.sheet.cells_of(answers)):
         scores_row = rescored.scores_by_row.get(int(row))
         heading = result.rubric.item(item).heading
         recorded = None if scores_row is None or heading not in column else scores_row[column[heading]]

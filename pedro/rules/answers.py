@@ -21,9 +21,10 @@ def check_unrecognised(ctx, rule):
                f"the points it scores, a whole number from 0 to {item.points}, or ?" for item in ctx.rubric.items}
     read_by_parts = ctx.sheet.layout.parts
     part_at = _part_cells(ctx, bad) if read_by_parts else {}
+    cells = ctx.sheet.cells_of(bad)
     hints = [_why_unrecognised(v) + part_at.get(cell, "") if ctx.rubric.item(i).yes_no or i in read_by_parts
-             else _why_not_points(v, ctx.rubric.item(i)) for v, i, cell in zip(bad["raw"], bad["item"], bad["cell"])]
-    return ctx.trial_findings(rule, bad["study_index"], bad["cell"], bad["raw"], item=bad["item"], hint=hints,
+             else _why_not_points(v, ctx.rubric.item(i)) for v, i, cell in zip(bad["raw"], bad["item"], cells)]
+    return ctx.trial_findings(rule, bad["study_index"], cells, bad["raw"], item=bad["item"], hint=hints,
                               allowed=[("Y, N, ? or a synonym the rubric lists" if i in read_by_parts else allowed[i])
                                        for i in bad["item"]])
 
@@ -77,7 +78,7 @@ def check_missing(ctx, rule):
     items = blank["item"].tolist()
     labels = [label_of[i] for i in items]
     effect = [effect_of[i] for i in items]
-    return ctx.trial_findings(rule, blank["study_index"], blank["cell"], blank["raw"], item=blank["item"],
+    return ctx.trial_findings(rule, blank["study_index"], ctx.sheet.cells_of(blank), blank["raw"], item=blank["item"],
                               label=labels, effect=effect)
 
 
@@ -85,7 +86,8 @@ def check_unclear(ctx, rule):
     """An answer of "?" (unclear): it scores 0, as PEDro requires, and stays visible."""
     answers = ctx.sheet.answers
     unclear = answers[answers["answer"].to_numpy() == "?"]
-    return ctx.trial_findings(rule, unclear["study_index"], unclear["cell"], unclear["raw"], item=unclear["item"])
+    return ctx.trial_findings(rule, unclear["study_index"], ctx.sheet.cells_of(unclear), unclear["raw"],
+                              item=unclear["item"])
 
 
 UNRECOGNISED = Rule(

@@ -17,8 +17,8 @@ def check_yes_without_evidence(ctx, rule):
     subset = answers.iloc[yes[~present(answers["evidence"].to_numpy()[yes])]]
     layout = ctx.sheet.layout
     evidence_cells = [layout.cell(layout.evidence[i].index, r) for i, r in zip(subset["item"], subset["row"])]
-    return ctx.trial_findings(rule, subset["study_index"], subset["cell"], subset["raw"], item=subset["item"],
-                              evidence_cell=evidence_cells)
+    return ctx.trial_findings(rule, subset["study_index"], ctx.sheet.cells_of(subset), subset["raw"],
+                              item=subset["item"], evidence_cell=evidence_cells)
 
 
 YES_WITHOUT_EVIDENCE = Rule(

@@ -57,7 +57,7 @@ def check_footnote_markers(ctx, rule):
     answers = ctx.sheet.answers
     marked = answers[answers["marker"].notna()]
     frames = [ctx.trial_findings(
-        rule, marked["study_index"], marked["cell"], marked["raw"], item=marked["item"],
+        rule, marked["study_index"], ctx.sheet.cells_of(marked), marked["raw"], item=marked["item"],
         reading=[f"answer {a}" for a in marked["answer"]], mark=marked["marker"].tolist(),
         effect=[f"the cell is written as {a} and the change is logged" for a in marked["answer"]])]
     if ctx.sheet.layout.role("total") is not None:
@@ -86,6 +86,8 @@ def _total_marker(value) -> tuple[str, str] | None:
 
 def check_formulas_without_value(ctx, rule):
     """An answer or total cell whose formula has no saved result, so it reads as blank."""
+    import numpy as np
+
     grid = ctx.sheet.grid
     answers = ctx.sheet.answers
     blank_answers = answers[answers["raw"].isna()]
@@ -97,9 +99,9 @@ def check_formulas_without_value(ctx, rule):
     if not bare:
         return no_findings()
     layout = ctx.sheet.layout
-    hits = [(s, cell, item) for s, cell, item, row in zip(blank_answers["study_index"], blank_answers["cell"],
-                                                         blank_answers["item"], blank_answers["row"])
-            if (int(row), layout.items[item].index) in bare]
+    formula_answers = blank_answers[np.array([(int(row), layout.items[item].index) in bare for item, row in
+                                              zip(blank_answers["item"], blank_answers["row"])], dtype=bool)]
+    hits = list(zip(formula_answers["study_index"], ctx.sheet.cells_of(formula_answers), formula_answers["item"]))
     if blank_totals is not None:
         hits += [(i, layout.cell(total.index, row), None) for i, row in blank_totals["row"].items()
                  if (int(row), total.index) in bare]

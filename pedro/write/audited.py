@@ -196,7 +196,9 @@ def _write_package(result: ScoreResult, output: Path, key, progress) -> tuple[Pa
     styles = ooxml.Styles(package.text(styles_part))
     progress("writing", output.name)
     sheet = ItemSheet(package, item.part, styles)
-    changes = with_formula_changes(result, sheet.formulas_among(result.sheet.answers["cell"]))
+    # Most sheets have no formula: then the answers' cells are not needed (``RatedSheet.cells_of``).
+    changes = with_formula_changes(result, sheet.formulas_among(result.sheet.cells_of(result.sheet.answers))
+                                   if sheet.formula_elements() else {})
     marks = item_marks(result, changes)
     fills = {severity: styles.fill(colour) for severity, colour in SEVERITY_COLOURS.items()}
     sheet.mark(values=marks.values, fills={c: fills[s] for c, s in marks.severities.items()},
@@ -331,7 +333,7 @@ def _mark_item_sheet(sheet, result: ScoreResult):
     clear_marks(sheet)
     answers = result.sheet.answers
     valued = answers[answers["raw"].notna()]  # looking up a blank cell would create it
-    formulas = {ref: str(sheet[ref].value) for ref in valued["cell"] if sheet[ref].data_type == "f"}
+    formulas = {ref: str(sheet[ref].value) for ref in result.sheet.cells_of(valued) if sheet[ref].data_type == "f"}
     changes = with_formula_changes(result, formulas)
     marks = item_marks(result, changes)
     for cell_ref, new in marks.values.items():
