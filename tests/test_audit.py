@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
+import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pedro.audit import chain as chain_module
 from pedro.audit.chain import KEY_ENV, canonical, chain_hashes, table_digest
 from pedro.audit.verify import verify_workbook
 from pedro.cli import main
@@ -298,3 +303,24 @@ def test_scores_sheet_without_its_study_column_is_exit_2(audited):
     result = _audit(audited)
     assert result.exit_code == 2
     assert "the Scores sheet has lost its 'Study' or 'Row' column" in result.output
+
+
+# Values as the digests meet them: text with quotes, backslashes, every control character, line and paragraph
+# separators, non-Latin and astral characters; numbers, booleans, None, and numpy scalars.
+DIGEST_VALUES = (st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20) | st.integers()
+                 | st.floats(allow_nan=False) | st.booleans() | st.none()
+                 | st.sampled_from(["\x00\x1f\x7f\"\\/", "\u2028\u2029", "é Ω 𝄞", ""]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.lists(DIGEST_VALUES, max_size=8), max_size=6))
+def test_digests_cover_rows_as_json_encoder_writes_them(rows):
+    """Every workbook pedro sealed holds digests over rows written by json.JSONEncoder(ensure_ascii=False,
+    separators=(",", ":")) of the values' canonical texts; they must verify for ever, so the quicker spelling
+    of that text (issue 18) has to give it byte for byte."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    as_sealed = [encoder.encode([canonical(v) for v in row]).encode("utf-8") for row in rows]
+    assert [chain_module._serialise(row) for row in rows] == as_sealed
+    rows_hashed = hashlib.sha256(b"".join(text + b"\n" for text in as_sealed)).digest()  # then that hash hashed
+    assert table_digest(rows) == f"sha256:{hashlib.sha256(rows_hashed).hexdigest()}"
+    assert chain_module._serialise([np.int64(3), np.float64(2.0), np.bool_(True)]) == b'["3","2","TRUE"]'

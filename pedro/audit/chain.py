@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
+from json.encoder import encode_basestring
 
 KEY_ENV = "PEDRO_AUDIT_KEY"
 GENESIS = "pedro change log"
@@ -59,11 +59,15 @@ def canonical(value) -> str:
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: json.dumps makes one a call
+# A row's digest covers its values as the JSON array json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# writes of their canonical texts, the form every earlier workbook was sealed with.  Every canonical value is
+# text, and such an array is "[" + the strings, each quoted and escaped by json's own (C) string encoder, joined by
+# "," + "]": the same bytes, without the encoder's set-up for every one of a table's rows (40% of the time).
+_QUOTED = encode_basestring
 
 
 def _serialise(values) -> bytes:
-    return _ENCODER.encode([canonical(v) for v in values]).encode("utf-8")
+    return ("[" + ",".join(map(_QUOTED, map(canonical, values))) + "]").encode("utf-8")
 
 
 def digest(payload: bytes, key: bytes | None = None, mode: str | None = None) -> str:
