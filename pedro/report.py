@@ -86,9 +86,14 @@ def _result_to_json(result, streamed: bool) -> dict:
         "findings": sheet_level,
         "summary": summary_dict(result),
     }
-    if not result.rubric.yes_no or result.rubric.subtotals or not result.bands.bands:
-        _add_points(report, result)  # a rubric beyond PEDro's shape: what its totals are out of
+    if _beyond_pedro_shape(result):
+        _add_points(report, result)  # what its totals are out of
     return report
+
+
+def _beyond_pedro_shape(result) -> bool:
+    """Whether the rubric has points, subtotals or no band set: the JSON report then says more (``_add_points``)."""
+    return not result.rubric.yes_no or bool(result.rubric.subtotals) or not result.bands.bands
 
 
 def _study_chunks(result, findings: dict[str, list], by_study: dict[int, list[int]]):
@@ -139,7 +144,7 @@ def _subtotal_columns(result):
     its subtotals (points, or null while unknown, with their range) and the subtotals the sheet printed (as
     the total is given: a number, or the text as printed); None for a rubric of PEDro's shape."""
     rubric = result.rubric
-    if rubric.yes_no and not rubric.subtotals and result.bands.bands:
+    if not _beyond_pedro_shape(result):
         return None
     table = subtotal_scores(result.sheet.answers, rubric, len(result.sheet.studies))
     computed = {s.name: (_plain_values(table[s.name]), table[f"{s.name}_min"].tolist(),
