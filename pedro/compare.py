@@ -593,13 +593,17 @@ def _partial_answers(assessors: list[Assessor], partial: list[tuple[int, ...]], 
 
     found = np.full((len(partial), len(assessors), len(items)), None, dtype=object)
     for a, assessor in enumerate(assessors):
-        studies = assessor.result.sheet.studies
-        rated = [(t, pair[a]) for t, pair in enumerate(partial) if pair[a] >= 0]
-        if rated:
-            trials, positions = (np.array(x) for x in zip(*rated))
-            index = studies.index[positions].to_numpy()
+        trials, positions = _rated_by(partial, a)
+        if trials:
+            index = assessor.result.sheet.studies.index[positions].to_numpy()
             found[trials, a, :] = cells_at(assessor.result.sheet.wide("answer"), index[:, None], items)
     return found
+
+
+def _rated_by(partial: list[tuple[int, ...]], a: int) -> tuple[list[int], list[int]]:
+    """The partly rated trials assessor ``a`` rated: their places in ``partial`` and their positions in a's sheet."""
+    rated = [(t, pair[a]) for t, pair in enumerate(partial) if pair[a] >= 0]
+    return ([t for t, _ in rated], [p for _, p in rated])
 
 
 def part_answers(result: ScoreResult, item: int, study_index) -> tuple:
@@ -820,9 +824,8 @@ def _partial_part_answers(comparison: Comparison, item: int, count: int):
 
     found = np.full((len(comparison.partial), len(comparison.assessors), count), None, dtype=object)
     for a, assessor in enumerate(comparison.assessors):
-        rated = [(t, pair[a]) for t, pair in enumerate(comparison.partial) if pair[a] >= 0]
-        if rated:
-            trials, positions = (list(x) for x in zip(*rated))
+        trials, positions = _rated_by(comparison.partial, a)
+        if trials:
             found[trials, a, :] = part_answers(assessor.result, item, assessor.result.sheet.studies.index[positions])[0]
     return found
 

@@ -11,7 +11,7 @@ when the whole range falls within one band.
 
 from __future__ import annotations
 
-from .normalise import SUBTOTAL_SCORE, answer_points, parse_total, printed_points
+from .normalise import SUBTOTAL_SCORE, answer_points, map_distinct, parse_total, printed_points
 from .rubric import BandSet, Rubric
 
 
@@ -134,17 +134,19 @@ def reported_totals(sheet, scores, rubric: Rubric) -> tuple[list, list]:
     totals are known, and for a totals-only list, where nothing was computed."""
     if sheet.layout.role("total") is None:
         return [None] * len(sheet.studies), [None] * len(sheet.studies)
-    shown, difference, read = [], [], {}
+    shown, difference = [], []
     computed = scores["total"].to_numpy(dtype=object, na_value=None).tolist()
-    for value, total in zip(sheet.studies["total"].tolist(), computed):
-        # A sheet prints a few dozen distinct totals: each is read once (keyed by type too, as 1 == True).
-        key = (type(value), value)
-        if key not in read:
-            points = printed_points(value, rubric.max_total)
-            blank = value is None or not str(value).strip()
-            read[key] = (points, points if points is not None else None if blank else value)
-        points, printed = read[key]
+    # A sheet prints a few dozen distinct totals: each is read once.
+    read = map_distinct(sheet.studies["total"], lambda value: _printed_total(value, rubric.max_total))
+    for (points, printed), total in zip(read.tolist(), computed):
         shown.append(printed)
         known = points is not None and total is not None and not sheet.layout.totals_only
         difference.append(points - int(total) if known else None)
     return shown, difference
+
+
+def _printed_total(value, max_total: int) -> tuple:
+    """(the total a printed cell reads as, or None; the cell as ``reported_totals`` gives it)."""
+    points = printed_points(value, max_total)
+    blank = value is None or not str(value).strip()
+    return points, points if points is not None else None if blank else value
