@@ -71,20 +71,27 @@ def _write_object(report: dict, write) -> None:
         write(b"\n" + INDENT if position == 0 else b",\n" + INDENT)
         write(dumps_bytes(key) + b": ")
         if isinstance(value, Chunks):
-            _write_array(value, write)
+            _write_array(key, value, write)
         else:
             write(dumps_bytes(value).replace(b"\n", b"\n" + INDENT))
     write(b"\n}" if report else b"}")
 
 
-def _write_array(chunks: Chunks, write) -> None:
-    """The items of ``chunks`` as the value of a top-level key: "[", each item on its own lines indented
-    two steps, "]" indented one; "[]" without items."""
+def _write_array(key: str, chunks: Chunks, write) -> None:
+    """The items of ``chunks`` as the value of ``key`` at the top level: "[", each item on its own lines
+    indented two steps, "]" indented one; "[]" without items."""
+    head = b"{\n" + INDENT + dumps_bytes(key) + b": ["
     written = False
     for chunk in chunks.make():
         if not chunk:
             continue
-        text = dumps_bytes(chunk)  # "[\n  item,\n  item\n]": the items one step in; one more below
-        write((b"[" if not written else b",") + text[1:-2].replace(b"\n", b"\n" + INDENT))
+        # Each chunk is made as the value of its key in an object, so orjson itself indents the items two
+        # steps, as they stand in the report: the text is written as orjson made it, less the object around
+        # the items ("{\n  "key": [" and "\n  ]\n}").  Re-indenting the text of a bare list with
+        # bytes.replace and slicing it were two copies of it (60 MB at 60,000 findings-heavy trials; the
+        # report 540 -> 485 ms CPU, median of 21, issue 18).
+        text = memoryview(dumps_bytes({key: chunk}))
+        write(b"," if written else b"[")
+        write(text[len(head):-len(b"\n  ]\n}")])
         written = True
     write(b"\n" + INDENT + b"]" if written else b"[]")
