@@ -10,8 +10,7 @@ GENERAL_RULE = ("PEDro scale, general rule: each item is satisfied or not, and p
 
 
 def _by_status(ctx, status):
-    answers = ctx.sheet.answers
-    return answers[answers["status"].to_numpy(dtype=object) == status]
+    return ctx.answers_where(ctx.sheet.answers["status"].to_numpy(dtype=object) == status)
 
 
 def check_unrecognised(ctx, rule):
@@ -84,8 +83,7 @@ def check_missing(ctx, rule):
 
 def check_unclear(ctx, rule):
     """An answer of "?" (unclear): it scores 0, as PEDro requires, and stays visible."""
-    answers = ctx.sheet.answers
-    unclear = answers[answers["answer"].to_numpy() == "?"]
+    unclear = ctx.answers_where(ctx.sheet.answers["answer"].to_numpy() == "?")
     return ctx.trial_findings(rule, unclear["study_index"], ctx.sheet.cells_of(unclear), unclear["raw"],
                               item=unclear["item"])
 

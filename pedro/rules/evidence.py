@@ -11,12 +11,19 @@ def check_yes_without_evidence(ctx, rule):
     """A "Y" on an item whose evidence column is present but empty for that trial."""
     import numpy as np
 
-    answers = ctx.sheet.answers
-    items = [i for i in ctx.params("evidence")["items"] if i in ctx.sheet.layout.evidence]
-    yes = np.flatnonzero(answers["item"].isin(items).to_numpy() & (answers["answer"].to_numpy() == "Y"))
-    subset = answers.iloc[yes[~present(answers["evidence"].to_numpy()[yes])]]
-    layout = ctx.sheet.layout
-    evidence_cells = [layout.cell(layout.evidence[i].index, r) for i, r in zip(subset["item"], subset["row"])]
+    answers, layout = ctx.sheet.answers, ctx.sheet.layout
+    items = [i for i in ctx.params("evidence")["items"] if i in layout.evidence]
+    yes = ctx.in_reading_order(answers["item"].isin(items).to_numpy() & (answers["answer"].to_numpy() == "Y"))
+    blank = np.zeros(len(answers), dtype=bool)
+    blank[yes[~present(answers["evidence"].to_numpy()[yes])]] = True
+    subset = ctx.answers_where(blank)
+    item, row = subset["item"].to_numpy(), subset["row"].to_numpy()
+    # The evidence cells column by column, as the answers' cells are made: a call per finding cost 17 ms of
+    # 190 at 60,000 trials.
+    evidence_cells = np.empty(len(subset), dtype=object)
+    for number in np.unique(item).tolist():
+        at = item == number
+        evidence_cells[at] = layout.cells(layout.evidence[number], row[at].tolist())
     return ctx.trial_findings(rule, subset["study_index"], ctx.sheet.cells_of(subset), subset["raw"],
                               item=subset["item"], evidence_cell=evidence_cells)
 

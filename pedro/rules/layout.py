@@ -54,8 +54,7 @@ def check_footnote_markers(ctx, rule):
     """An answer or reported total with a footnote mark glued to it ('Ya', '7/10b'), read without the mark."""
     import pandas as pd
 
-    answers = ctx.sheet.answers
-    marked = answers[answers["marker"].notna()]
+    marked = ctx.answers_where(ctx.sheet.answers["marker"].notna().to_numpy(), "answer", "marker")
     frames = [ctx.trial_findings(
         rule, marked["study_index"], ctx.sheet.cells_of(marked), marked["raw"], item=marked["item"],
         reading=[f"answer {a}" for a in marked["answer"]], mark=marked["marker"].tolist(),
