@@ -127,10 +127,7 @@ class RatedSheet:
             # The table as normalise_sheet builds it (item by item, every study in order): a reshape.
             values = (np.array(self.cells_of(answers), dtype=object) if column == "cell"
                       else answers[column].to_numpy(dtype=object, copy=True))
-            try:  # NaN and NaT are the values unequal to themselves: a quicker test than pd.isna
-                values[values != values] = None  # None, not NaN, for a missing answer
-            except TypeError:  # pd.NA will not say whether it equals itself
-                values[pd.isna(values)] = None
+            none_where_missing(values)  # None, not NaN, for a missing answer
             return pd.DataFrame(values.reshape(len(items), n).T, index=pd.Index(np.arange(n), name="study_index"),
                                 columns=pd.Index(items, name="item"), dtype=object)
         if column == "cell":
@@ -175,6 +172,16 @@ class RatedSheet:
             for at in np.flatnonzero(np.isin(labels, list(self.cell_overrides))).tolist():
                 cells[at] = self.cell_overrides[int(labels[at])]
         return cells
+
+
+def none_where_missing(values) -> None:
+    """Set None, in place, where an object array holds a missing value (None, NaN, NaT, pd.NA)."""
+    try:  # NaN and NaT are the values unequal to themselves: a quicker test than pd.isna
+        values[values != values] = None
+    except TypeError:  # pd.NA will not say whether it equals itself
+        import pandas as pd
+
+        values[pd.isna(values)] = None
 
 
 def answer_text(value) -> str | None:

@@ -17,7 +17,7 @@ from functools import cache, cached_property
 from itertools import repeat
 
 from ..errors import RubricError
-from ..normalise import RatedSheet
+from ..normalise import RatedSheet, none_where_missing
 from ..rubric import DEFAULT_RUBRIC, BandSet, Rubric
 
 SEVERITIES = ("error", "warning", "advisory")
@@ -357,10 +357,7 @@ def _item_answers(answers, block: slice, item: int):
     import pandas as pd
 
     values = answers["answer"].to_numpy(dtype=object)[block].copy()
-    try:  # NaN is the value unequal to itself: a quicker test than pd.isna
-        values[values != values] = None
-    except TypeError:  # pd.NA will not say whether it equals itself
-        values[pd.isna(values)] = None
+    none_where_missing(values)
     return pd.Series(values, index=pd.RangeIndex(len(values), name="study_index"), name=item, dtype=object)
 
 
