@@ -11,7 +11,9 @@ Nothing else lives here.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from . import __version__
@@ -27,6 +29,7 @@ from .runtime import bulk_allocation, current_user, file_sha256, now_utc
 from .scoring import score_sheet
 from .sheets.layout import HeaderMatcher, detect_layout
 from .sheets.reader import Book, open_book
+from .table import Table
 
 
 @dataclass
@@ -39,10 +42,12 @@ class ScoreResult:
     sheet: RatedSheet
     sheet_names: list[str]
     sheet_choice: str  # how the sheet was chosen, for the summary
-    scores: object  # DataFrame, index study_index
-    findings: object  # DataFrame, FINDING_COLUMNS; None when read with score_file(check=False)
-    changes: object  # DataFrame, CHANGE_COLUMNS: this run's changes
-    previous_changes: object  # DataFrame, LOG_COLUMNS: the input's own change log (with hashes), if audited
+    # The tables as pedro.table.Table; ``scores``, ``findings``, ``changes`` and ``previous_changes`` give them
+    # as DataFrames (made when first asked for: a dry run's report reads the tables and never imports pandas).
+    score_table: Table  # index study_index
+    finding_table: Table | None  # FINDING_COLUMNS; None when read with score_file(check=False)
+    change_table: Table  # CHANGE_COLUMNS: this run's changes
+    previous_change_table: Table  # LOG_COLUMNS: the input's own change log (with hashes), if audited
     previous_provenance: dict = field(default_factory=dict)
     audited: bool = False  # the input is a workbook pedro wrote (its Provenance sheet says so)
     # An audited input's table against the cells it recorded (pedro.audit.record.Difference), and who saved
@@ -53,12 +58,28 @@ class ScoreResult:
     user: str = ""
 
     @property
+    def scores(self):
+        return self.score_table.frame()
+
+    @property
+    def findings(self):
+        return None if self.finding_table is None else self.finding_table.frame()
+
+    @property
+    def changes(self):
+        return self.change_table.frame()
+
+    @property
+    def previous_changes(self):
+        return self.previous_change_table.frame()
+
+    @cached_property
     def counts(self) -> dict[str, int]:
-        if self.findings is None:
+        if self.finding_table is None:
             raise ValueError(f"{self.input.name} was read without its consistency checks (score_file with "
                              "check=False, as compare_files reads sheets); score it for its findings")
-        severity = self.findings["severity"].to_numpy()
-        return {s: int((severity == s).sum()) for s in ("error", "warning", "advisory")}
+        severities = Counter(self.finding_table["severity"])
+        return {s: severities[s] for s in ("error", "warning", "advisory")}
 
     @property
     def exit_status(self) -> int:
@@ -80,7 +101,7 @@ class ScoreResult:
             Key.BANDS: self.bands.name,
             Key.BANDS_DEFINITION: self.bands.describe(),
             Key.BANDS_SOURCE: self.bands.source,
-            Key.STUDIES: str(len(self.sheet.studies)),
+            Key.STUDIES: str(len(self.sheet.study_table)),
             Key.TIME: self.time,
             Key.USER: self.user,
             Key.ORIGINAL_INPUT: previous.get(Key.ORIGINAL_INPUT) or previous.get(Key.INPUT) or self.input.name,
@@ -105,7 +126,7 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
         grid_name, layout, choice = choose_sheet(book, rubric, sheet, previous_provenance)
         progress("normalising", f"sheet '{grid_name}'")
         rated = normalise_sheet(book.path.name, book.grid(grid_name), layout, rubric)
-        progress("checking", f"{len(rated.studies):,} trials")
+        progress("checking", f"{len(rated.study_table):,} trials")
         scores = score_sheet(rated, rubric, band_set)
         findings = run_rules(CheckContext(rated, rubric, band_set, scores)) if check else None
         edits = table_edits(book, rated, previous_provenance)
@@ -113,9 +134,9 @@ def score_file(path: str | Path, sheet: str | None = None, bands: str | None = N
     user = current_user()
     return ScoreResult(
         input=book.path, input_sha256=file_sha256(book.path), book_kind=book.kind, rubric=rubric,
-        bands=band_set, sheet=rated, sheet_names=book.sheet_names, sheet_choice=choice, scores=scores,
-        findings=findings, changes=synonym_changes(rated, rubric, time, user),
-        previous_changes=previous_changes, previous_provenance=previous_provenance or {},
+        bands=band_set, sheet=rated, sheet_names=book.sheet_names, sheet_choice=choice, score_table=scores,
+        finding_table=findings, change_table=synonym_changes(rated, rubric, time, user),
+        previous_change_table=previous_changes, previous_provenance=previous_provenance or {},
         audited=previous_provenance is not None, edits=edits,
         last_saved=last_saved(book.path, previous_provenance.get(Key.TIME, "")) if edits else (None, None),
         time=time, user=user)
@@ -148,8 +169,9 @@ def continue_history(result: ScoreResult, output: str | Path) -> ScoreResult:
         raise InputError(f"{output.name} holds {len(own)} edit(s) made since it was scored ({own[0]}), "
                          f"which writing over it would lose; score {output.name} instead of {result.input.name} to "
                          "keep them in its history, or write elsewhere with -o")
-    edits = table_edits(book, result.sheet, provenance, dict(zip(result.changes["cell"], result.changes["new"])))
-    return replace(result, previous_changes=previous_changes, previous_provenance=provenance, edits=edits,
+    edits = table_edits(book, result.sheet, provenance, dict(zip(result.change_table["cell"],
+                                                                 result.change_table["new"])))
+    return replace(result, previous_change_table=previous_changes, previous_provenance=provenance, edits=edits,
                    last_saved=last_saved(result.input, provenance.get(Key.TIME, "")) if edits else (None, None))
 
 
@@ -169,8 +191,8 @@ def check_history(name: str, provenance: dict, previous_changes) -> None:
     key set now is not the one it was sealed with: continuing it would carry
     the break into the new workbook, found only when someone audits that."""
     check_sealing_key(name, provenance)
-    rows = [list(r) for r in previous_changes[CHANGE_COLUMNS].itertuples(index=False)]
-    chain = verify_chain(rows, previous_changes[HASH_COLUMN].tolist(), audit_key())
+    rows = [list(r) for r in zip(*(previous_changes[column] for column in CHANGE_COLUMNS))]
+    chain = verify_chain(rows, list(previous_changes[HASH_COLUMN]), audit_key())
     recorded = provenance.get(Key.CHANGE_LOG_ROWS, "")
     if chain["ok"] and recorded.isdigit() and int(recorded) != len(rows):
         chain = {"ok": False, "reason": f"it has {len(rows)} row(s) where {recorded} were written"}

@@ -23,10 +23,12 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from .rubric import Item, Rubric
 from .sheets.layout import NOTE_SHOWN, ROLES, Layout, reads_as_note
 from .sheets.reader import Grid
+from .table import Table
 from .text import fold_answer, fold_text
 
 # Rows whose label is one of these (ignoring a trailing colon or full stop), or
@@ -65,22 +67,47 @@ STATUS_UNRECOGNISED = "unrecognised"
 
 @dataclass
 class RatedSheet:
-    """A sheet of ratings read and normalised: the input to scoring and rules."""
+    """A sheet of ratings read and normalised: the input to scoring and rules.  Its tables are ``Table``\\ s
+    (``study_table``, ``answer_table``), and DataFrames (``studies``, ``answers``) for those who ask."""
 
     source: str  # file name as given
     layout: Layout
-    studies: "pd.DataFrame"  # noqa: F821 - index: study_index
-    answers: "pd.DataFrame"  # noqa: F821 - tidy: study_index, item, row, raw, answer, status, marker, rewrite
+    study_table: Table  # one row per trial (its position is its study_index): row, study, role columns
+    # Tidy, item by item, every trial in order: study_index, item, row, raw, evidence, answer, status, marker,
+    # (partial,) rewrite.  ``normalise_sheet`` builds no other order, and the rules and reports rely on it.
+    answer_table: Table
     skipped: list[tuple[int, str, str]]  # (excel row, why, cell) rows under the header not read as trials
     grid: Grid | None = None  # the sheet as read: merged cells, hidden rows and columns (``grid.info``)
-    # {answers' index label: cell} of the answers not in their item's column: an item read by parts points at
+    # {answers' position: cell} of the answers not in their item's column: an item read by parts points at
     # the part that is blank or not an answer (``_read_points``).  ``cells_of`` applies them.
     cell_overrides: dict[int, str] = field(default_factory=dict)
     _all_cells: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
+    def __post_init__(self):
+        import numpy as np
+
+        answers, n = self.answer_table, len(self.study_table)
+        count = len(answers) // n if n else 0
+        item = np.asarray(answers["item"]).reshape(count, n) if count * n == len(answers) else None
+        items = item[:, 0] if item is not None and n else np.array([], dtype=np.int64)
+        if item is None or not ((item == items[:, None]).all() and (np.diff(items) > 0).all()
+                                and (np.asarray(answers["study_index"]).reshape(count, n) == np.arange(n)).all()):
+            raise ValueError("a sheet's answers must be item by item (in increasing order), every trial in order")
+        self.items = items.tolist()  # the item numbers the answers hold, in order
+
     @property
     def sheet(self) -> str:
         return self.layout.sheet
+
+    @property
+    def studies(self) -> "pd.DataFrame":  # noqa: F821
+        """``study_table`` as a DataFrame, index study_index."""
+        return self.study_table.frame()
+
+    @property
+    def answers(self) -> "pd.DataFrame":  # noqa: F821
+        """``answer_table`` as a DataFrame."""
+        return self.answer_table.frame()
 
     def table_cells(self) -> tuple[list[str], str | None, tuple, list[tuple]]:
         """Every cell of the table as read, for the audit that covers it
@@ -101,58 +128,61 @@ class RatedSheet:
         headed = [c for c in range(grid.width) if _label(grid.value(layout.header_row - 1, c)) is not None]
         span = range(min(read + headed), max(read + headed) + 1)
         columns = grid.columns(span, start=layout.header_row)
-        offsets = self.studies["row"].to_numpy() - (layout.header_row + 1)
+        rows = self.study_table["row"]
+        offsets = rows - (layout.header_row + 1)
         values = [columns[c][offsets].tolist() for c in span]
         study = layout.role("study")
         return ([layout.position(c) for c in span], layout.position(study.index) if study else None,
                 (layout.line(layout.header_row), [grid.value(layout.header_row - 1, c) for c in span]),
-                list(zip(self.studies.index.tolist(), [layout.line(r) for r in self.studies["row"].tolist()],
-                         zip(*values))))
+                list(zip(range(len(rows)), [layout.line(r) for r in rows.tolist()], zip(*values))))
+
+    def answer_grid(self, column: str = "answer") -> "np.ndarray":  # noqa: F821
+        """One row per trial, one column per item of ``items``: the answers table's ``column`` (or "cell",
+        the answers' cells) reshaped, None where a value is missing.  For vectorised rules and reports."""
+        import numpy as np
+
+        n = len(self.study_table)
+        if not self.items:
+            return np.empty((n, 0), dtype=object)
+        values = (np.array(self.cells_of(None), dtype=object) if column == "cell"
+                  else np.array(self.answer_table[column], dtype=object))
+        none_where_missing(values)  # None, not NaN, for a missing answer
+        return values.reshape(len(self.items), n).T
 
     def wide(self, column: str = "answer") -> "pd.DataFrame":  # noqa: F821
-        """One row per study, one column per item number, for vectorised rules.
-        The table as ``normalise_sheet`` builds it is reshaped; any other is pivoted."""
+        """``answer_grid`` as a DataFrame: index study_index, a column per item number."""
         import numpy as np
         import pandas as pd
 
-        answers = self.answers
-        if answers.empty:  # a totals-only list: a row per trial, no item columns
-            return pd.DataFrame(index=pd.RangeIndex(len(self.studies), name="study_index"),
+        n = len(self.study_table)
+        if not self.items:  # a totals-only list: a row per trial, no item columns
+            return pd.DataFrame(index=pd.RangeIndex(n, name="study_index"),
                                 columns=pd.Index([], name="item", dtype=np.int64), dtype=object)
-        study, item = answers["study_index"].to_numpy(), answers["item"].to_numpy()
-        items = np.unique(item)
-        n = len(study) // len(items) if len(items) else 0
-        if n and n * len(items) == len(study) and (item == np.repeat(items, n)).all() and (
-                study == np.tile(np.arange(n), len(items))).all():
-            # The table as normalise_sheet builds it (item by item, every study in order): a reshape.
-            values = (np.array(self.cells_of(answers), dtype=object) if column == "cell"
-                      else answers[column].to_numpy(dtype=object, copy=True))
-            none_where_missing(values)  # None, not NaN, for a missing answer
-            return pd.DataFrame(values.reshape(len(items), n).T, index=pd.Index(np.arange(n), name="study_index"),
-                                columns=pd.Index(items, name="item"), dtype=object)
-        if column == "cell":
-            answers = answers.assign(cell=self.cells_of(answers))
-        wide = answers.pivot(index="study_index", columns="item", values=column).astype(object)
-        return wide.where(wide.notna(), None)  # None, not NaN, for a missing answer
+        return pd.DataFrame(self.answer_grid(column), index=pd.Index(np.arange(n), name="study_index"),
+                            columns=pd.Index(np.array(self.items, dtype=np.int64), name="item"), dtype=object)
 
-    def cells_of(self, answers: "pd.DataFrame") -> list[str]:  # noqa: F821
-        """The cell of each answer of ``answers``, rows of ``self.answers`` or all of it (its ``item`` and
-        ``row`` columns, its index labels), in order, as the sheet names it ('E5'; for a transposed sheet, its
-        trial's column and its item's row).  An item read by parts names the part that is blank or not an
-        answer, else its first part.  The cells are made when asked for, not kept as a column: a sheet of
-        60,000 trials has 660,000 answers, and a run without a workbook to write names only those its findings
-        and changes point at.  The whole table's, which writers ask for, are made once."""
-        if len(answers) == len(self.answers) and answers.index.equals(self.answers.index):
+    def cells_of(self, answers) -> list[str]:
+        """The cell of each answer of ``answers`` (rows of ``self.answers``, its index labels being their
+        positions; an array of positions; None for all of it), in order, as the sheet names it ('E5'; for a
+        transposed sheet, its trial's column and its item's row).  An item read by parts names the part that
+        is blank or not an answer, else its first part.  The cells are made when asked for, not kept as a
+        column: a sheet of 60,000 trials has 660,000 answers, and a run without a workbook to write names only
+        those its findings and changes point at.  The whole table's, which writers ask for, are made once."""
+        import numpy as np
+
+        if answers is None or (hasattr(answers, "index") and len(answers) == len(self.answer_table)
+                               and answers.index.equals(self.answers.index)):
             if self._all_cells is None:
-                self._all_cells = self._cells_at(answers)
+                self._all_cells = self._cells_at(np.arange(len(self.answer_table)))
             return list(self._all_cells)  # a copy: the caller may change its list
-        return self._cells_at(answers)
+        positions = answers.index.to_numpy() if hasattr(answers, "index") else answers
+        return self._cells_at(np.asarray(positions, dtype=np.int64))
 
-    def _cells_at(self, answers: "pd.DataFrame") -> list[str]:  # noqa: F821
+    def _cells_at(self, positions: "np.ndarray") -> list[str]:  # noqa: F821
         """``cells_of``, made item by item at C speed (``_cell_references``), then the overrides."""
         import numpy as np
 
-        items, rows = answers["item"].to_numpy(), answers["row"].to_numpy()
+        items, rows = self.answer_table["item"][positions], self.answer_table["row"][positions]
         if not len(items):
             return []
         order = None
@@ -168,9 +198,8 @@ class RatedSheet:
             placed[order] = cells
             cells = placed.tolist()
         if self.cell_overrides:
-            labels = answers.index.to_numpy()
-            for at in np.flatnonzero(np.isin(labels, list(self.cell_overrides))).tolist():
-                cells[at] = self.cell_overrides[int(labels[at])]
+            for at in np.flatnonzero(np.isin(positions, list(self.cell_overrides))).tolist():
+                cells[at] = self.cell_overrides[int(positions[at])]
         return cells
 
 
@@ -342,12 +371,12 @@ def reported_subtotals(sheet, rubric: Rubric) -> dict[str, list]:
     shown = {}
     for subtotal in rubric.subtotals:
         column = SUBTOTAL_COLUMN.format(subtotal.name)
-        if column not in sheet.studies:
+        if column not in sheet.study_table:
             continue
         maximum = sum(rubric.points_of[i] for i in subtotal.items)
         shown[subtotal.name] = [points if (points := printed_points(value, maximum)) is not None
                                 else None if value is None or not str(value).strip() else value
-                                for value in sheet.studies[column].tolist()]
+                                for value in sheet.study_table[column].tolist()]
     return shown
 
 
@@ -428,19 +457,24 @@ def _trial_offsets(columns: dict, used: list[int], layout: Layout, grid: Grid,
 
 def _answered(columns: dict, layout: Layout, offsets, rubric: Rubric) -> "np.ndarray":  # noqa: F821
     """Per row (``offsets``): whether any item cell holds an answer pedro reads.  Each distinct value is
-    read once."""
+    read once, and each item column only for the rows no column before it answered (most rows are answered
+    by the first: 60,000 values to look at rather than 660,000 at 60,000 trials)."""
     import numpy as np
 
     answered = np.zeros(len(offsets), dtype=bool)
+    left = np.arange(len(offsets))
     for number, column in layout.items.items():
+        if not len(left):
+            break
         item = rubric.item(number)
         if number in layout.parts:  # a part is a yes/no point
             item = Item(number, item.key, item.label, item.criterion, item.note, item.scored, ())
-        codes, distinct = distinct_values(columns[column.index][offsets])
+        codes, distinct = distinct_values(columns[column.index][offsets[left]])
         readable = np.array([read_item_answer(value, item, rubric)[1] == STATUS_OK for value in distinct],
                             dtype=bool)
-        if readable.any():
-            answered |= readable[codes]
+        hit = readable[codes]
+        answered[left[hit]] = True
+        left = left[~hit]
     return answered
 
 
@@ -468,31 +502,25 @@ def _note_text(cells: list[tuple[int, object]], layout: Layout, grid: Grid, exce
 
 
 def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa: F821
-                   rows: "np.ndarray") -> "pd.DataFrame":  # noqa: F821
-    """``RatedSheet.studies``: one row per trial, its Excel row, its label and the other role columns."""
-    import pandas as pd
-
+                   rows: "np.ndarray") -> Table:  # noqa: F821
+    """``RatedSheet.study_table``: one row per trial, its Excel row, its label and the other role columns,
+    object columns but the row."""
     n = len(offsets)
     study_col = layout.role("study")
-    studies = pd.DataFrame({"row": rows})
-    studies.index.name = "study_index"
     labels = columns[study_col.index][offsets].tolist() if study_col else [None] * n
-    # Object columns throughout: pandas would turn None among strings into NaN.
-    studies["study"] = pd.Series([(v if v.strip() else None) if type(v) is str else _label(v) for v in labels],
-                                 index=studies.index, dtype=object)
+    table = {"row": rows,
+             "study": _objects([(v if v.strip() else None) if type(v) is str else _label(v) for v in labels])}
     for role in ROLES:
         if role == "study":
             continue
         column = layout.role(role)
-        studies[role] = pd.Series(columns[column.index][offsets] if column else _nones(n), index=studies.index,
-                                  dtype=object, copy=False)  # a new array already
+        table[role] = columns[column.index][offsets] if column else _nones(n)  # a new array already
     for name, column in layout.subtotals.items():  # as printed: read by the subtotal rule and the reports
-        studies[SUBTOTAL_COLUMN.format(name)] = pd.Series(columns[column.index][offsets], index=studies.index,
-                                                          dtype=object)
+        table[SUBTOTAL_COLUMN.format(name)] = columns[column.index][offsets]
     if layout.year is not None:
-        studies["year"] = pd.Series(columns[layout.year.index][offsets], index=studies.index, dtype=object)
-        studies["study"] = _with_year(studies["study"].tolist(), studies["year"].tolist())
-    return studies
+        table["year"] = columns[layout.year.index][offsets]
+        table["study"] = _objects(_with_year(table["study"].tolist(), table["year"].tolist()))
+    return Table(table, n, index_name="study_index")
 
 
 # A year in a trial label: 'Li et al. (2012)', 'Smith 2013a'.
@@ -510,11 +538,10 @@ def _with_year(labels: list, years: list) -> list:
 
 
 def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offsets: "np.ndarray",  # noqa: F821
-                   rows: "np.ndarray", rubric: Rubric) -> tuple["pd.DataFrame", dict[int, str]]:  # noqa: F821
-    """``RatedSheet.answers``, the tidy table: one row per (item, trial), item by item, every trial in order;
-    and ``RatedSheet.cell_overrides``, the cells of the answers not in their item's column."""
+                   rows: "np.ndarray", rubric: Rubric) -> tuple[Table, dict[int, str]]:  # noqa: F821
+    """``RatedSheet.answer_table``, the tidy table: one row per (item, trial), item by item, every trial in
+    order; and ``RatedSheet.cell_overrides``, the cells of the answers not in their item's column."""
     import numpy as np
-    import pandas as pd
 
     n = len(offsets)
     # The trials' rows, as a slice when they follow one another (as they do but for summary rows at the end):
@@ -523,24 +550,23 @@ def _answers_table(columns: dict, layout: Layout, item_numbers: list[int], offse
     raw = _concatenate([columns[layout.items[number].index][trials] for number in item_numbers])
     evidence = _concatenate([columns[layout.evidence[number].index][trials] if number in layout.evidence
                              else _nones(n) for number in item_numbers])
-    answers = pd.DataFrame({
-        "study_index": np.tile(np.arange(n, dtype=np.int64), len(item_numbers)),
-        "item": np.repeat(np.array(item_numbers, dtype=np.int64), n),
-        "row": np.tile(rows, len(item_numbers)),
-        "raw": pd.Series(raw, dtype=object, copy=False),  # new arrays: no copy is needed
-        "evidence": pd.Series(evidence, dtype=object, copy=False),
-    })
     readings = _read_answers(raw, rubric)
     cell_overrides = {}
     if not rubric.yes_no:
         cell_overrides = _read_points(readings, raw, columns, layout, item_numbers, trials, rows, rubric)
-    for name in ("answer", "status", "marker"):
-        answers[name] = readings[name]
+    answers = {
+        "study_index": np.tile(np.arange(n, dtype=np.int64), len(item_numbers)),
+        "item": np.repeat(np.array(item_numbers, dtype=np.int64), n),
+        "row": np.tile(rows, len(item_numbers)),
+        "raw": raw, "evidence": evidence,
+        "answer": readings["answer"], "status": readings["status"], "marker": readings["marker"],
+    }
     if "partial" in readings:  # the (fewest, most) points of an item read by parts and not answered whole
-        answers["partial"] = pd.Series(readings["partial"], dtype=object, copy=False)
-    answers["raw"] = pd.Series(raw, dtype=object, copy=False)
+        answers["partial"] = readings["partial"]
     answers["rewrite"] = readings["rewrite"]
-    return answers, cell_overrides
+    # dtype "str" is the type pandas gives a list of text (str in pandas 3, object before), without pandas
+    # looking at 660,000 values to find out.
+    return Table(answers, n * len(item_numbers), dtypes={"status": "str"}), cell_overrides
 
 
 def _read_points(readings: dict, raw, columns: dict, layout: Layout, item_numbers: list[int],
@@ -578,9 +604,9 @@ def _read_points(readings: dict, raw, columns: dict, layout: Layout, item_number
             markers = [m for _, _, m in read]
             # A number is its answer already (3 stays the number 3); only text that differs is rewritten.
             rewrite = [a is not None and answer_text(raw[span.start + k]) != a for k, a in enumerate(answers)]
-        readings["answer"].iloc[span] = answers
-        readings["status"].iloc[span] = statuses
-        readings["marker"].iloc[span] = markers
+        readings["answer"][span] = _objects(answers)
+        readings["status"][span] = _objects(statuses)
+        readings["marker"][span] = _objects(markers)
         readings["rewrite"][span] = rewrite
     return overrides
 
@@ -610,17 +636,13 @@ def _read_answers(raw: "np.ndarray", rubric: Rubric) -> dict:  # noqa: F821
     """The columns ``answer``, ``status``, ``marker`` and ``rewrite`` of the answers table, for the raw
     values ``raw``.  Each distinct raw value is read once, then spread back over its cells."""
     import numpy as np
-    import pandas as pd
 
     codes, distinct = distinct_values(raw)
     read = [read_answer(value, rubric) for value in distinct]
-    status = _objects([s for _, s, _ in read])[codes]
     return {
-        "answer": pd.Series(_objects([a for a, _, _ in read])[codes], dtype=object, copy=False),
-        # dtype "str" is the type pandas gives a list of text (str in pandas 3, object before), without pandas
-        # looking at 660,000 values to find out; an empty column is typed by pandas as it always was.
-        "status": pd.Series(status, dtype="str", copy=False) if len(status) else [],
-        "marker": pd.Series(_objects([m for _, _, m in read])[codes], dtype=object, copy=False),
+        "answer": _objects([a for a, _, _ in read])[codes],
+        "status": _objects([s for _, s, _ in read])[codes],
+        "marker": _objects([m for _, _, m in read])[codes],
         # Rewritten: a recognised answer not already written exactly as its canonical form.
         "rewrite": np.array([a is not None and (not isinstance(v, str) or v != a)
                              for v, (a, _, _) in zip(distinct, read)], dtype=bool)[codes],
@@ -660,11 +682,15 @@ def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
     with ``codes``.  1, 1.0 and True are three distinct values here, as are
     0.0 and -0.0; None is one."""
     import numpy as np
-    import pandas as pd
 
     array = _objects(values)
-    codes, uniques = pd.factorize(array)  # C speed; None and NaN get -1, and 1 == 1.0 == True share a code
-    distinct = uniques.tolist()
+    listed = array.tolist()
+    # Hashing at C speed: the values in the order first seen, where 1 == 1.0 == True share a key (set right
+    # below), and every value's code looked up; None and NaN get -1 first, as pandas' factorize gives them.
+    uniques = [value for value in dict.fromkeys(listed) if value is not None and value == value]
+    code_of = {value: code for code, value in enumerate(uniques)}
+    codes = np.fromiter(map(code_of.get, listed, repeat(-1)), dtype=np.intp, count=len(listed))
+    distinct = list(uniques)
     missing = np.flatnonzero(codes < 0)
     if len(missing):
         none = np.fromiter((v is None for v in array[missing].tolist()), dtype=bool, count=len(missing))
@@ -674,7 +700,7 @@ def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
         loose = missing[~none]  # NaN and its kin: each is its own value
     else:
         loose = missing
-    # A code pandas gave to text is exact (text equals only text), and so is one given to whole numbers
+    # A code given to text is exact (text equals only text), and so is one given to whole numbers
     # alone or to booleans alone; any other mix is gone through value by value.
     other = [k for k, v in enumerate(distinct[:len(uniques)]) if type(v) is not str]
     if other:

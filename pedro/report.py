@@ -14,6 +14,7 @@ from .normalise import STATUS_UNRECOGNISED, answer_text, reported_subtotals
 from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
 from .scoring import reported_totals, subtotal_scores
+from .table import missing
 
 FINDING_FIELDS = ("rule", "name", "severity", "item", "cell", "value", "message")
 
@@ -23,30 +24,22 @@ _PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
 
 def _plain_values(column) -> list:
-    """A column's values for JSON: None where missing (None, NaN, NA), numpy
-    scalars as Python ones; column-wise, not value by value."""
+    """A table's column (a numpy array or a list; a pandas Series too) as JSON has its values: None where
+    missing (None, NaN, NA), numpy scalars as Python ones; column-wise, not value by value."""
     import numpy as np
-    import pandas as pd
 
-    # Quicker forms for the usual columns than pd.isna over every value of an object array (~15 ms for the
-    # findings' columns, the totals and the bands at 60,000 trials; ~24 ms of the report with the same test in
-    # _reported_totals, issue 18): numbers missing where their dtype says so (a mask, NaN); text, whole numbers
-    # and None as they are, seen from the set of their types.
-    if column.dtype.kind in "biuf":
-        return column.to_numpy(dtype=object, na_value=None).tolist()  # Python's numbers
-    if column.dtype == object:
-        values = column.tolist()
-        if set(map(type, values)) <= _PLAIN_TYPES:
-            return values
-    values = column.to_numpy(dtype=object)  # any other column (dates, text or category dtypes, mixed objects)
-    missing = pd.isna(values)
-    if missing.any():
-        values = values.copy()
-        values[missing] = None
-    values = values.tolist()
-    if column.dtype == object and any(issubclass(kind, np.generic) for kind in set(map(type, values))):
-        values = [v.item() if isinstance(v, np.generic) else v for v in values]
-    return values
+    if hasattr(column, "to_numpy"):  # a pandas Series
+        column = column.to_numpy(dtype=object, na_value=None) if column.dtype.kind in "biuf" else \
+            column.to_numpy(dtype=object)
+    if isinstance(column, np.ndarray) and column.dtype.kind in "biu":
+        return column.tolist()  # Python's numbers
+    values = column.tolist() if isinstance(column, np.ndarray) else list(column)
+    # Text, whole numbers and None as they are, seen from the set of their types: quicker than testing every
+    # value of the findings' columns, the totals and the bands (~15 ms at 60,000 trials, issue 18).
+    if set(map(type, values)) <= _PLAIN_TYPES:
+        return values
+    gone = missing(np.array(values, dtype=object) if values else np.empty(0, dtype=object)).tolist()
+    return [None if lost else v.item() if isinstance(v, np.generic) else v for v, lost in zip(values, gone)]
 
 
 def _finding_columns(findings) -> dict[str, list]:
@@ -54,28 +47,30 @@ def _finding_columns(findings) -> dict[str, list]:
     columns = {"item": _plain_values(findings["item"]),
                # the cell's text as typed ("Yy"), so no null hides what was there
                "value": _plain_values(findings["value"])}
-    columns.update((c, findings[c].tolist()) for c in ("rule", "name", "severity", "cell", "message"))
+    columns.update((c, list(findings[c])) for c in ("rule", "name", "severity", "cell", "message"))
     return columns
 
 
-def _findings_by_trial(findings, trials) -> tuple[dict[str, list], list[int], dict[str, list]]:
-    """The columns (``_finding_columns``) of the findings of trials, in trial order (each trial's in the
-    table's order), where each trial's findings end in them (its position in ``trials``, the studies'
-    index, gives its end), and the columns of the findings of no trial (the sheet's), in the table's order.
-    Sorted once, each trial's findings are a slice: no list of positions per trial (the report at 60,000
-    findings-heavy trials 485 -> 405 ms CPU, median of 21, issue 18)."""
+def _findings_by_trial(findings, n_trials: int) -> tuple[dict[str, list], list[int], dict[str, list]]:
+    """The columns (``_finding_columns``) of the findings (a ``Table``) of trials, in trial order (each
+    trial's in the table's order), where each trial's findings end in them (a trial's position, its
+    study_index, gives its end), and the columns of the findings of no trial (the sheet's), in the table's
+    order.  Sorted once, each trial's findings are a slice: no list of positions per trial (the report at
+    60,000 findings-heavy trials 485 -> 405 ms CPU, median of 21, issue 18)."""
     import numpy as np
 
-    study_index = findings["study_index"]
-    of_a_trial = study_index.notna().to_numpy()
-    trial = trials.get_indexer(study_index[of_a_trial].to_numpy(dtype=np.int64))
+    study_index = np.array(findings["study_index"], dtype=object)
+    of_a_trial = ~missing(study_index)
+    positions = np.flatnonzero(of_a_trial)
+    trial = study_index[positions].astype(np.int64)
     # a finding naming a trial the sheet does not have (none does) is left out, as it always was
-    positions, trial = np.flatnonzero(of_a_trial)[trial >= 0], trial[trial >= 0]
+    inside = (trial >= 0) & (trial < n_trials)
+    positions, trial = positions[inside], trial[inside]
     order = np.argsort(trial, kind="stable")
-    ends = np.cumsum(np.bincount(trial, minlength=len(trials))).tolist()
+    ends = np.cumsum(np.bincount(trial, minlength=n_trials)).tolist()
     in_order = len(positions) == len(findings) and bool((np.diff(trial) >= 0).all())  # the rules' order, usually
     return (_finding_columns(findings if in_order else findings.take(positions[order])), ends,
-            _finding_columns(findings[~of_a_trial]))
+            _finding_columns(findings.take(np.flatnonzero(~of_a_trial))))
 
 
 def _finding_dicts(columns: dict[str, list], start: int = 0, stop: int | None = None) -> list[dict]:
@@ -102,7 +97,7 @@ def result_to_json(result, streamed: bool = False) -> dict:
 
 def _result_to_json(result, streamed: bool) -> dict:
     sheet = result.sheet
-    in_trials, ends, sheet_level = _findings_by_trial(result.findings, sheet.studies.index)
+    in_trials, ends, sheet_level = _findings_by_trial(result.finding_table, len(sheet.study_table))
     chunks = Chunks(lambda: _study_chunks(result, in_trials, ends))
     report = {
         "input": str(result.input),
@@ -127,13 +122,13 @@ def _beyond_pedro_shape(result) -> bool:
 def _study_chunks(result, findings: dict[str, list], ends: list[int]):
     """The trials' dicts, STUDIES_PER_CHUNK at a time, in the sheet's order; ``findings`` holds the trials'
     findings in trial order, each trial's ending at its entry of ``ends`` (``_findings_by_trial``)."""
-    sheet, scores = result.sheet, result.scores
+    sheet, scores = result.sheet, result.score_table
     numbers = list(result.rubric.item_numbers)
     keys = [str(n) for n in numbers]
-    unreadable = _unreadable_answers(sheet.answers)
+    unreadable = _unreadable_answers(sheet.answer_table)
     reported, differences = _reported_totals(result)
-    columns = (sheet.studies.index.tolist(), sheet.studies["study"].tolist(), sheet.studies["row"].tolist(),
-               _answer_rows(sheet.wide("answer"), numbers), _plain_values(scores["total"]),
+    columns = (list(range(len(sheet.study_table))), sheet.study_table["study"].tolist(),
+               sheet.study_table["row"].tolist(), _answer_rows(sheet, numbers), _plain_values(scores["total"]),
                scores["min_total"].tolist(), scores["max_total"].tolist(), _plain_values(scores["band"]),
                reported, differences, [0, *ends[:-1]], ends)
     subtotals = _subtotal_columns(result)
@@ -174,7 +169,7 @@ def _subtotal_columns(result):
     rubric = result.rubric
     if not _beyond_pedro_shape(result):
         return None
-    table = subtotal_scores(result.sheet.answers, rubric, len(result.sheet.studies))
+    table = subtotal_scores(result.sheet.answer_table, rubric, len(result.sheet.study_table))
     computed = {s.name: (_plain_values(table[s.name]), table[f"{s.name}_min"].tolist(),
                          table[f"{s.name}_max"].tolist()) for s in rubric.subtotals}
     printed = reported_subtotals(result.sheet, rubric)
@@ -189,7 +184,7 @@ def _subtotal_columns(result):
 def _reported_totals(result) -> tuple[list, list]:
     """Per trial, the printed total (a number, or the text as printed when it is not a total) and printed
     minus computed (null unless both are known), as JSON values."""
-    reported, differences = reported_totals(result.sheet, result.scores, result.rubric)
+    reported, differences = reported_totals(result.sheet, result.score_table, result.rubric)
     if set(map(type, reported)) <= _PLAIN_TYPES | {float}:  # the usual case, seen at once (~9 ms at 60,000)
         return reported, differences
     return [_json_value(v) for v in reported], differences
@@ -210,40 +205,42 @@ def _unreadable_answers(answers) -> dict[int, dict[str, str]]:
     """Per study index, {item: the cell's text as typed} for each answer pedro
     could not read: its canonical answer is null, and this says it was not
     blank.  Few cells, so a loop over them is quick."""
-    bad = answers[answers["status"].to_numpy(dtype=object) == STATUS_UNRECOGNISED]
+    import numpy as np
+
+    bad = np.flatnonzero(np.asarray(answers["status"], dtype=object) == STATUS_UNRECOGNISED)
     unreadable: dict[int, dict[str, str]] = {}
-    for study_index, item, raw in zip(bad["study_index"].tolist(), bad["item"].tolist(), bad["raw"].tolist()):
+    for study_index, item, raw in zip(answers["study_index"][bad].tolist(), answers["item"][bad].tolist(),
+                                      answers["raw"][bad].tolist()):
         unreadable.setdefault(int(study_index), {})[str(item)] = answer_text(raw)
     return unreadable
 
 
-def _answer_rows(wide, numbers: list[int]) -> list[list]:
+def _answer_rows(sheet, numbers: list[int]) -> list[list]:
     """Per study, its answers (None or the canonical text) to the rubric's items
     in order, None for an item the sheet has no column for; taken from the
-    wide table as a whole, not value by value."""
+    answers as a whole (``RatedSheet.answer_grid``), not value by value."""
     import numpy as np
 
-    table = wide.to_numpy(dtype=object)
-    columns = list(wide.columns)
-    if columns != numbers:
+    table = sheet.answer_grid("answer")
+    if sheet.items != numbers:
         blank = np.full(len(table), None, dtype=object)
-        table = np.column_stack([table[:, columns.index(n)] if n in columns else blank for n in numbers])
+        table = np.column_stack([table[:, sheet.items.index(n)] if n in sheet.items else blank for n in numbers])
     return table.tolist()
 
 
 def summary_dict(result) -> dict:
-    scores = result.scores
-    band_counts = Counter(b for b in scores["band"].tolist() if b is not None)
+    scores = result.score_table
+    band_counts = Counter(scores["band"].tolist())  # (None, no band, is counted apart: "unbanded")
     counts = result.counts
     return {
-        "studies": len(result.sheet.studies),
-        "scored": int(scores["total"].notna().sum()),
+        "studies": len(result.sheet.study_table),
+        "scored": int((~missing(scores["total"])).sum()),
         "bands": {label: band_counts.get(label, 0) for label in result.bands.labels},
-        "unbanded": int(scores["band"].isna().sum()),
+        "unbanded": int(missing(scores["band"]).sum()),
         "errors": counts["error"],
         "warnings": counts["warning"],
         "advisories": counts["advisory"],
-        "changes": len(result.changes),
+        "changes": len(result.change_table),
         "edited_outside": len(result.edits),
         "exit_status": result.exit_status,
     }
@@ -267,7 +264,7 @@ def summary_text(result, output=None, max_lines: int = 12) -> str:
     if summary["edited_outside"]:
         lines.append(f"history: {summary['edited_outside']} edit(s) made outside pedro since it was scored, logged "
                      "in the change log as 'edited outside pedro' before this run's changes")
-    lines += _findings_lines(result.findings, max_lines)
+    lines += _findings_lines(result.finding_table, max_lines)
     if output is not None:
         lines.append(f"wrote {output}")
     return "\n".join(lines)
@@ -284,22 +281,22 @@ def _points_line(result, summary: dict) -> str:
 
 
 def _findings_lines(findings, max_lines: int) -> list[str]:
-    """The findings worst first: errors, then warnings, one line each up to
+    """The findings (a ``Table``) worst first: errors, then warnings, one line each up to
     ``max_lines`` (the rest counted), then the advisories counted by name on
     one line.  Within a severity they keep the order the rules gave them."""
     rank = {severity: number for number, severity in enumerate(SEVERITIES)}
-    severities = findings["severity"].tolist()
-    serious = findings.iloc[sorted((i for i, s in enumerate(severities) if s != "advisory"),
-                                   key=lambda i: rank[severities[i]])]
+    severities = list(findings["severity"])
+    serious = sorted((i for i, s in enumerate(severities) if s != "advisory"), key=lambda i: rank[severities[i]])
+    rules, studies, messages = list(findings["rule"]), list(findings["study"]), list(findings["message"])
     lines = []
-    for severity, rule, study, message in zip(*(serious[c].head(max_lines).tolist()
-                                                for c in ("severity", "rule", "study", "message"))):
-        lines.append(f"  {severity} {rule} {f'{study}: ' if study else ''}{message}")
+    for i in serious[:max_lines]:
+        study = studies[i]
+        lines.append(f"  {severities[i]} {rules[i]} {f'{study}: ' if study else ''}{messages[i]}")
     if len(serious) > max_lines:
-        left = Counter(serious["severity"].iloc[max_lines:].tolist())
+        left = Counter(severities[i] for i in serious[max_lines:])
         counts = ", ".join(f"{left[s]} {s}(s)" for s in SEVERITIES if left[s])
         lines.append(f"  ... and {len(serious) - max_lines} more: {counts} (see the Findings sheet or --json)")
-    advisories = Counter(name for name, s in zip(findings["name"].tolist(), severities) if s == "advisory")
+    advisories = Counter(name for name, s in zip(findings["name"], severities) if s == "advisory")
     if advisories:
         lines.append("  advisory: " + ", ".join(f"{name} x{n}" for name, n in sorted(advisories.items())))
     return lines
@@ -390,7 +387,7 @@ def comparison_to_json(comparison) -> dict:
             "ambiguous": pairing.ambiguous,
             "possible_matches": pairing.possible,
             "paired_by_surname_and_year": [dict(zip(names, labels)) for labels in comparison.paired_by_name_year()],
-            "partly_rated": [{name: (str(a.result.sheet.studies["study"].iloc[p]) if p >= 0 else None)
+            "partly_rated": [{name: (str(a.result.sheet.study_table["study"][p]) if p >= 0 else None)
                               for name, a, p in zip(names, comparison.assessors, trial)}
                              for trial in comparison.partial]},
         "items": items,
@@ -469,7 +466,7 @@ def _partly_rated_lines(comparison) -> list[str]:
     groups: dict[tuple, list[str]] = {}
     for trial in comparison.partial:
         a = next(a for a, position in enumerate(trial) if position >= 0)
-        label = comparison.assessors[a].result.sheet.studies["study"].iloc[trial[a]]
+        label = comparison.assessors[a].result.sheet.study_table["study"][trial[a]]
         groups.setdefault(tuple(position >= 0 for position in trial), []).append(repr(str(label)))
     lines = []
     for rated, labels in groups.items():

@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "pedro"
 
 # In order: each entry is (layer name, module names or prefixes in it).
 LAYERS = [
-    ("foundation", ["pedro", "pedro.errors", "pedro.text", "pedro.runtime", "pedro.rubric"]),
+    ("foundation", ["pedro", "pedro.errors", "pedro.text", "pedro.runtime", "pedro.rubric", "pedro.table"]),
     ("read", ["pedro.sheets"]),
     ("normalise", ["pedro.normalise"]),
     ("check", ["pedro.rules"]),

@@ -14,6 +14,7 @@ import pytest
 from pedro import report as report_module
 from pedro.engine import score_file
 from pedro.report import FINDING_FIELDS, _plain_values, result_to_json
+from pedro.table import Table
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "sheets" / "examples" / "als-exercise.xlsx"
 
@@ -56,7 +57,7 @@ def test_each_trial_has_its_findings_in_the_tables_order(monkeypatch, scored, se
     if seed is not None:  # the trials' findings out of trial order, the sheet's among them
         findings = findings.sample(frac=1, random_state=seed).reset_index(drop=True)
         assert not findings["study_index"].dropna().is_monotonic_increasing
-    result = dataclasses.replace(scored, findings=findings)
+    result = dataclasses.replace(scored, finding_table=Table({c: findings[c].tolist() for c in findings.columns}))
     per_trial, sheet_level = expected_findings(findings, len(scored.sheet.studies))
     assert min(map(len, per_trial)) > 2 and len(sheet_level) == 1
     monkeypatch.setattr(report_module, "STUDIES_PER_CHUNK", 3)  # trials' findings on every side of a chunk's edge
@@ -76,6 +77,13 @@ def test_each_trial_has_its_findings_in_the_tables_order(monkeypatch, scored, se
      ["Y", None, None, None, 3, 2.5]),
     (pd.Series(["x", None], dtype="string"), ["x", None]),
     (pd.Series(pd.to_datetime(["2020-01-02", None])), [pd.Timestamp("2020-01-02"), None]),
+    # a Table's columns: numpy arrays and lists
+    (np.array([2, 3], dtype=np.int64), [2, 3]),
+    (np.array([1, None, 3], dtype=object), [1, None, 3]),
+    (np.array([1.5, np.nan]), [1.5, None]),
+    (["Y", None, 4], ["Y", None, 4]),
+    (["Y", float("nan"), np.int64(3), np.float64(2.5)], ["Y", None, 3, 2.5]),
+    ([], []),
 ])
 def test_plain_values_are_python_values_with_none_where_missing(column, expected):
     values = _plain_values(column)

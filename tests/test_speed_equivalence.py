@@ -168,3 +168,19 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_dry_run_gives_the_same_bytes_without_pandas(kind, tmp_path):
+    """pandas made unimportable (tests/test_startup.py's NO_PANDAS): the dry run neither needs it nor says
+    anything else (issue 18: its import was more than the budget left at 10,000 trials)."""
+    pytest.importorskip("xlsxwriter", reason="the benchmark's generator writes the sheets with XlsxWriter")
+    from test_startup import NO_PANDAS
+
+    generate = _generator()
+    sheet = tmp_path / f"{kind}.xlsx"
+    generate.write_workbook(sheet, generate.make_trials(TRIALS, SEED, generate.KINDS[kind]), "Assessor A", SEED)
+    done = subprocess.run([sys.executable, "-c", NO_PANDAS.format(args=["score", sheet.name, "--dry-run", "--json"])],
+                          capture_output=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1 and done.stderr == b"", done.stderr.decode()
+    assert done.stdout == expected_path(kind).read_bytes()

@@ -8,6 +8,7 @@ is chained to the one before it (``hashed_log``)."""
 from __future__ import annotations
 
 from ..normalise import answer_text
+from ..table import Table
 from .chain import canonical, chain_hashes
 from .workbook import CHANGE_COLUMNS, LOG_COLUMNS
 
@@ -27,19 +28,28 @@ def change_rows(**columns):
     return pd.DataFrame({name: columns[name] for name in CHANGE_COLUMNS}, columns=CHANGE_COLUMNS, dtype=object)
 
 
-def synonym_changes(rated, rubric, time: str, user: str):
+def change_table(length: int, **columns) -> Table:
+    """A ``Table`` of ``length`` change-log rows from one value (the same in every row) or list per column of
+    CHANGE_COLUMNS, in the log's order."""
+    return Table({name: columns[name] if isinstance(columns[name], list) else [columns[name]] * length
+                  for name in CHANGE_COLUMNS}, length)
+
+
+def synonym_changes(rated, rubric, time: str, user: str) -> Table:
     """One row per answer cell that normalising rewrites (a synonym, or a
     footnote mark taken off)."""
-    rewritten = rated.answers[rated.answers["rewrite"]]
-    old = [answer_text(v) for v in rewritten["raw"]]
-    markers = rewritten["marker"].tolist() if "marker" in rewritten else [None] * len(rewritten)
-    return change_rows(
-        time=time, user=user, sheet=rated.sheet, cell=rated.cells_of(rewritten),
-        study=rated.studies.loc[rewritten["study_index"], "study"].tolist(), item=rewritten["item"].tolist(),
-        old=old, new=rewritten["answer"].tolist(), rule=[FOOTNOTE_RULE if m else SYNONYM_RULE for m in markers],
+    import numpy as np
+
+    answers = rated.answer_table
+    at = np.flatnonzero(answers["rewrite"])
+    old = [answer_text(v) for v in answers["raw"][at].tolist()]
+    markers, new, items = answers["marker"][at].tolist(), answers["answer"][at].tolist(), answers["item"][at].tolist()
+    return change_table(
+        len(at), time=time, user=user, sheet=rated.sheet, cell=rated.cells_of(at),
+        study=rated.study_table["study"][answers["study_index"][at]].tolist(), item=items,
+        old=old, new=new, rule=[FOOTNOTE_RULE if m else SYNONYM_RULE for m in markers],
         reason=[f"'{o}': footnote mark '{m}' removed, read as {a} (rubric {rubric.name}, [rules.footnotes])"
-                if m else _rewrite_reason(o, a, int(item), rubric)
-                for o, a, m, item in zip(old, rewritten["answer"], markers, rewritten["item"])])
+                if m else _rewrite_reason(o, a, int(item), rubric) for o, a, m, item in zip(old, new, markers, items)])
 
 
 def _rewrite_reason(old: str, answer, item: int, rubric) -> str:

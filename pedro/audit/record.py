@@ -97,7 +97,7 @@ def table_of(rated, overrides: dict | None = None) -> CellTable:
     ``overrides`` ({address: value}) are the values pedro writes in place of
     what it read (canonical answers, a formula's value)."""
     positions, label_position, (header_line, header), trials = rated.table_cells()
-    label_of = dict(zip(rated.studies.index.tolist(), rated.studies["study"].tolist()))
+    label_of = dict(enumerate(rated.study_table["study"].tolist()))
     lines = [line for _, line, _ in trials]
     # Text without a carriage return is kept as it is, without a call: there are a million cells at 60,000 trials.
     rows = [[v if type(v) is str and "\r" not in v else cell_text(v) for v in values] for _, _, values in trials]
@@ -216,7 +216,7 @@ def table_edits(book, rated, provenance: dict | None, rewrites: dict | None = No
 
     def item_of(cell):  # the answers' cells are looked up only when a cell differs
         if not items:
-            items.update(zip(rated.cells_of(rated.answers), rated.answers["item"].tolist()))
+            items.update(zip(rated.cells_of(None), rated.answer_table["item"].tolist()))
         return items.get(cell)
 
     renamed = [] if rated.sheet == recorded_sheet else [Difference(

@@ -5,6 +5,7 @@ verifies it, `pedro compare` takes the assessor's name from it)."""
 
 from __future__ import annotations
 
+from ..table import Table
 from .chain import key_fingerprint, table_digest
 
 SUMMARY_SHEET = "Summary"
@@ -120,12 +121,10 @@ def is_audited(book) -> bool:
 
 
 def read_previous_audit(book):
-    """(change log with hashes as a DataFrame of LOG_COLUMNS, provenance as a
+    """(change log with hashes as a ``Table`` of LOG_COLUMNS, provenance as a
     dict) that an audited input already carries; for any other input an
     empty log and None."""
-    import pandas as pd
-
-    changes = pd.DataFrame(columns=LOG_COLUMNS, dtype=object)
+    changes = Table({column: [] for column in LOG_COLUMNS})
     if not is_audited(book):
         return changes, None
     provenance = {str(row[0]): "" if row[1] is None else str(row[1])
@@ -136,7 +135,7 @@ def read_previous_audit(book):
         width = len(LOG_COLUMNS)
         body = [list(r[:width]) + [None] * (width - len(r)) for r in book.grid(log_sheet).rows[1:]
                 if any(v is not None for v in r)]
-        changes = pd.DataFrame(body, columns=LOG_COLUMNS, dtype=object) if body else changes
+        changes = Table(dict(zip(LOG_COLUMNS, map(list, zip(*body))))) if body else changes
     return changes, provenance
 
 

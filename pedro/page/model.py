@@ -370,7 +370,7 @@ def trial_rows(result: ScoreResult, number: int, anchors: dict, edited: dict | N
     answers = wide.astype(object).where(wide.notna(), None).to_numpy().tolist()
     typed = unreadable_cells(result)
     worth = worth_of(result.rubric)
-    reported, differences = reported_totals(result.sheet, scores, result.rubric)
+    reported, differences = reported_totals(result.sheet, result.score_table, result.rubric)
     subtotals = trial_subtotals(result)
     rows = []
     lows, highs = scores["min_total"].tolist(), scores["max_total"].tolist()

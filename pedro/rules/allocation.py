@@ -1,6 +1,7 @@
 """Rules on random allocation (item 2) and concealed allocation (item 3)."""
 
 from ..normalise import map_distinct, present
+from ..table import missing
 from ..text import fold_spelling, fold_text
 from .base import Rule, no_findings
 
@@ -27,7 +28,7 @@ def quasi_random_phrase(method, phrases, random_sources=(), whole_methods=()) ->
 
 def check_quasi_random(ctx, rule):
     """Item 2 "Y" although the reported method of allocation is quasi-random."""
-    import pandas as pd
+    import numpy as np
 
     if ctx.sheet.layout.role("method") is None:
         return no_findings()
@@ -36,23 +37,23 @@ def check_quasi_random(ctx, rule):
     phrases = [fold_spelling(fold_text(p)) for p in params["phrases"]]
     sources = [fold_spelling(fold_text(p)) for p in params.get("random_sources", [])]
     whole = {fold_spelling(fold_text(p)) for p in params.get("whole_methods", [])}
-    method = ctx.sheet.studies["method"]
+    method = ctx.trial_column("method")
     # Sheets repeat a handful of method descriptions: each is read once.
     found = map_distinct(method, lambda m: quasi_random_phrase(m, phrases, sources, whole))
-    flagged = ctx.answer_is(item, "Y") & pd.notna(found)
-    rows = list(method.index[flagged])
-    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,
-                              method=method.loc[rows].tolist(), method_cell=ctx.role_cells("method", rows),
-                              phrase=found[flagged].tolist())
+    flagged = ctx.answer_is(item, "Y") & ~missing(found)
+    rows = np.flatnonzero(flagged)
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item, method=method[rows],
+                              method_cell=ctx.role_cells("method", rows), phrase=found[flagged])
 
 
 def check_random_without_method(ctx, rule):
     """Item 2 "Y" with the sheet's randomisation-method cell left empty."""
+    import numpy as np
+
     if ctx.sheet.layout.role("method") is None:
         return no_findings()
     item = ctx.params("quasi_random")["item"]
-    method = ctx.sheet.studies["method"]
-    rows = list(method.index[ctx.answer_is(item, "Y") & ~present(method)])
+    rows = np.flatnonzero(ctx.answer_is(item, "Y") & ~present(ctx.trial_column("method")))
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,
                               method_cell=ctx.role_cells("method", rows))
 
@@ -62,29 +63,31 @@ def check_no_method_column(ctx, rule):
 
     A list of printed totals rates no item 2, so there is nothing to check and nothing is said."""
     layout = ctx.sheet.layout
-    if layout.role("method") is not None or ctx.sheet.studies.empty or not layout.items:
+    if layout.role("method") is not None or not len(ctx.sheet.study_table) or not layout.items:
         return no_findings()
     return ctx.sheet_finding(rule, cell=ctx.sheet.layout.header_range, random_item=ctx.params("quasi_random")["item"])
 
 
 def check_concealment_without_randomisation(ctx, rule):
     """Item 3 "Y" (concealed allocation) while item 2 (random allocation) is not "Y"."""
+    import numpy as np
+
     random_item, concealed_item = ctx.item_of("concealment", "randomisation"), ctx.item_of("concealment", "concealment")
     random_answer = ctx.answer(random_item)
-    mask = ctx.answer_is(concealed_item, "Y") & ~ctx.answer_is(random_item, "Y")
-    rows = list(random_answer.index[mask])
+    rows = np.flatnonzero(ctx.answer_is(concealed_item, "Y") & ~ctx.answer_is(random_item, "Y"))
     return ctx.trial_findings(rule, rows, ctx.item_cells(concealed_item, rows), "Y", item=concealed_item,
                               random_item=random_item, concealed_label=ctx.rubric.item(concealed_item).label.lower(),
                               random_label=ctx.rubric.item(random_item).label.lower(),
-                              random_answer=[a if a is not None else "missing" for a in random_answer.loc[rows]])
+                              random_answer=[a if a is not None else "missing" for a in random_answer[rows].tolist()])
 
 
 def check_not_randomised(ctx, rule):
     """Item 2 answered "N" or "?": the trial is not shown to be randomised."""
+    import numpy as np
+
     item = ctx.params("quasi_random")["item"]
-    answer = ctx.answer(item)
-    rows = list(answer.index[ctx.answer_is(item, "N", "?")])
-    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item,
+    rows = np.flatnonzero(ctx.answer_is(item, "N", "?"))
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), ctx.answer(item)[rows], item=item,
                               label=ctx.rubric.item(item).label.lower())
 
 

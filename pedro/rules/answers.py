@@ -10,7 +10,7 @@ GENERAL_RULE = ("PEDro scale, general rule: each item is satisfied or not, and p
 
 
 def _by_status(ctx, status):
-    return ctx.answers_where(ctx.sheet.answers["status"].to_numpy(dtype=object) == status)
+    return ctx.answers_where(ctx.answer_column("status") == status)
 
 
 def check_unrecognised(ctx, rule):
@@ -20,12 +20,13 @@ def check_unrecognised(ctx, rule):
                f"the points it scores, a whole number from 0 to {item.points}, or ?" for item in ctx.rubric.items}
     read_by_parts = ctx.sheet.layout.parts
     part_at = _part_cells(ctx, bad) if read_by_parts else {}
-    cells = ctx.sheet.cells_of(bad)
+    cells = ctx.sheet.cells_of(bad["position"])
+    items = bad["item"].tolist()
     hints = [_why_unrecognised(v) + part_at.get(cell, "") if ctx.rubric.item(i).yes_no or i in read_by_parts
-             else _why_not_points(v, ctx.rubric.item(i)) for v, i, cell in zip(bad["raw"], bad["item"], cells)]
-    return ctx.trial_findings(rule, bad["study_index"], cells, bad["raw"], item=bad["item"], hint=hints,
+             else _why_not_points(v, ctx.rubric.item(i)) for v, i, cell in zip(bad["raw"].tolist(), items, cells)]
+    return ctx.trial_findings(rule, bad["study_index"], cells, bad["raw"], item=items, hint=hints,
                               allowed=[("Y, N, ? or a synonym the rubric lists" if i in read_by_parts else allowed[i])
-                                       for i in bad["item"]])
+                                       for i in items])
 
 
 def _part_cells(ctx, bad) -> dict[str, str]:
@@ -77,14 +78,14 @@ def check_missing(ctx, rule):
     items = blank["item"].tolist()
     labels = [label_of[i] for i in items]
     effect = [effect_of[i] for i in items]
-    return ctx.trial_findings(rule, blank["study_index"], ctx.sheet.cells_of(blank), blank["raw"], item=blank["item"],
-                              label=labels, effect=effect)
+    return ctx.trial_findings(rule, blank["study_index"], ctx.sheet.cells_of(blank["position"]), blank["raw"],
+                              item=items, label=labels, effect=effect)
 
 
 def check_unclear(ctx, rule):
     """An answer of "?" (unclear): it scores 0, as PEDro requires, and stays visible."""
-    unclear = ctx.answers_where(ctx.sheet.answers["answer"].to_numpy() == "?")
-    return ctx.trial_findings(rule, unclear["study_index"], ctx.sheet.cells_of(unclear), unclear["raw"],
+    unclear = ctx.answers_where(ctx.answer_column("answer") == "?")
+    return ctx.trial_findings(rule, unclear["study_index"], ctx.sheet.cells_of(unclear["position"]), unclear["raw"],
                               item=unclear["item"])
 
 

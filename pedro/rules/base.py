@@ -19,6 +19,7 @@ from itertools import repeat
 from ..errors import RubricError
 from ..normalise import RatedSheet, none_where_missing
 from ..rubric import DEFAULT_RUBRIC, BandSet, Rubric
+from ..table import Table
 
 SEVERITIES = ("error", "warning", "advisory")
 # The source of a rule under a rubric other than PEDro's that gives no citation for it.
@@ -102,10 +103,15 @@ class Rule:
 
 @dataclass
 class CheckContext:
+    """What a rule checks: the sheet's tables (``sheet.study_table``, position = study_index, and the tidy
+    ``sheet.answer_table``, item by item, every trial in order), the rubric, the band set and the scores (a
+    ``Table``: total, min_total, max_total, band, subtotal columns).  Rules read numpy arrays, never pandas:
+    a dry run does not import it (issue 18)."""
+
     sheet: RatedSheet
     rubric: Rubric
     bands: BandSet
-    scores: object  # DataFrame from pedro.scoring.score_answers
+    scores: Table  # from pedro.scoring.score_sheet
 
     def memo(self, key: str, compute):
         """A value several rules share (parsed totals, item-8 counts), computed once."""
@@ -114,75 +120,70 @@ class CheckContext:
             cache[key] = compute()
         return cache[key]
 
-    @cached_property
-    def wide(self):
-        """Canonical answers: one row per study, one column per item present."""
-        import pandas as pd
+    def trial_column(self, name: str):
+        """A column of the sheet's trials (``sheet.study_table``: "row", "study", "total", ...) as an array,
+        position = study_index."""
+        return _array(self.sheet.study_table[name])
 
-        wide = self.sheet.wide("answer")
-        return wide.reindex(pd.RangeIndex(len(self.sheet.studies), name="study_index"))
+    def answer_column(self, name: str):
+        """A column of the tidy answers table (``sheet.answer_table``: "item", "answer", "raw", ...) as an
+        array."""
+        return _array(self.sheet.answer_table[name])
+
+    def score_column(self, name: str):
+        """A column of the scores ("min_total", "max_total", "total", ...) as an array; an object column
+        holds None where a value is unknown ("total", an int or None)."""
+        return self.scores[name]
 
     def answer(self, item: int):
-        """The answers to one item as a Series over studies (None where absent)."""
-        import pandas as pd
-
-        blocks = self._item_blocks()
-        if item in blocks:
-            return self.memo(f"answer {item}", lambda: _item_answers(self.sheet.answers, blocks[item], item))
-        if not blocks and item in self.wide.columns:
-            return self.wide[item]
-        return pd.Series([None] * len(self.sheet.studies), index=pd.RangeIndex(len(self.sheet.studies),
-                                                                               name="study_index"), dtype=object)
-
-    def _item_blocks(self) -> dict:
-        """{item: slice of ``sheet.answers``} where the table is as ``normalise_sheet`` builds it (item by
-        item, every study in order), else {}.  Then a rule's item is its slice: reshaping the whole table
-        into ``wide`` for the six items the rules read cost 24 ms at 60,000 trials."""
-        def blocks():
+        """The answers to one item, an object array over trials (None where absent): its block of the
+        answers table, which is item by item, every trial in order (``RatedSheet``).  Reshaping the whole
+        table for the six items the rules read cost 24 ms at 60,000 trials."""
+        def values():
             import numpy as np
 
-            answers, n = self.sheet.answers, len(self.sheet.studies)
-            if not n or not len(answers) or len(answers) % n:
-                return {}
-            item, study = answers["item"].to_numpy(), answers["study_index"].to_numpy()
-            grid = item.reshape(-1, n)
-            if not ((grid == grid[:, :1]).all() and (study.reshape(-1, n) == np.arange(n)).all()
-                    and len(set(grid[:, 0].tolist())) == len(grid)):
-                return {}
-            return {number: slice(k * n, (k + 1) * n) for k, number in enumerate(grid[:, 0].tolist())}
-        return self.memo("item_blocks", blocks)
+            n = len(self.sheet.study_table)
+            if item not in self.sheet.items:
+                return np.full(n, None, dtype=object)
+            start = self.sheet.items.index(item) * n
+            block = np.array(self.answer_column("answer")[start:start + n], dtype=object)  # a copy, to change:
+            none_where_missing(block)  # None, not NaN, where an answer is missing
+            return block
+        return self.memo(f"answer {item}", values)
 
     def answer_is(self, item: int, *answers: str):
         """Per study, as a boolean array: whether the answer to the item is one of ``answers``."""
         import numpy as np
 
-        values = self.answer(item).to_numpy()
+        values = self.answer(item)
         return np.logical_or.reduce([values == answer for answer in answers]) if answers else np.zeros(
             len(values), dtype=bool)
 
     def in_reading_order(self, mask):
-        """The positions in ``sheet.answers`` where ``mask`` is true, in the order the sheet's cells were
-        read: trial by trial, each trial's items in turn, as the table ``normalise_sheet`` builds (item by
-        item, every trial in order) is laid out; sort them for table order.  Why: a sheet is read row by
-        row, so its values lie in memory in that order, and going through many of them (the evidence
-        quotes) in that order is twice as quick as item by item (PD601 at 60,000 trials: 114 -> 53 ms).
-        Any other table gets the same positions, in another order."""
+        """The positions in ``sheet.answer_table`` where ``mask`` is true, in the order the sheet's cells were
+        read: trial by trial, each trial's items in turn, as the table (item by item, every trial in order)
+        is laid out; sort them for table order.  Why: a sheet is read row by row, so its values lie in
+        memory in that order, and going through many of them (the evidence quotes) in that order is twice
+        as quick as item by item (PD601 at 60,000 trials: 114 -> 53 ms).  A mask that is not a whole number
+        of rows per trial gets the same positions, in its own order."""
         import numpy as np
 
-        n = len(self.sheet.studies)
+        n = len(self.sheet.study_table)
         if not n or len(mask) % n:
             return np.flatnonzero(mask)
         items = len(mask) // n
         at = np.flatnonzero(np.asarray(mask).reshape(items, n).T)  # positions in the (trial, item) grid
         return (at % items) * n + at // items
 
-    def answers_where(self, mask, *columns: str):
-        """The rows of ``sheet.answers`` where ``mask`` is true, with the columns findings are made of
-        (study_index, item, row, raw) and ``columns``: filtering the whole table took 7 of PD103's 50 ms
-        at 60,000 trials."""
+    def answers_where(self, mask, *columns: str) -> Table:
+        """The answers where ``mask`` is true, as a Table of their ``position`` in ``sheet.answer_table`` (for
+        ``sheet.cells_of``) and the columns findings are made of (study_index, item, row, raw) and
+        ``columns``: filtering the whole table took 7 of PD103's 50 ms at 60,000 trials."""
         import numpy as np
 
-        return self.sheet.answers[["study_index", "item", "row", "raw", *columns]].iloc[np.flatnonzero(mask)]
+        positions = np.flatnonzero(mask)
+        return Table({"position": positions, **{name: self.answer_column(name)[positions] for name in
+                                                ("study_index", "item", "row", "raw", *columns)}}, len(positions))
 
     def params(self, group: str) -> dict:
         return self.rubric.params(group)
@@ -206,14 +207,12 @@ class CheckContext:
 
     def _cells(self, column, study_index) -> list[str]:
         # The layout names the cells, as the sheet has them even when it was read transposed.
-        return self.sheet.layout.cells(column, self._study_column("row")[self._positions(study_index)].tolist())
+        return self.sheet.layout.cells(column, self.trial_column("row")[self._positions(study_index)].tolist())
 
-    def trial_findings(self, rule: Rule, study_index, cells, values, item=None, **fields):
+    def trial_findings(self, rule: Rule, study_index, cells, values, item=None, **fields) -> Table:
         """Finding rows for the given studies.  ``item``, ``values`` and each
         field may be a scalar or a sequence aligned with ``study_index``; the
         message template is filled with them and with ``cell`` and ``value``."""
-        import pandas as pd
-
         study_index = _as_list(study_index)
         if not study_index:
             return no_findings()
@@ -236,40 +235,35 @@ class CheckContext:
             value = None if values is None else shown
         given = {**self.words, **{name: column(field) for name, field in fields.items()},
                  "cell": cells, "value": shown, "item": item, "study": labels}
-        return pd.DataFrame({
+        return _findings({
             "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
             "cell": cells, "study": labels, "study_index": study_index, "row": rows, "item": item,
             "value": value, "message": _messages(rule.message, given, n),
-        }, dtype=object)
+        }, n)
 
     def _studies_at(self, study_index: list) -> tuple[list, list]:
         """The labels and rows of the given studies."""
         positions = self._positions(study_index)
-        return self._study_column("study")[positions].tolist(), self._study_column("row")[positions].tolist()
+        return self.trial_column("study")[positions].tolist(), self.trial_column("row")[positions].tolist()
 
     def _positions(self, study_index):
-        """Where the given studies are in ``sheet.studies`` (a KeyError for one it lacks), to take their
-        values from arrays taken once (``_study_column``): ``studies.loc`` took 15 ms, and looking a list
-        up rather than an array 10 ms, of the checks at 60,000 trials with 90,000 findings."""
+        """The positions of the given studies in the sheet's trials, to take their values from its arrays: a
+        study_index is its trial's position (a KeyError for one the sheet lacks)."""
         import numpy as np
 
-        positions = self.sheet.studies.index.get_indexer(np.asarray(study_index, dtype=np.int64))
-        if (positions < 0).any():
-            raise KeyError(f"no study {study_index[int((positions < 0).argmax())]!r} in the sheet")
+        positions = np.asarray(study_index, dtype=np.int64)
+        outside = (positions < 0) | (positions >= len(self.sheet.study_table))
+        if outside.any():
+            raise KeyError(f"no study {study_index[int(outside.argmax())]!r} in the sheet")
         return positions
 
-    def _study_column(self, name: str):
-        return self.memo(f"studies {name}", lambda: self.sheet.studies[name].to_numpy(dtype=object))
-
-    def sheet_finding(self, rule: Rule, cell: str = "", value=None, item=None, **fields):
-        import pandas as pd
-
+    def sheet_finding(self, rule: Rule, cell: str = "", value=None, item=None, **fields) -> Table:
         message = rule.message.format(**{**self.words, **fields, "cell": cell, "value": _show(value), "item": item})
-        return pd.DataFrame([{
+        return _findings({
             "rule": rule.id, "name": rule.name, "severity": rule.severity, "sheet": self.sheet.sheet,
             "cell": cell, "study": None, "study_index": None, "row": None, "item": item,
             "value": None if value is None else _show(value), "message": message,
-        }], dtype=object)
+        }, 1)
 
 
 @cache
@@ -351,19 +345,17 @@ def applies(rule: Rule, rubric: Rubric, bands: BandSet | None = None) -> str | N
     return None
 
 
-def _item_answers(answers, block: slice, item: int):
-    """One item's answers, its ``block`` of the table, as ``CheckContext.wide`` has them: a Series over
-    studies, None where missing."""
-    import pandas as pd
+def _array(values):
+    """A table's column as a numpy array: itself, or an object array of a list's values."""
+    import numpy as np
 
-    values = answers["answer"].to_numpy(dtype=object)[block].copy()
-    none_where_missing(values)
-    return pd.Series(values, index=pd.RangeIndex(len(values), name="study_index"), name=item, dtype=object)
+    return values if isinstance(values, np.ndarray) else np.fromiter(values, dtype=object, count=len(values))
 
 
 def _as_list(values) -> list:
-    """The values as a list, as iterating them gives them (pandas gives Python scalars, numpy its own)."""
-    return values.to_list() if hasattr(values, "to_list") else list(values)
+    """The values as a list of Python scalars (a numpy array's ``tolist``, not its own scalar types), as the
+    findings keep them: an int64 study_index is a Python int in the findings' object columns."""
+    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 def _show(value) -> str:
@@ -374,8 +366,12 @@ def _show(value) -> str:
     return str(value)
 
 
-def no_findings():
-    """The empty findings table."""
-    import pandas as pd
+def _findings(columns: dict, n: int) -> Table:
+    """A findings table of ``n`` rows from ``columns`` (FINDING_COLUMNS: a list each, or one value for every
+    row), each column a list, so that its frame holds the values as they are, dtype object."""
+    return Table({name: value if isinstance(value, list) else [value] * n for name, value in columns.items()}, n)
 
-    return pd.DataFrame(columns=FINDING_COLUMNS, dtype=object)
+
+def no_findings() -> Table:
+    """The empty findings table."""
+    return Table({name: [] for name in FINDING_COLUMNS}, 0)

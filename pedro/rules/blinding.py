@@ -1,6 +1,7 @@
 """Rules on blinding (items 5 and 6)."""
 
-from .base import Rule, no_findings
+from ..table import Table
+from .base import FINDING_COLUMNS, Rule, no_findings
 
 BLINDING_NOTE = ("PEDro items 5-6 note: subjects and therapists are blind only if they could be expected to "
                  "have been unable to distinguish between the treatments applied to different groups")
@@ -9,16 +10,15 @@ BLINDING_NOTE = ("PEDro items 5-6 note: subjects and therapists are blind only i
 def check_blinding_claimed(ctx, rule):
     """Item 5 or 6 "Y": blinding subjects or therapists is rarely possible in exercise and other
     non-disguisable interventions, so the rating deserves a second look."""
-    import pandas as pd
+    import numpy as np
 
     frames = []
     for item in ctx.params("blinding")["items"]:
-        answer = ctx.answer(item)
-        rows = list(answer.index[ctx.answer_is(item, "Y")])
+        rows = np.flatnonzero(ctx.answer_is(item, "Y"))
         who = "subjects" if item == 5 else "therapists"
         frames.append(ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item, who=who))
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else no_findings()
+    frames = [f for f in frames if len(f)]
+    return Table.concat(frames, FINDING_COLUMNS) if frames else no_findings()
 
 
 BLINDING_CLAIMED = Rule(

@@ -45,9 +45,8 @@ def _counts(ctx) -> Counts:
 def _read_counts(ctx) -> Counts:
     import numpy as np
 
-    studies = ctx.sheet.studies
     not_reported = {fold_text(v) for v in ctx.params("followup").get("not_reported", [])}
-    allocated_raw, analysed_raw = studies["n_allocated"], studies["n_analysed"]
+    allocated_raw, analysed_raw = ctx.trial_column("n_allocated"), ctx.trial_column("n_analysed")
     allocated, allocated_known, allocated_unreadable, allocated_error = _read_column(allocated_raw, not_reported)
     analysed, analysed_known, analysed_unreadable, analysed_error = _read_column(analysed_raw, not_reported)
     # A value that is not even a number or text (a date) fails as it always has, at the first row it reaches.
@@ -55,10 +54,10 @@ def _read_counts(ctx) -> Counts:
     if failed.any():
         first = int(np.flatnonzero(failed)[0])
         raise allocated_error[first] if allocated_error[first] is not None else analysed_error[first]
-    problem = np.full(len(studies), None, dtype=object)
+    problem = np.full(len(allocated_raw), None, dtype=object)
     unreadable = allocated_unreadable | analysed_unreadable
     for i in np.flatnonzero(unreadable).tolist():
-        problem[i] = (f"'{allocated_raw.iat[i]}' allocated and '{analysed_raw.iat[i]}' analysed are not both "
+        problem[i] = (f"'{allocated_raw[i]}' allocated and '{analysed_raw[i]}' analysed are not both "
                       "whole numbers")
     given = allocated_known & analysed_known
     impossible = ~unreadable & given
@@ -103,20 +102,21 @@ def _contradictions(ctx, rule, want):
     numbers show more than 85%)."""
     if not _has_columns(ctx):
         return no_findings()
+    import numpy as np
+
     params = ctx.params("followup")
     item, threshold = params["item"], Fraction(str(params["threshold"]))
-    answer = ctx.answer(item)
     counts = _counts(ctx)
     satisfied = ctx.memo("followup_satisfied", lambda: _satisfied(counts, threshold))
     if want == "below":
         flagged = counts.usable & ctx.answer_is(item, "Y") & ~satisfied
     else:
         flagged = satisfied & ctx.answer_is(item, "N", "?")
-    rows = list(answer.index[flagged])
+    rows = np.flatnonzero(flagged)
     allocated, analysed = counts.allocated[flagged].tolist(), counts.analysed[flagged].tolist()
     shares = [f"{100 * b / a:.1f}%" for a, b in zip(allocated, analysed)]
     numbers = [f"{b}/{a}" for a, b in zip(allocated, analysed)]
-    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), answer.loc[rows].tolist(), item=item,
+    return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), ctx.answer(item)[rows], item=item,
                               share=shares, counts=numbers, threshold=f"{float(threshold):.0%}")
 
 
@@ -141,11 +141,11 @@ def check_followup_numbers_missing(ctx, rule):
     """Item 8 "Y" with the sheet's number allocated or number analysed left empty."""
     if not _has_columns(ctx):
         return no_findings()
+    import numpy as np
+
     item = ctx.params("followup")["item"]
-    answer = ctx.answer(item)
     counts = _counts(ctx)
-    missing = ~counts.bad & ctx.answer_is(item, "Y") & ~counts.given
-    rows = list(answer.index[missing])
+    rows = np.flatnonzero(~counts.bad & ctx.answer_is(item, "Y") & ~counts.given)
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item)
 
 
@@ -153,11 +153,12 @@ def check_followup_numbers_invalid(ctx, rule):
     """Numbers allocated / analysed that are not counts, or more analysed than allocated."""
     if not _has_columns(ctx):
         return no_findings()
+    import numpy as np
+
     counts = _counts(ctx)
-    rows = list(ctx.sheet.studies.index[counts.bad])
-    return ctx.trial_findings(rule, rows, ctx.role_cells("n_allocated", rows),
-                              ctx.sheet.studies.loc[rows, "n_allocated"].tolist(),
-                              problem=counts.problem[counts.bad].tolist(),
+    rows = np.flatnonzero(counts.bad)
+    return ctx.trial_findings(rule, rows, ctx.role_cells("n_allocated", rows), ctx.trial_column("n_allocated")[rows],
+                              problem=counts.problem[counts.bad],
                               analysed_cell=ctx.role_cells("n_analysed", rows))
 
 

@@ -1,7 +1,10 @@
 """Rules on trial labels: every row of answers must say which trial it rates."""
 
+from collections import Counter
+
+from ..table import missing
 from ..text import fold_text
-from .base import Rule
+from .base import Rule, no_findings
 
 LABEL_NOTE = ("Each trial is rated once per assessor; PEDro's two-rater process matches ratings by trial, "
               "so every row needs a label that identifies one trial (PEDRO-NOTES 1.4)")
@@ -9,31 +12,35 @@ LABEL_NOTE = ("Each trial is rated once per assessor; PEDro's two-rater process 
 
 def check_duplicate_labels(ctx, rule):
     """Two or more rows with the same trial label (ignoring case and spacing)."""
-    import pandas as pd
+    import numpy as np
 
-    studies = ctx.sheet.studies
-    labelled = studies[studies["study"].notna()]
+    study = ctx.trial_column("study")
+    labelled = np.flatnonzero(~missing(study)).tolist()
     # Beside a year column ('Study | Year'), the same label in two years is two trials ('Li et al.' 2012, 2022).
-    years = labelled["year"].tolist() if "year" in labelled else [None] * len(labelled)
-    folded = pd.Series([fold_text(label) + ("" if year is None else f" {year}")
-                        for label, year in zip(labelled["study"].tolist(), years)], index=labelled.index, dtype=object)
-    duplicated = labelled[folded.duplicated(keep=False)]
-    first_rows = {}
-    for i, key in folded[duplicated.index].items():
-        first_rows.setdefault(key, []).append(int(studies.at[i, "row"]))
-    rows = list(duplicated.index)
-    others = [", ".join(str(r) for r in first_rows[folded[i]] if r != studies.at[i, "row"]) for i in rows]
-    return ctx.trial_findings(rule, rows, ctx.role_cells("study", rows), duplicated["study"].tolist(),
-                              other_rows=others)
+    years = ctx.trial_column("year")[labelled].tolist() if "year" in ctx.sheet.study_table else [None] * len(labelled)
+    folded = [fold_text(label) + ("" if year is None else f" {year}")
+              for label, year in zip(study[labelled].tolist(), years)]
+    used = Counter(folded)
+    if len(used) == len(folded):  # every label once, as in most sheets
+        return no_findings()
+    duplicated = [(i, key) for i, key in zip(labelled, folded) if used[key] > 1]
+    row = ctx.trial_column("row")
+    rows_of = {}
+    for i, key in duplicated:
+        rows_of.setdefault(key, []).append(int(row[i]))
+    rows = [i for i, _ in duplicated]
+    others = [", ".join(str(r) for r in rows_of[key] if r != row[i]) for i, key in duplicated]
+    return ctx.trial_findings(rule, rows, ctx.role_cells("study", rows), study[rows], other_rows=others)
 
 
 def check_answers_without_label(ctx, rule):
     """A row with answers but no trial label."""
-    studies = ctx.sheet.studies
-    rows = list(studies.index[studies["study"].isna()])
-    column = ctx.sheet.layout.role("study")
-    cells = ctx.role_cells("study", rows) if column else [f"row {r}" for r in studies.loc[rows, "row"]]
-    return ctx.trial_findings(rule, rows, cells, None, row_number=studies.loc[rows, "row"].tolist())
+    import numpy as np
+
+    rows = np.flatnonzero(missing(ctx.trial_column("study")))
+    numbers = ctx.trial_column("row")[rows].tolist()
+    cells = ctx.role_cells("study", rows) if ctx.sheet.layout.role("study") else [f"row {r}" for r in numbers]
+    return ctx.trial_findings(rule, rows, cells, None, row_number=numbers)
 
 
 DUPLICATE_LABEL = Rule(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
 from ..normalise import (
     SUBTOTAL_COLUMN,
@@ -14,8 +15,9 @@ from ..normalise import (
     reported_subtotals,
 )
 from ..sheets.layout import HeaderMatcher
+from ..table import Table
 from ..text import fold_text
-from .base import Rule, no_findings
+from .base import FINDING_COLUMNS, Rule, no_findings
 
 TOTAL_RULE = ("PEDro scale: the total is the number of items 2-11 satisfied (0-10); item 1 is not used to "
               "calculate the PEDro score (pedro.org.au/english/resources/pedro-scale/)")
@@ -31,7 +33,7 @@ def _reported_totals(ctx):
         import numpy as np
 
         max_total = ctx.rubric.max_total
-        reported = ctx.sheet.studies["total"]
+        reported = ctx.trial_column("total")
         codes, distinct = distinct_values(reported)
         parsed = [(None, None) if value is None or str(value).strip() == "" else parse_total(value)
                   for value in distinct]
@@ -47,10 +49,11 @@ def check_total_unreadable(ctx, rule):
     """A reported total that is not a whole number from 0 to 10 (or 'n/10')."""
     if ctx.sheet.layout.role("total") is None:
         return no_findings()
+    import numpy as np
+
     reported, unreadable, _, _ = _reported_totals(ctx)
-    bad = list(reported.index[unreadable])
-    return ctx.trial_findings(rule, bad, ctx.role_cells("total", bad), reported.loc[bad].tolist(),
-                              max_total=ctx.rubric.max_total)
+    bad = np.flatnonzero(unreadable)
+    return ctx.trial_findings(rule, bad, ctx.role_cells("total", bad), reported[bad], max_total=ctx.rubric.max_total)
 
 
 def check_total_mismatch(ctx, rule):
@@ -60,11 +63,11 @@ def check_total_mismatch(ctx, rule):
     import numpy as np
 
     reported, _, readable, points = _reported_totals(ctx)
-    low, high = ctx.scores["min_total"].to_numpy(), ctx.scores["max_total"].to_numpy()
+    low, high = ctx.score_column("min_total"), ctx.score_column("max_total")
     # A known total must match; an unknown total (answers missing) only has to be attainable.
     wrong = readable.copy()
     wrong[wrong] = (points[wrong] < low[wrong]) | (points[wrong] > high[wrong])
-    rows = list(reported.index[wrong])
+    rows = np.flatnonzero(wrong)
     computed, hints = [], []
     # A total one more than computed, with the one unscored yes/no item (PEDro's eligibility) answered Y,
     # counted that item.
@@ -79,17 +82,15 @@ def check_total_mismatch(ctx, rule):
                      f"{ctx.rubric.item_numbers[-1]}: {ctx.rubric.item_word} {extra.number} "
                      f"({extra.key.replace('_', ' ')}) is not scored"
                      if lo == hi and first and shown == lo + 1 else "")
-    return ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), reported.loc[rows].tolist(),
-                              computed=computed, hint=hints, scored=ctx.rubric.scored_text)
+    return ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), reported[rows], computed=computed,
+                              hint=hints, scored=ctx.rubric.scored_text)
 
 
 def check_subtotal_mismatch(ctx, rule):
     """A printed subtotal that is not the sum of its items' points, or not a whole number 0 to its maximum.
 
     With points unknown, a printed subtotal outside the range they allow is wrong, as for the total."""
-    import pandas as pd
-
-    layout, studies = ctx.sheet.layout, ctx.sheet.studies
+    layout = ctx.sheet.layout
     printed = reported_subtotals(ctx.sheet, ctx.rubric) if not layout.totals_only else {}
     frames = []
     for subtotal in ctx.rubric.subtotals:
@@ -97,15 +98,15 @@ def check_subtotal_mismatch(ctx, rule):
             continue
         maximum = sum(ctx.rubric.points_of[i] for i in subtotal.items)
         # The scores carry each subtotal's range (pedro.scoring.score_sheet).
-        low = ctx.scores[f"{SUBTOTAL_SCORE}{subtotal.name}_min"].to_numpy()
-        high = ctx.scores[f"{SUBTOTAL_SCORE}{subtotal.name}_max"].to_numpy()
+        low = ctx.score_column(f"{SUBTOTAL_SCORE}{subtotal.name}_min")
+        high = ctx.score_column(f"{SUBTOTAL_SCORE}{subtotal.name}_max")
         column = layout.subtotals[subtotal.name]
         numbers = list(subtotal.items)
         items = f"{ctx.rubric.item_plural} " + (f"{numbers[0]}-{numbers[-1]}" if numbers == list(
             range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2 else ", ".join(map(str, numbers)))
         rows, problems = [], []
-        for position, (shown, raw) in enumerate(zip(printed[subtotal.name], studies[SUBTOTAL_COLUMN.format(
-                subtotal.name)].tolist())):
+        raws = ctx.trial_column(SUBTOTAL_COLUMN.format(subtotal.name))
+        for position, (shown, raw) in enumerate(zip(printed[subtotal.name], raws.tolist())):
             if shown is None:
                 continue
             if printed_points(raw, maximum) is None:
@@ -116,12 +117,12 @@ def check_subtotal_mismatch(ctx, rule):
                 problems.append(f"differs from the sum of {items} ({computed})")
             else:
                 continue
-            rows.append(studies.index[position])
-        cells = layout.cells(column, studies.loc[rows, "row"].tolist())
-        frames.append(ctx.trial_findings(rule, rows, cells, studies.loc[rows, SUBTOTAL_COLUMN.format(
-            subtotal.name)].tolist(), subtotal=subtotal.label.lower(), problem=problems))
-    frames = [frame for frame in frames if not frame.empty]
-    return pd.concat(frames, ignore_index=True) if frames else no_findings()
+            rows.append(position)
+        cells = layout.cells(column, ctx.trial_column("row")[rows].tolist())
+        frames.append(ctx.trial_findings(rule, rows, cells, raws[rows], subtotal=subtotal.label.lower(),
+                                         problem=problems))
+    frames = [frame for frame in frames if len(frame)]
+    return Table.concat(frames, FINDING_COLUMNS) if frames else no_findings()
 
 
 def fold_band(value) -> str:
@@ -134,23 +135,20 @@ def check_band_mismatch(ctx, rule):
     if ctx.sheet.layout.role("band") is None:
         return no_findings()
     import numpy as np
-    import pandas as pd
 
-    studies, scores = ctx.sheet.studies, ctx.scores
     labels = {fold_band(label) for label in ctx.bands.labels}
-    values = studies["band"].to_numpy()
+    values = ctx.trial_column("band")
     # Each reported label is folded once (equal values read as the first of them); None and NaN get -1.
-    codes, uniques = pd.factorize(values)
-    folded = np.array([fold_band(v) if str(v).strip() else None for v in uniques.tolist()] + [None],
-                      dtype=object)[codes]
+    codes, uniques = _first_seen_codes(values)
+    folded = np.array([fold_band(v) if str(v).strip() else None for v in uniques] + [None], dtype=object)[codes]
     for position in np.flatnonzero(codes < 0).tolist():
         if values[position] is not None:  # NaN reads as 'nan'
             folded[position] = fold_band(values[position])
-    low, high = scores["min_total"].to_numpy(), scores["max_total"].to_numpy()
-    known = np.flatnonzero(pd.Series(folded, dtype=object).isin(labels).to_numpy())
+    low, high = ctx.score_column("min_total"), ctx.score_column("max_total")
+    known = np.flatnonzero(np.fromiter(map(labels.__contains__, folded.tolist()), dtype=bool, count=len(folded)))
     # With answers missing the total is a range: only a band no attainable total has is wrong.  Decided once
     # per (label, range): a sheet has a few of each.
-    label_codes = pd.factorize(folded[known])[0]
+    label_codes = _first_seen_codes(folded[known])[0]
     span = ctx.rubric.max_total + 1
     combos, first, inverse = np.unique(label_codes * span * span + low[known] * span + high[known],
                                        return_index=True, return_inverse=True)
@@ -170,9 +168,20 @@ def check_band_mismatch(ctx, rule):
                   if name != ctx.bands.name and lo == hi and fold_band(bands.band_of(lo)) == reported]
         hints.append(f"; it matches band set {', '.join(others)} (pass --bands to use it)" if others else "")
         totals.append(str(lo) if lo == hi else f"{lo}-{hi}")
-    rows = list(studies.index[rows])
-    return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), studies.loc[rows, "band"].tolist(),
-                              computed=computed, total=totals, bands=ctx.bands.name, hint=hints)
+    return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), values[rows], computed=computed,
+                              total=totals, bands=ctx.bands.name, hint=hints)
+
+
+def _first_seen_codes(values) -> tuple["np.ndarray", list]:  # noqa: F821
+    """(codes, distinct) such that ``values[i]`` equals ``distinct[codes[i]]``, the first of the values equal to
+    it (as Python compares them: 1, 1.0 and True are one value, unlike ``distinct_values``); -1 for None and
+    NaN."""
+    import numpy as np
+
+    listed = values.tolist()
+    distinct = [value for value in dict.fromkeys(listed) if value is not None and value == value]
+    code_of = {value: code for code, value in enumerate(distinct)}
+    return np.fromiter(map(code_of.get, listed, repeat(-1)), dtype=np.intp, count=len(listed)), distinct
 
 
 def _attainable(ctx, low: int, high: int) -> tuple[list[str], set[str]]:
@@ -186,11 +195,13 @@ def check_band_unrecognised(ctx, rule):
     if ctx.sheet.layout.role("band") is None:
         return no_findings()
     labels = {fold_band(label) for label in ctx.bands.labels}
-    band = ctx.sheet.studies["band"]
+    import numpy as np
+
+    band = ctx.trial_column("band")
     unknown = map_distinct(band, lambda v: v is not None and str(v).strip() != "" and fold_band(v) not in labels)
-    rows = list(band.index[unknown.astype(bool)])
-    return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), band.loc[rows].tolist(),
-                              bands=ctx.bands.name, labels=", ".join(ctx.bands.labels))
+    rows = np.flatnonzero(unknown.astype(bool))
+    return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), band[rows], bands=ctx.bands.name,
+                              labels=", ".join(ctx.bands.labels))
 
 
 TOTAL_UNREADABLE = Rule(
@@ -235,26 +246,24 @@ BAND_UNRECOGNISED = Rule(
 def check_totals_only(ctx, rule):
     """A list of printed totals without item columns: banded as printed, no item-level check possible."""
     layout = ctx.sheet.layout
-    if not layout.totals_only or ctx.sheet.studies.empty:
+    if not layout.totals_only or not len(ctx.sheet.study_table):
         return no_findings()
     total = layout.role("total")
     return ctx.sheet_finding(rule, cell=layout.cell(total.index, layout.header_row), header=total.header,
-                             trials=len(ctx.sheet.studies), max_total=ctx.rubric.max_total,
+                             trials=len(ctx.sheet.study_table), max_total=ctx.rubric.max_total,
                              banded="banded as printed and " if ctx.bands.bands else "")
 
 
 def check_total_column_not_taken(ctx, rule):
     """A column that holds totals (by its header or its numbers) but was not read as the reported total."""
-    import pandas as pd
-
     sheet, layout = ctx.sheet, ctx.sheet.layout
-    if sheet.grid is None or sheet.studies.empty:
+    if sheet.grid is None or not len(sheet.study_table):
         return no_findings()
     taken = layout.role("total")
     claimed = {c.index for c in (*layout.items.values(), *layout.evidence.values(), *layout.roles.values(),
                                  *layout.subtotals.values())}
-    rows = sheet.studies["row"].to_numpy() - 1
-    computed = ctx.scores["total"].to_numpy(dtype=object, na_value=None)
+    rows = ctx.trial_column("row") - 1
+    computed = ctx.score_column("total")
     matcher = HeaderMatcher(ctx.rubric)
     frames = []
     for c in range(sheet.grid.width):
@@ -274,7 +283,7 @@ def check_total_column_not_taken(ctx, rule):
                   else f"if it is the total, name its header 'Total'{_score_header(ctx.rubric, matcher)}")
         frames.append(ctx.sheet_finding(rule, cell=layout.cell(c, layout.header_row), header=header,
                                         where=where, why=why, read=read, advice=advice))
-    return pd.concat(frames, ignore_index=True) if frames else no_findings()
+    return Table.concat(frames, FINDING_COLUMNS) if frames else no_findings()
 
 
 def _score_header(rubric, matcher: HeaderMatcher) -> str:

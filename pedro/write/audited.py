@@ -363,11 +363,12 @@ def scores_table(result: ScoreResult, recorded) -> list[list]:
               band_column(result.bands.name), *(f"Band: {b.name}" for b in band_sets),
               "On a band boundary in", "Errors", "Warnings", "Advisories"]
     # A subtotal is its points, blank while one of its items is unknown (as the total).
-    subtotals = subtotal_scores(result.sheet.answers, rubric, len(studies))[[s.name for s in rubric.subtotals]]
+    subtotals = subtotal_scores(result.sheet.answer_table, rubric, len(studies)).frame()[
+        [s.name for s in rubric.subtotals]]
     subtotal_rows = [[value for s, p in zip(rubric.subtotals, parts) for value in (
         None if p is None else int(p), *([printed[s.name][k]] if s.name in printed else []))]
         for k, parts in enumerate(subtotals.astype(object).where(subtotals.notna(), None).itertuples(index=False))]
-    reported, differences = reported_totals(result.sheet, scores, rubric)
+    reported, differences = reported_totals(result.sheet, result.score_table, rubric)
     texts = texts.reindex(index=studies.index)
     texts = texts.where(texts.notna(), None)
     counts = counts.unstack(fill_value=0).reindex(index=studies.index, columns=["error", "warning", "advisory"],

@@ -1,0 +1,123 @@
+"""Named columns of one length: the form pedro's tables take from reading to the report.
+
+A sheet's trials, its answers, its scores and its findings are ``Table``\\ s of
+numpy arrays (or lists), and become pandas DataFrames (``Table.frame``) only
+where something asks for one: the workbook writers, `pedro compare`, the
+plots.  A dry run (`pedro score --dry-run --json`) never does, and so never
+imports pandas, whose import alone took longer than the bare read of a
+10,000-trial sheet its run is measured against (issue 18).
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from operator import itemgetter
+
+
+class Table:
+    """Columns in order, each a numpy array or a list of ``length`` values, with the dtypes their DataFrame
+    gives them (``dtypes``: a column's pandas dtype, object where not named and not numeric) and the name of
+    its index (``index_name``: the positions 0 .. length - 1, as a RangeIndex).  Made once, not changed."""
+
+    __slots__ = ("columns", "length", "dtypes", "index_name", "_frame")
+
+    def __init__(self, columns: dict, length: int | None = None, dtypes: dict | None = None,
+                 index_name: str | None = None):
+        self.columns = dict(columns)
+        if length is None:
+            length = len(next(iter(self.columns.values()))) if self.columns else 0
+        if any(len(values) != length for values in self.columns.values()):
+            raise ValueError("the columns of a table must all have its length "
+                             f"({length}): {({name: len(v) for name, v in self.columns.items()})}")
+        self.length = length
+        self.dtypes = dict(dtypes or {})
+        self.index_name = index_name
+        self._frame = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, name: str):
+        return self.columns[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def take(self, positions) -> Table:
+        """The rows at ``positions`` (an array or list of integers), in that order."""
+        import numpy as np
+
+        positions = np.asarray(positions, dtype=np.intp)
+        at = positions.tolist()
+        picked = {}
+        for name, values in self.columns.items():
+            if isinstance(values, np.ndarray):
+                picked[name] = values[positions]
+            else:  # a list's values picked at C speed (itemgetter gives a single value alone, not in a tuple)
+                picked[name] = list(itemgetter(*at)(values)) if len(at) > 1 else [values[p] for p in at]
+        return Table(picked, len(positions), self.dtypes, self.index_name)
+
+    def frame(self):
+        """The table as a pandas DataFrame (made once): object columns as they are, numeric arrays with
+        their dtype, ``dtypes`` where named."""
+        if self._frame is None:
+            import numpy as np
+            import pandas as pd
+
+            index = pd.RangeIndex(self.length, name=self.index_name)
+            series = {}
+            for name, values in self.columns.items():
+                dtype = self.dtypes.get(name)
+                if dtype is None and not (isinstance(values, np.ndarray) and values.dtype != object):
+                    dtype = object
+                if dtype == "str" and not len(values):
+                    series[name] = pd.Series([], index=index, dtype=object)  # as pandas types an empty list
+                    continue
+                series[name] = pd.Series(values, index=index, dtype=dtype, copy=False)
+            self._frame = pd.DataFrame(series, index=index, columns=list(self.columns))
+        return self._frame
+
+    @staticmethod
+    def concat(tables: list[Table], names: list[str]) -> Table:
+        """The rows of ``tables`` one after another, in the columns ``names`` (each table has them all); the
+        dtypes and index name of the first."""
+        import numpy as np
+
+        if not tables:
+            return Table({name: [] for name in names})
+        columns = {}
+        for name in names:
+            parts = [table[name] for table in tables]
+            if all(isinstance(p, np.ndarray) for p in parts):
+                columns[name] = np.concatenate(parts)
+            else:
+                columns[name] = list(chain.from_iterable(p.tolist() if isinstance(p, np.ndarray) else p
+                                                         for p in parts))
+        first = tables[0]
+        return Table(columns, sum(len(t) for t in tables), first.dtypes, first.index_name)
+
+
+def missing(values):
+    """Per value of an array, as a boolean array: whether it is missing (None, NaN, NaT; pandas' NA), as
+    ``pd.isna`` says, without pandas where the values are numpy's or Python's own."""
+    import numpy as np
+
+    if not isinstance(values, np.ndarray):  # a list: its values as they are (np.asarray would make text of them)
+        values = np.fromiter(values, dtype=object, count=len(values))
+    if values.dtype.kind in "biu":
+        return np.zeros(len(values), dtype=bool)
+    if values.dtype.kind in "fcmM":
+        return values != values
+    if values.dtype != object:
+        return np.zeros(len(values), dtype=bool)
+    try:  # NaN and NaT are the values unequal to themselves
+        with np.errstate(invalid="ignore"):
+            return np.asarray((values == None) | (values != values), dtype=bool)  # noqa: E711 - elementwise
+    except TypeError:  # pandas' NA will not say whether it equals itself
+        import pandas as pd
+
+        return pd.isna(values)
