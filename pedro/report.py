@@ -132,9 +132,12 @@ def _study_chunks(result, findings: dict[str, list], ends: list[int]):
                scores["min_total"].tolist(), scores["max_total"].tolist(), _plain_values(scores["band"]),
                reported, differences, [0, *ends[:-1]], ends)
     subtotals = _subtotal_columns(result)
-    for start in range(0, len(columns[0]), STUDIES_PER_CHUNK):
-        part = slice(start, start + STUDIES_PER_CHUNK)
-        with bulk_allocation():  # made while the report is written, after result_to_json has returned
+    # The collector paused for the whole report, not chunk by chunk: resumed between chunks, it went through
+    # each chunk's young dicts again and again (35 ms at 60,000 trials, issue 18).  Nothing here makes a cycle:
+    # each chunk is freed by reference counting once it is written.
+    with bulk_allocation():
+        for start in range(0, len(columns[0]), STUDIES_PER_CHUNK):
+            part = slice(start, start + STUDIES_PER_CHUNK)
             first = columns[-2][start]  # where the chunk's findings begin
             found = _finding_dicts(findings, first, columns[-1][part][-1])
             studies = [
@@ -146,7 +149,7 @@ def _study_chunks(result, findings: dict[str, list], ends: list[int]):
             if subtotals is not None:
                 for position, study in enumerate(studies, start=start):
                     study.update(subtotals(position))
-        yield studies
+            yield studies
 
 
 def _add_points(report: dict, result) -> None:

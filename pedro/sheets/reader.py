@@ -236,8 +236,10 @@ class TransposedGrid(Grid):
         return self.original
 
 
-def _python_row(values: list) -> list:
-    """Calamine's values as pedro reads them: '' (an empty cell) is None, a whole number an int."""
+def _python_row(values) -> list:
+    """Calamine's values as pedro reads them: '' (an empty cell) is None, a whole number an int.  ``values`` may
+    be a whole sheet's, one row after another (``chain.from_iterable(rows)``): one comprehension over 1.6 million
+    cells takes half the time of one per row (60,000 trials: 100 against 200 ms, issue 18)."""
     return [None if v == "" else (int(v) if type(v) is float and v.is_integer() else v) for v in values]
 
 
@@ -654,7 +656,7 @@ def _open_calamine(path: Path, kind: str, markers: dict | None = None) -> Book:
             _refuse_control_characters(path, name, rows)
             # Calamine gives '' for empty cells and floats for all numbers; Grid reads them as None and ints.
             if rows and rows[0] and len(set(map(len, rows))) == 1:
-                cells = _table(map(_python_row, rows), len(rows), len(rows[0]))
+                cells = _table([_python_row(chain.from_iterable(rows))], len(rows), len(rows[0]))
                 return Grid(name, None, merged, name in hidden, scan, cells=cells)
             return Grid(name, [_python_row(row) for row in rows], merged, name in hidden, scan)
         return load
