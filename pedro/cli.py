@@ -99,8 +99,11 @@ def score(inputs, output, bands, sheet, rubric, as_json, dry_run, quiet):
     """Score item sheets (.xlsx, .xlsm, .csv, or a folder of them) and write audited workbooks."""
     from .batch import expand_inputs, score_many
 
+    writer = None
+    if not dry_run:  # a dry run writes nothing: the writing modules are not imported
+        from .write import audited as writer
     sys.exit(score_many(expand_inputs(inputs), output, bands=bands, sheet=sheet, rubric=rubric, as_json=as_json,
-                        dry_run=dry_run, quiet=quiet, echo=click.echo, echo_json=echo_json,
+                        writer=writer, quiet=quiet, echo=click.echo, echo_json=echo_json,
                         echo_error=lambda text: click.echo(text, err=True), debug=debugging()))
 
 

@@ -148,7 +148,7 @@ def test_a_bug_on_one_file_does_not_stop_the_others(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pedro.batch, "score_file", score_or_fail)
     said, errors = [], []
-    status = score_many(paths, None, dry_run=True, echo=said.append, echo_error=errors.append)
+    status = score_many(paths, None, writer=None, echo=said.append, echo_error=errors.append)
     assert status == 2
     assert [text.split(":")[0] for text in said[:2]] == ["a.xlsx", "c.xlsx"]
     assert said[-1] == (f"3 files: 2 scored, 1 unreadable: {paths[1]}: internal error (RuntimeError: boom); "
@@ -156,7 +156,7 @@ def test_a_bug_on_one_file_does_not_stop_the_others(tmp_path, monkeypatch):
                         "PEDRO_DEBUG=1 for details)")
     assert errors == ["pedro: " + said[-1].split("unreadable: ", 1)[1]]
     with pytest.raises(RuntimeError, match="boom"):
-        score_many(paths, None, dry_run=True, echo=said.append, echo_error=errors.append, debug=True)
+        score_many(paths, None, writer=None, echo=said.append, echo_error=errors.append, debug=True)
     # and through the command: exit 2, a tally, no traceback
     result = run("score", *paths, "--dry-run")
     assert result.exit_code == 2 and "3 files: 2 scored, 1 unreadable" in result.stdout
@@ -169,7 +169,7 @@ def test_a_file_error_is_not_written_over_the_progress_line(tmp_path, monkeypatc
     folder = _folder(tmp_path)
     stream = io.StringIO()
     monkeypatch.setattr(pedro.batch, "for_job", lambda paths, quiet: Progress(stream))
-    score_many(sorted(folder.iterdir()), None, dry_run=True, echo=lambda text: None,
+    score_many(sorted(folder.iterdir()), None, writer=None, echo=lambda text: None,
                echo_error=lambda text: stream.write(text + "\n"))
     text = stream.getvalue()
     where = text.index(f"pedro: {folder / 'broken.xlsx'} is a text")
