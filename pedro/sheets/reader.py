@@ -243,6 +243,11 @@ def _python_row(values) -> list:
     return [None if v == "" else (int(v) if type(v) is float and v.is_integer() else v) for v in values]
 
 
+def _converted(rows: list[list]):
+    """A sheet's rows of calamine's values (all of one length) as pedro's table of cells (``_python_row``)."""
+    return _table([_python_row(chain.from_iterable(rows))], len(rows), len(rows[0]))
+
+
 def _table(rows, height: int, width: int):
     """``height`` rows of ``width`` values as a 2-D object array, filled row by
     row (the order in which the values lie in memory, which is what makes it
@@ -656,7 +661,7 @@ def _open_calamine(path: Path, kind: str, markers: dict | None = None) -> Book:
             _refuse_control_characters(path, name, rows)
             # Calamine gives '' for empty cells and floats for all numbers; Grid reads them as None and ints.
             if rows and rows[0] and len(set(map(len, rows))) == 1:
-                cells = _table([_python_row(chain.from_iterable(rows))], len(rows), len(rows[0]))
+                cells = _converted(rows)
                 return Grid(name, None, merged, name in hidden, scan, cells=cells)
             return Grid(name, [_python_row(row) for row in rows], merged, name in hidden, scan)
         return load
