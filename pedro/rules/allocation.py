@@ -1,6 +1,6 @@
 """Rules on random allocation (item 2) and concealed allocation (item 3)."""
 
-from ..normalise import map_distinct, present
+from ..normalise import present
 from ..table import missing
 from ..text import fold_spelling, fold_text
 from .base import Rule, no_findings
@@ -39,11 +39,13 @@ def check_quasi_random(ctx, rule):
     whole = {fold_spelling(fold_text(p)) for p in params.get("whole_methods", [])}
     method = ctx.trial_column("method")
     # Sheets repeat a handful of method descriptions: each is read once.
-    found = map_distinct(method, lambda m: quasi_random_phrase(m, phrases, sources, whole))
-    flagged = ctx.answer_is(item, "Y") & ~missing(found)
+    codes, distinct = ctx.distinct("method")
+    found = np.fromiter([quasi_random_phrase(m, phrases, sources, whole) for m in distinct], dtype=object,
+                        count=len(distinct))  # per distinct method
+    flagged = ctx.answer_is(item, "Y") & ~missing(found)[codes]
     rows = np.flatnonzero(flagged)
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item, method=method[rows],
-                              method_cell=ctx.role_cells("method", rows), phrase=found[flagged])
+                              method_cell=ctx.role_cells("method", rows), phrase=found[codes[flagged]])
 
 
 def check_random_without_method(ctx, rule):
@@ -53,7 +55,8 @@ def check_random_without_method(ctx, rule):
     if ctx.sheet.layout.role("method") is None:
         return no_findings()
     item = ctx.params("quasi_random")["item"]
-    rows = np.flatnonzero(ctx.answer_is(item, "Y") & ~present(ctx.trial_column("method")))
+    codes, distinct = ctx.distinct("method")
+    rows = np.flatnonzero(ctx.answer_is(item, "Y") & ~present(distinct)[codes])
     return ctx.trial_findings(rule, rows, ctx.item_cells(item, rows), "Y", item=item,
                               method_cell=ctx.role_cells("method", rows))
 

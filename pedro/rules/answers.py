@@ -3,6 +3,7 @@
 import datetime as dt
 import unicodedata
 
+from ..normalise import STATUS_OK
 from .base import Rule
 
 GENERAL_RULE = ("PEDro scale, general rule: each item is satisfied or not, and points are only awarded "
@@ -10,7 +11,17 @@ GENERAL_RULE = ("PEDro scale, general rule: each item is satisfied or not, and p
 
 
 def _by_status(ctx, status):
-    return ctx.answers_where(ctx.answer_column("status") == status)
+    """The answers of a status other than "ok", looked for among the answers not "ok" (a few), which PD101
+    and PD102 share: comparing all 660,000 statuses at 60,000 trials took 7 ms a rule."""
+    import numpy as np
+
+    statuses = ctx.answer_column("status")
+    if status == STATUS_OK:
+        return ctx.answers_where(statuses == status)
+    not_ok = ctx.memo("answers not ok", lambda: np.flatnonzero(statuses != STATUS_OK))
+    found = np.zeros(len(statuses), dtype=bool)
+    found[not_ok[statuses[not_ok] == status]] = True
+    return ctx.answers_where(found)
 
 
 def check_unrecognised(ctx, rule):

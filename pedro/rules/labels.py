@@ -3,11 +3,16 @@
 from collections import Counter
 
 from ..table import missing
-from ..text import fold_text
+from ..text import fold_texts
 from .base import Rule, no_findings
 
 LABEL_NOTE = ("Each trial is rated once per assessor; PEDro's two-rater process matches ratings by trial, "
               "so every row needs a label that identifies one trial (PEDRO-NOTES 1.4)")
+
+
+def _unlabelled(ctx):
+    """Per trial: whether it has no label (None or NaN), found once for PD701 and PD702."""
+    return ctx.memo("unlabelled", lambda: missing(ctx.trial_column("study")))
 
 
 def check_duplicate_labels(ctx, rule):
@@ -15,15 +20,16 @@ def check_duplicate_labels(ctx, rule):
     import numpy as np
 
     study = ctx.trial_column("study")
-    labelled = np.flatnonzero(~missing(study)).tolist()
+    labelled = np.flatnonzero(~_unlabelled(ctx))
+    folded = fold_texts(study[labelled].tolist())
     # Beside a year column ('Study | Year'), the same label in two years is two trials ('Li et al.' 2012, 2022).
-    years = ctx.trial_column("year")[labelled].tolist() if "year" in ctx.sheet.study_table else [None] * len(labelled)
-    folded = [fold_text(label) + ("" if year is None else f" {year}")
-              for label, year in zip(study[labelled].tolist(), years)]
-    used = Counter(folded)
-    if len(used) == len(folded):  # every label once, as in most sheets
+    if "year" in ctx.sheet.study_table:
+        years = ctx.trial_column("year")[labelled].tolist()
+        folded = [label if year is None else f"{label} {year}" for label, year in zip(folded, years)]
+    if len(set(folded)) == len(folded):  # every label once, as in most sheets: no need to count them
         return no_findings()
-    duplicated = [(i, key) for i, key in zip(labelled, folded) if used[key] > 1]
+    used = Counter(folded)
+    duplicated = [(i, key) for i, key in zip(labelled.tolist(), folded) if used[key] > 1]
     row = ctx.trial_column("row")
     rows_of = {}
     for i, key in duplicated:
@@ -37,7 +43,7 @@ def check_answers_without_label(ctx, rule):
     """A row with answers but no trial label."""
     import numpy as np
 
-    rows = np.flatnonzero(missing(ctx.trial_column("study")))
+    rows = np.flatnonzero(_unlabelled(ctx))
     numbers = ctx.trial_column("row")[rows].tolist()
     cells = ctx.role_cells("study", rows) if ctx.sheet.layout.role("study") else [f"row {r}" for r in numbers]
     return ctx.trial_findings(rule, rows, cells, None, row_number=numbers)

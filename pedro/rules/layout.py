@@ -2,7 +2,7 @@
 marks, formulas without a saved value, and the structure the values alone do
 not show (headers over two rows, merged cells, hidden rows, columns or sheets)."""
 
-from ..normalise import map_distinct, parse_total, split_total_marker
+from ..normalise import parse_total, split_total_marker
 from ..sheets.layout import ROLE_NAMES
 from ..table import Table, missing
 from .base import FINDING_COLUMNS, Rule, no_findings
@@ -66,7 +66,7 @@ def check_footnote_markers(ctx, rule):
         effect=[f"the cell is written as {a} and the change is logged" for a in answers])]
     if ctx.sheet.layout.role("total") is not None:
         totals = ctx.trial_column("total")
-        marked_totals = map_distinct(totals, _total_marker)  # (reading, mark), or None
+        marked_totals = ctx.map_distinct("total", _total_marker)  # (reading, mark), or None
         found = ~missing(marked_totals)
         rows = np.flatnonzero(found)
         frames.append(ctx.trial_findings(rule, rows, ctx.role_cells("total", rows), totals[rows],
@@ -93,14 +93,20 @@ def check_formulas_without_value(ctx, rule):
     import numpy as np
 
     grid = ctx.sheet.grid
-    blank_answers = np.flatnonzero(missing(ctx.answer_column("raw")))  # positions in the answers table
+    if grid is None:
+        return no_findings()
+    raw = ctx.answer_column("raw")
     total = ctx.sheet.layout.role("total")
     blank_totals = np.flatnonzero(missing(ctx.trial_column("total"))) if total is not None else None  # trials
-    if grid is None or (not len(blank_answers) and (blank_totals is None or not len(blank_totals))):
-        return no_findings()  # nothing reads as blank: no need to look at the formulas
+    # Nothing reads as blank: no need to look at the formulas (their search may unpack the sheet's markup).  A
+    # blank answer is looked for as None first, a search that stops at the first one, where ``missing`` goes
+    # through all 660,000 answers at 60,000 trials (18 ms); NaN and its kin only where there is no None.
+    if (blank_totals is None or not len(blank_totals)) and None not in raw.tolist() and not missing(raw).any():
+        return no_findings()
     bare = grid.formulas_without_value
     if not bare:
         return no_findings()
+    blank_answers = np.flatnonzero(missing(raw))  # positions in the answers table
     layout = ctx.sheet.layout
     items, rows = ctx.answer_column("item"), ctx.answer_column("row")
     formula_answers = blank_answers[np.array([(row, layout.items[item].index) in bare for item, row in zip(

@@ -9,7 +9,6 @@ from ..normalise import (
     SUBTOTAL_COLUMN,
     SUBTOTAL_SCORE,
     distinct_values,
-    map_distinct,
     parse_total,
     printed_points,
     reported_subtotals,
@@ -34,7 +33,7 @@ def _reported_totals(ctx):
 
         max_total = ctx.rubric.max_total
         reported = ctx.trial_column("total")
-        codes, distinct = distinct_values(reported)
+        codes, distinct = ctx.distinct("total")
         parsed = [(None, None) if value is None or str(value).strip() == "" else parse_total(value)
                   for value in distinct]
         written = np.array([value is not None and str(value).strip() != "" for value in distinct], dtype=bool)
@@ -198,7 +197,7 @@ def check_band_unrecognised(ctx, rule):
     import numpy as np
 
     band = ctx.trial_column("band")
-    unknown = map_distinct(band, lambda v: v is not None and str(v).strip() != "" and fold_band(v) not in labels)
+    unknown = ctx.map_distinct("band", lambda v: v is not None and str(v).strip() != "" and fold_band(v) not in labels)
     rows = np.flatnonzero(unknown.astype(bool))
     return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), band[rows], bands=ctx.bands.name,
                               labels=", ".join(ctx.bands.labels))
