@@ -62,3 +62,41 @@ def als_copy(tmp_path) -> Path:
     target = tmp_path / ALS_EXAMPLE.name
     target.write_bytes(ALS_EXAMPLE.read_bytes())
     return target
+
+
+# Python source that makes pandas unimportable in a subprocess (prepend it to the code the subprocess runs): a
+# dry run or a check that asks for pandas then fails with the stack of the import, not silently (issue 18).
+WITHOUT_PANDAS_PRELUDE = """
+import sys, traceback
+
+
+class NoPandas:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "pandas":
+            traceback.print_stack()
+            raise ImportError("pandas is not to be imported here")
+        return None
+
+
+sys.meta_path.insert(0, NoPandas())
+"""
+
+
+def generated_sheet(folder: Path, kind: str, trials: int, seed: int) -> Path:
+    """A sheet made by the benchmark's generator (benchmarks/generate.py: "plain" or "findings"), the same
+    bytes for the same seed; skipped where XlsxWriter, which the generator writes with, is missing."""
+    import importlib.util
+    import sys
+
+    pytest.importorskip("xlsxwriter", reason="the benchmark's generator writes the sheets with XlsxWriter")
+    name = "pedro_benchmark_generate"
+    generate = sys.modules.get(name)
+    if generate is None:
+        spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "generate.py")
+        generate = importlib.util.module_from_spec(spec)
+        sys.modules[name] = generate  # dataclasses look their module up while the class is built
+        spec.loader.exec_module(generate)
+    sheet = folder / f"{kind}.xlsx"
+    generate.write_workbook(sheet, generate.make_trials(trials, seed, generate.KINDS[kind]), "Assessor A", seed)
+    return sheet
+

@@ -10,12 +10,10 @@ order, so no rule needs a slower way for one.  The rules read numpy arrays and g
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,7 +26,7 @@ from pedro.rules.base import _messages
 from pedro.rules.totals import _first_seen_codes
 from pedro.table import Table
 
-GENERATOR = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
+from conftest import WITHOUT_PANDAS_PRELUDE, generated_sheet
 
 
 class Study:
@@ -59,14 +57,7 @@ def test_messages_are_what_format_makes(template):
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
     """A generated sheet with every kind of trial finding, scored."""
-    pytest.importorskip("xlsxwriter", reason="the benchmark's generator writes the sheets with XlsxWriter")
-    spec = importlib.util.spec_from_file_location("pedro_benchmark_generate_paths", GENERATOR)
-    generate = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = generate  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(generate)
-    sheet = tmp_path_factory.mktemp("paths") / "findings.xlsx"
-    generate.write_workbook(sheet, generate.make_trials(150, 6, generate.KINDS["findings"]), "Assessor A", 6)
-    return score_file(sheet)
+    return score_file(generated_sheet(tmp_path_factory.mktemp("paths"), "findings", 150, 6))
 
 
 def _context(result):
@@ -161,19 +152,9 @@ def test_band_labels_are_coded_as_pandas_factorize_coded_them():
 
 
 # pandas made unimportable: a check that asks for it fails with the stack of the import.
-WITHOUT_PANDAS = """
-import json, sys, traceback
+WITHOUT_PANDAS = WITHOUT_PANDAS_PRELUDE + """
+import json
 
-
-class NoPandas:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "pandas":
-            traceback.print_stack()
-            raise ImportError("pandas is not to be imported by the checks")
-        return None
-
-
-sys.meta_path.insert(0, NoPandas())
 from pedro.engine import score_file
 
 found = [sorted(set(score_file(path, bands=bands, rubric=rubric).finding_table["rule"]))

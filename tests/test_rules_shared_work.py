@@ -12,11 +12,8 @@ the formulas only when a cell reads as blank.  Each must give what the plain way
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 from dataclasses import replace
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,22 +26,13 @@ from pedro.rules.answers import _by_status
 from pedro.rules.followup import Counts, _counts, _satisfied
 from pedro.table import Table
 
-from conftest import write_csv
-
-GENERATOR = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
+from conftest import generated_sheet, write_csv
 
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
     """A generated sheet with every kind of trial finding, scored."""
-    pytest.importorskip("xlsxwriter", reason="the benchmark's generator writes the sheets with XlsxWriter")
-    spec = importlib.util.spec_from_file_location("pedro_benchmark_generate_shared", GENERATOR)
-    generate = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = generate  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(generate)
-    sheet = tmp_path_factory.mktemp("shared") / "findings.xlsx"
-    generate.write_workbook(sheet, generate.make_trials(120, 11, generate.KINDS["findings"]), "Assessor A", 11)
-    return score_file(sheet)
+    return score_file(generated_sheet(tmp_path_factory.mktemp("shared"), "findings", 120, 11))
 
 
 def _context(result, sheet=None):

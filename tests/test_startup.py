@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import WITHOUT_PANDAS_PRELUDE
+
 HEAVY = ("pandas", "numpy", "openpyxl", "matplotlib", "scipy", "statsmodels", "python_calamine", "krippendorff")
 
 PROBE = """
@@ -41,19 +43,7 @@ def test_the_score_report_does_not_load_the_second_assessor_modules():
 
 
 # pandas made unimportable: a dry run that asks for it fails with the stack of the import, not silently.
-NO_PANDAS = """
-import sys, traceback
-
-
-class NoPandas:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "pandas":
-            traceback.print_stack()
-            raise ImportError("pandas is not to be imported by a dry run")
-        return None
-
-
-sys.meta_path.insert(0, NoPandas())
+NO_PANDAS = WITHOUT_PANDAS_PRELUDE.replace("{", "{{").replace("}", "}}") + """
 from pedro.cli import main
 main({args!r})
 """
