@@ -28,7 +28,7 @@ from itertools import compress, repeat
 from .rubric import Item, Rubric
 from .sheets.layout import NOTE_SHOWN, ROLES, Layout, reads_as_note
 from .sheets.reader import Grid
-from .table import Table
+from .table import Table, unequal_to_itself
 from .text import fold_answer, fold_text
 
 # Rows whose label is one of these (ignoring a trailing colon or full stop), or
@@ -205,12 +205,7 @@ class RatedSheet:
 
 def none_where_missing(values) -> None:
     """Set None, in place, where an object array holds a missing value (None, NaN, NaT, pd.NA)."""
-    try:  # NaN and NaT are the values unequal to themselves: a quicker test than pd.isna
-        values[values != values] = None
-    except TypeError:  # pd.NA will not say whether it equals itself
-        import pandas as pd
-
-        values[pd.isna(values)] = None
+    values[unequal_to_itself(values)] = None
 
 
 def answer_text(value) -> str | None:
@@ -684,12 +679,7 @@ def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
     import numpy as np
 
     array = _objects(values)
-    listed = array.tolist()
-    # Hashing at C speed: the values in the order first seen, where 1 == 1.0 == True share a key (set right
-    # below), and every value's code looked up; None and NaN get -1 first, as pandas' factorize gives them.
-    uniques = [value for value in dict.fromkeys(listed) if value is not None and value == value]
-    code_of = {value: code for code, value in enumerate(uniques)}
-    codes = np.fromiter(map(code_of.get, listed, repeat(-1)), dtype=np.intp, count=len(listed))
+    codes, uniques = first_seen_codes(array)  # 1 == 1.0 == True share a code here: set apart below
     distinct = list(uniques)
     missing = np.flatnonzero(codes < 0)
     if len(missing):
@@ -718,6 +708,19 @@ def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
                 distinct.append(value)
             codes[position] = code
     return codes, distinct
+
+
+def first_seen_codes(values) -> tuple["np.ndarray", list]:  # noqa: F821
+    """``(codes, distinct)`` such that ``values[i]`` equals ``distinct[codes[i]]``, the first of the values
+    equal to it as Python compares them (1, 1.0 and True are one value, as pandas' factorize has them, unlike
+    ``distinct_values``); -1 for None and NaN.  Hashed at C speed: the values in the order first seen, then
+    every value's code looked up."""
+    import numpy as np
+
+    listed = _objects(values).tolist()
+    distinct = [value for value in dict.fromkeys(listed) if value is not None and value == value]
+    code_of = {value: code for code, value in enumerate(distinct)}
+    return np.fromiter(map(code_of.get, listed, repeat(-1)), dtype=np.intp, count=len(listed)), distinct
 
 
 def _objects(values) -> "np.ndarray":  # noqa: F821

@@ -114,10 +114,24 @@ def missing(values):
         return values != values
     if values.dtype != object:
         return np.zeros(len(values), dtype=bool)
-    try:  # NaN and NaT are the values unequal to themselves
-        with np.errstate(invalid="ignore"):
-            return np.asarray((values == None) | (values != values), dtype=bool)  # noqa: E711 - elementwise
-    except TypeError:  # pandas' NA will not say whether it equals itself
+    try:
+        none = np.asarray(values == None, dtype=bool)  # noqa: E711 - elementwise
+    except TypeError:  # pandas' NA will not say whether it equals None
         import pandas as pd
 
         return pd.isna(values)
+    return none | unequal_to_itself(values)
+
+
+def unequal_to_itself(values):
+    """Per value of an object array: NaN, NaT or pandas' NA, the missing values that are not None (None equals
+    itself).  NaN and NaT are the values unequal to themselves: a quicker test than ``pd.isna``."""
+    import numpy as np
+
+    try:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(values != values, dtype=bool)
+    except TypeError:  # pandas' NA will not say whether it equals itself
+        import pandas as pd
+
+        return pd.isna(values) & np.fromiter((v is not None for v in values.tolist()), dtype=bool, count=len(values))

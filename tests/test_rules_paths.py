@@ -21,9 +21,9 @@ import pytest
 from test_rule_cases import CASE_FILES, write_case_sheet
 
 from pedro.engine import score_file
+from pedro.normalise import first_seen_codes
 from pedro.rules import FINDING_COLUMNS, RULES, SEVERITIES, CheckContext, run_rules
 from pedro.rules.base import _messages
-from pedro.rules.totals import _first_seen_codes
 from pedro.table import Table
 
 from conftest import WITHOUT_PANDAS_PRELUDE, generated_sheet
@@ -144,11 +144,11 @@ def test_band_labels_are_coded_as_pandas_factorize_coded_them():
     value, as pandas' factorize had them); None and NaN are -1."""
     nan = float("nan")
     values = np.array(["Good", 1, None, True, "good", 1.0, nan, "Good", 0.0, -0.0, False, nan], dtype=object)
-    codes, distinct = _first_seen_codes(values)
+    codes, distinct = first_seen_codes(values)
     expected_codes, expected = pd.factorize(values)
     assert codes.tolist() == expected_codes.tolist()
     assert [(type(v), v) for v in distinct] == [(type(v), v) for v in expected.tolist()]
-    assert _first_seen_codes(np.array([], dtype=object))[0].tolist() == []
+    assert first_seen_codes(np.array([], dtype=object))[0].tolist() == []
 
 
 # pandas made unimportable: a check that asks for it fails with the stack of the import.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from itertools import repeat
 
 from ..normalise import (
     SUBTOTAL_COLUMN,
     SUBTOTAL_SCORE,
     distinct_values,
+    first_seen_codes,
     parse_total,
     printed_points,
     reported_subtotals,
@@ -138,7 +138,7 @@ def check_band_mismatch(ctx, rule):
     labels = {fold_band(label) for label in ctx.bands.labels}
     values = ctx.trial_column("band")
     # Each reported label is folded once (equal values read as the first of them); None and NaN get -1.
-    codes, uniques = _first_seen_codes(values)
+    codes, uniques = first_seen_codes(values)
     folded = np.array([fold_band(v) if str(v).strip() else None for v in uniques] + [None], dtype=object)[codes]
     for position in np.flatnonzero(codes < 0).tolist():
         if values[position] is not None:  # NaN reads as 'nan'
@@ -147,7 +147,7 @@ def check_band_mismatch(ctx, rule):
     known = np.flatnonzero(np.fromiter(map(labels.__contains__, folded.tolist()), dtype=bool, count=len(folded)))
     # With answers missing the total is a range: only a band no attainable total has is wrong.  Decided once
     # per (label, range): a sheet has a few of each.
-    label_codes = _first_seen_codes(folded[known])[0]
+    label_codes = first_seen_codes(folded[known])[0]
     span = ctx.rubric.max_total + 1
     combos, first, inverse = np.unique(label_codes * span * span + low[known] * span + high[known],
                                        return_index=True, return_inverse=True)
@@ -169,18 +169,6 @@ def check_band_mismatch(ctx, rule):
         totals.append(str(lo) if lo == hi else f"{lo}-{hi}")
     return ctx.trial_findings(rule, rows, ctx.role_cells("band", rows), values[rows], computed=computed,
                               total=totals, bands=ctx.bands.name, hint=hints)
-
-
-def _first_seen_codes(values) -> tuple["np.ndarray", list]:  # noqa: F821
-    """(codes, distinct) such that ``values[i]`` equals ``distinct[codes[i]]``, the first of the values equal to
-    it (as Python compares them: 1, 1.0 and True are one value, unlike ``distinct_values``); -1 for None and
-    NaN."""
-    import numpy as np
-
-    listed = values.tolist()
-    distinct = [value for value in dict.fromkeys(listed) if value is not None and value == value]
-    code_of = {value: code for code, value in enumerate(distinct)}
-    return np.fromiter(map(code_of.get, listed, repeat(-1)), dtype=np.intp, count=len(listed)), distinct
 
 
 def _attainable(ctx, low: int, high: int) -> tuple[list[str], set[str]]:
