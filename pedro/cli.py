@@ -125,12 +125,15 @@ def compare(inputs, output, names, complete_cases, ci, bands, sheet, rubric, as_
     from .compare import compare_files
     from .report import comparison_text, comparison_to_json
     from .runtime import leave
-    from .write.disagreements import write_disagreements
 
     name_list = [n.strip() for n in names.split(",")] if names else None
     comparison = compare_files(list(inputs), names=name_list, bands=bands, sheet=sheet, rubric=rubric,
                                complete_cases=complete_cases, ci=ci)
-    written = None if dry_run else write_disagreements(comparison, output)
+    written = None
+    if not dry_run:  # as `score`: a dry run does not import the writing modules
+        from .write.disagreements import write_disagreements
+
+        written = write_disagreements(comparison, output)
     if as_json:
         echo_json(comparison_to_json(comparison) | {"output": str(written) if written else None})
     else:
