@@ -57,7 +57,8 @@ Undefined statistics
     ``ValueError``.
 
 pandas, scipy, statsmodels and krippendorff are imported inside the functions that use
-them, so importing this module (and starting the CLI) stays fast.
+them, so importing this module (and starting the CLI) stays fast; :func:`import_libraries`
+imports the one every comparison uses ahead of time.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .table import first_seen_codes, missing
 
 __all__ = [
     "ICC_FORMS",
@@ -248,8 +251,8 @@ class BlandAltman:
 # --------------------------------------------------------------------------
 # Input handling shared by the statistics
 # --------------------------------------------------------------------------
-# Ratings become integer codes (pandas.factorize) and then counts (numpy), with
-# no Python loop over subjects.
+# Ratings become integer codes (in the order first met, as pandas.factorize gives them) and then
+# counts (numpy), with no Python loop over subjects.
 
 
 def _is_missing(x: Any) -> bool:
@@ -287,13 +290,6 @@ def _same_subjects(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return a, b
 
 
-def _missing(values: np.ndarray) -> np.ndarray:
-    """Where ``values`` are missing: None, NaN, pandas.NA or NaT."""
-    import pandas as pd
-
-    return pd.isna(values)
-
-
 def _label_table(ratings: Any) -> np.ndarray:
     """An n_subjects x n_raters table as a 2-D object array (0 x 0 when empty)."""
     table = np.asarray(ratings, dtype=object)
@@ -308,11 +304,14 @@ def _label_table(ratings: Any) -> np.ndarray:
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
-    """An integer code per value, -1 where missing (None, NaN, pandas.NA, NaT), and
-    the distinct labels the codes stand for."""
-    import pandas as pd
+    """An integer code per value (one-dimensional), -1 where missing (None, NaN, pandas.NA, NaT), and
+    the distinct labels the codes stand for, as first met (``pd.factorize``'s)."""
+    try:
+        codes, uniques = first_seen_codes(values)
+    except TypeError:  # pandas' NA will not say whether it equals itself: pandas' own coding
+        import pandas as pd
 
-    codes, uniques = pd.factorize(values)
+        codes, uniques = pd.factorize(values)
     return codes, [_plain(label) for label in uniques]
 
 
@@ -462,6 +461,13 @@ def _normal_ci(value: float, se: float) -> tuple[float, float]:
 CI_METHODS = ("z", "t")
 _NORMAL_CLAUSE = "+/- 1.96 SE (normal)"
 _T_CLAUSE = "+/- t(0.975, n - 1 df) x SE (Student t, as irrCAC: upper bound clipped at 1, lower bound not)"
+
+
+def import_libraries() -> None:
+    """Import what a comparison's statistics will use, ``scipy.special`` (the ICC's F quantiles), now:
+    ``pedro compare`` calls this while its pool reads the sheets, so that its 0.15-0.25 s run beside the
+    reads instead of after them (issue 18)."""
+    import scipy.special  # noqa: F401
 
 
 def _t_quantile(df: float) -> float:
@@ -2479,7 +2485,7 @@ def bland_altman(totals_a: Iterable[Any], totals_b: Iterable[Any]) -> BlandAltma
     (0.5, 0.577)
     """
     a, b = _same_subjects(_label_array(totals_a), _label_array(totals_b))
-    complete = ~(_missing(a) | _missing(b))
+    complete = ~(missing(a) | missing(b))
     a, b = a[complete], b[complete]
     n, dropped = len(a), len(complete) - len(a)
     if n < 2:

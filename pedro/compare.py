@@ -44,6 +44,7 @@ from .normalise import STATUS_UNRECOGNISED, answer_text, read_answer
 from .rubric import Rubric, load_rubric
 from .runtime import bulk_allocation
 from .sheets.cells import column_letter
+from .table import first_seen_codes, missing
 from .text import fold_text, header_key
 
 # The disagreement workbook that `pedro compare` writes (``pedro.write.disagreements``) and
@@ -310,7 +311,7 @@ class Unpaired:
     """A trial that is not paired with one trial in every other assessor's sheet, and why."""
 
     assessor: int  # position in Comparison.assessors
-    position: int  # the trial's position in that assessor's sheet.studies
+    position: int  # the trial's position in that assessor's sheet.study_table
     label: str | None
     row: int
     why: str
@@ -321,7 +322,7 @@ class Unpaired:
 class Pairing:
     """Which trials of the assessors' sheets are the same trial (``pair_trials``)."""
 
-    trials: list[tuple[int, ...]]  # per paired trial, its position in each assessor's sheet.studies
+    trials: list[tuple[int, ...]]  # per paired trial, its position in each assessor's sheet.study_table
     kinds: list[str]  # per paired trial, MATCHED_BY_LABEL or MATCHED_BY_NAME_YEAR
     unpaired: list[Unpaired]  # in assessor order, then sheet order
     # {"key": surname and year, "labels": {assessor: [labels]}, "matched": AMBIGUOUS_MATCH}: not paired, said so
@@ -338,7 +339,7 @@ class Comparison:
     assessors: list[Assessor]
     keys: list[str]  # matched trial keys, in the first assessor's order
     labels: dict[str, str]  # key -> label as the first assessor wrote it
-    study_index: object  # array, trials x assessors: the trial's index in each assessor's sheet.studies
+    study_index: object  # array, trials x assessors: the trial's position in each assessor's sheet.study_table
     item_numbers: list[int]  # the rubric's items: the last axis of answers
     answers: object  # int array, trials x assessors x items: position in answer_labels, MISSING where none
     answer_labels: tuple  # the answers the codes stand for ("Y", "N", "?")
@@ -372,7 +373,7 @@ class Comparison:
     def trial_labels(self, trial: int) -> list:
         """Each assessor's label of the matched trial at position ``trial`` of ``keys``, as written."""
         indexes = self.study_index[trial].tolist()
-        return [a.result.sheet.studies["study"].loc[i] for a, i in zip(self.assessors, indexes)]
+        return [a.result.sheet.study_table["study"][i] for a, i in zip(self.assessors, indexes)]
 
     def paired_by_name_year(self) -> list[list]:
         """Each assessor's label of every trial paired by first author's surname and year, not by label."""
@@ -422,34 +423,18 @@ def compare_files(paths: list[str | Path], names: list[str] | None = None, bands
     rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
     # Without the consistency rules: a comparison reports none of them (`pedro score` each sheet for those).
     # Two sheets at a time: while one is normalised (holding the GIL), python-calamine parses the next without
-    # it.  The results come in the order of the paths, and so does the first error.
+    # it.  The results come in the order of the paths, and so does the first error.  Meanwhile this thread,
+    # which would only wait, imports the statistics' libraries.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pedro-compare") as pool:
-        results = list(pool.map(lambda p: _read_for_comparison(p, sheet, bands, rubric), paths))
+        reading = pool.map(lambda p: _read_for_comparison(p, sheet, bands, rubric), paths)
+        agreement.import_libraries()
+        results = list(reading)
     return compare_results(results, assessor_names(results, names), complete_cases=complete_cases, ci=ci)
 
 
 def _read_for_comparison(path, sheet: str | None, bands: str | None, rubric: Rubric) -> ScoreResult:
-    """``path`` scored without its consistency rules, with the DataFrames a comparison reads (the trials, the
-    answers, the scores) made here, in the pool, beside the other sheet's parse: made later, one sheet after
-    the other, they cost `pedro compare` 6% at 60,000 trials (issue 18)."""
-    result = score_file(path, sheet=sheet, bands=bands, rubric=rubric, check=False)
-    for table in (result.sheet.study_table, result.sheet.answer_table, result.score_table):
-        table.frame()
-    return result
-
-
-def cells_at(wide, index, items):
-    """The values of ``wide`` (study x item, None where missing, as ``RatedSheet.wide``
-    gives it) at the studies ``index`` and ``items`` (arrays broadcast together), None
-    wherever the sheet has no such cell."""
-    import numpy as np
-
-    index, items = np.broadcast_arrays(np.asarray(index), np.asarray(items))
-    rows = wide.index.get_indexer(index.ravel()).reshape(index.shape)
-    columns = wide.columns.get_indexer(items.ravel()).reshape(items.shape)
-    padded = np.full((wide.shape[0] + 1, wide.shape[1] + 1), None, dtype=object)  # -1 picks the padding
-    padded[:-1, :-1] = wide.to_numpy(dtype=object)
-    return padded[rows, columns]
+    """``path`` scored without its consistency rules: a comparison reports none of them."""
+    return score_file(path, sheet=sheet, bands=bands, rubric=rubric, check=False)
 
 
 def pair_trials(names: list[str], labels: list[list], years: list | None = None,
@@ -605,8 +590,7 @@ def _partial_answers(assessors: list[Assessor], partial: list[tuple[int, ...]], 
     for a, assessor in enumerate(assessors):
         trials, positions = _rated_by(partial, a)
         if trials:
-            index = assessor.result.sheet.studies.index[positions].to_numpy()
-            found[trials, a, :] = cells_at(assessor.result.sheet.wide("answer"), index[:, None], items)
+            found[trials, a, :] = assessor.result.sheet.answers_at(np.asarray(positions)[:, None], items)
     return found
 
 
@@ -626,7 +610,7 @@ def part_answers(result: ScoreResult, item: int, study_index) -> tuple:
 
     sheet, rubric = result.sheet, result.rubric
     columns = list(sheet.layout.parts[item].values())
-    rows = sheet.studies["row"].reindex(study_index).to_numpy(dtype=np.int64)
+    rows = np.asarray(sheet.study_table["row"], dtype=np.int64)[np.asarray(study_index, dtype=np.int64)]
     values = sheet.grid.columns([c.index for c in columns], start=sheet.layout.header_row)
     offsets = rows - (sheet.layout.header_row + 1)
     answers = np.full((len(rows), len(columns)), None, dtype=object)
@@ -686,45 +670,41 @@ def compare_results(results: list[ScoreResult], names: list[str], complete_cases
     trials every assessor answered, else a trial some of them rated (``partly_rated``) is kept; ``ci``
     ("z" or "t") is how the coefficients' 95% intervals are computed (``agreement.with_interval``)."""
     import numpy as np
-    import pandas as pd
 
     assessors = [Assessor(n, r) for n, r in zip(names, results)]
-    labels_by_assessor = [a.result.sheet.studies["study"].tolist() for a in assessors]
+    labels_by_assessor = [a.result.sheet.study_table["study"].tolist() for a in assessors]
     pairing = pair_trials(names, labels_by_assessor, [_study_years(a.result) for a in assessors],
-                          [a.result.sheet.studies["row"].tolist() for a in assessors])
+                          [a.result.sheet.study_table["row"].tolist() for a in assessors])
     if not pairing.trials:
         raise InputError(
             "the assessors' sheets have no trials in common (labels are matched ignoring case, accents, "
             "punctuation, 'et al.' and how the year is written): " + "; ".join(
-                f"{a.name} ({a.path.name}): {', '.join(map(str, a.result.sheet.studies['study'].head(5)))}"
-                for a in assessors))
+                f"{a.name} ({a.path.name}): {', '.join(map(str, labels[:5]))}"
+                for a, labels in zip(assessors, labels_by_assessor)))
     unmatched = {a.name: [] for a in assessors}
     for trial in pairing.unpaired:
         unmatched[names[trial.assessor]].append(trial.label if trial.label is not None
                                                 else f"(row {trial.row}, no label)")
     positions = np.array(pairing.trials, dtype=np.int64).reshape(len(pairing.trials), len(assessors))
     items = list(assessors[0].result.rubric.item_numbers)
-    study_index, answers, totals, bands = [], [], [], []
+    answers, totals, bands = [], [], []
     for a, assessor in enumerate(assessors):
-        result = assessor.result
-        index = result.sheet.studies.index[positions[:, a]]
-        study_index.append(index.to_numpy())
-        answers.append(cells_at(result.sheet.wide("answer"), index.to_numpy()[:, None], items))
-        scores = result.scores.reindex(index)
-        totals.append(scores["total"].to_numpy(dtype=float, na_value=np.nan))
-        bands.append(scores["band"].to_numpy(dtype=object))
+        index, scores = positions[:, a], assessor.result.score_table
+        answers.append(assessor.result.sheet.answers_at(index[:, None], items))
+        totals.append(_known_totals(scores["total"])[index])
+        bands.append(np.asarray(scores["band"], dtype=object)[index])
     partial = partly_rated(pairing, labels_by_assessor)
     shared = np.stack(answers, axis=1)
     extra = _partial_answers(assessors, partial, items)
-    # one factorisation, so that a code means the same answer in the compared and the partly rated trials
-    all_codes, answer_labels = pd.factorize(np.concatenate([shared.ravel(), extra.ravel()]))
+    # one coding, so that a code means the same answer in the compared and the partly rated trials
+    all_codes, answer_labels = first_seen_codes(np.concatenate([shared.ravel(), extra.ravel()]))
     codes, partial_codes = all_codes[: shared.size], all_codes[shared.size:]
     bands = np.stack(bands, axis=1)
-    bands[pd.isna(bands)] = None
+    bands[missing(bands.ravel()).reshape(bands.shape)] = None
     keys = match_keys([labels_by_assessor[0][p] for p in positions[:, 0].tolist()])
     comparison = Comparison(
         assessors=assessors, keys=keys, labels={k: labels_by_assessor[0][p] for k, p in zip(keys, positions[:, 0])},
-        study_index=np.stack(study_index, axis=1), item_numbers=items,
+        study_index=positions, item_numbers=items,
         answers=codes.reshape(len(keys), len(assessors), len(items)), answer_labels=tuple(answer_labels),
         totals=np.stack(totals, axis=1), bands=bands, unmatched=unmatched, pairing=pairing,
         partial=partial, partial_answers=partial_codes.reshape(extra.shape))
@@ -736,17 +716,27 @@ def compare_results(results: list[ScoreResult], names: list[str], complete_cases
     return comparison
 
 
+def _known_totals(totals):
+    """A score table's totals (whole numbers, None where unknown) as floats, NaN where unknown."""
+    import numpy as np
+
+    totals = np.asarray(totals, dtype=object)
+    known = ~missing(totals)
+    floats = np.full(len(totals), np.nan)
+    floats[known] = totals[known].astype(float)
+    return floats
+
+
 def unreadable_answers(comparison: Comparison) -> dict:
     """(trial, assessor, item) -> the answer as typed, for every answer of a matched trial that pedro
     cannot read (not Y, N, ? or a synonym): shown as typed, never as blank."""
     found = {}
     for a, assessor in enumerate(comparison.assessors):
-        answers = assessor.result.sheet.answers
-        bad = answers[answers["status"] == STATUS_UNRECOGNISED]
-        if not len(bad):
+        bad = assessor.result.sheet.unrecognised()
+        if not bad:
             continue
         trial_of = dict(zip(comparison.study_index[:, a].tolist(), range(len(comparison.keys))))
-        for study, item, raw in zip(bad["study_index"].tolist(), bad["item"].tolist(), bad["raw"].tolist()):
+        for study, item, raw in bad:
             if study in trial_of:
                 found[(trial_of[study], a, int(item))] = answer_text(raw)
     return found
@@ -836,7 +826,7 @@ def _partial_part_answers(comparison: Comparison, item: int, count: int):
     for a, assessor in enumerate(comparison.assessors):
         trials, positions = _rated_by(comparison.partial, a)
         if trials:
-            found[trials, a, :] = part_answers(assessor.result, item, assessor.result.sheet.studies.index[positions])[0]
+            found[trials, a, :] = part_answers(assessor.result, item, positions)[0]
     return found
 
 
@@ -1021,9 +1011,7 @@ def shown_reasons(row: dict, two: bool) -> dict:
 
 def band_codes(comparison: Comparison):
     """The bands as codes, trials x assessors: equal bands get equal codes, MISSING where none."""
-    import pandas as pd
-
-    codes, _ = pd.factorize(comparison.bands.ravel())
+    codes, _ = first_seen_codes(comparison.bands.ravel())
     return codes.reshape(comparison.bands.shape)
 
 
@@ -1156,7 +1144,7 @@ def list_disagreements(comparison: Comparison, evidence: bool = True) -> list[di
              for t, c, answers_given in zip(trials.tolist(), columns.tolist(), given)]
     if evidence:
         items = np.asarray(comparison.item_numbers)[columns]
-        quoted = [cells_at(assessor.result.sheet.wide("evidence"), comparison.study_index[trials, i], items).tolist()
+        quoted = [assessor.result.sheet.answers_at(comparison.study_index[trials, i], items, "evidence").tolist()
                   for i, assessor in enumerate(comparison.assessors)]
         for entry, texts in zip(found, zip(*quoted)):
             entry["evidence"] = dict(zip(names, texts))
@@ -1178,7 +1166,7 @@ def _part_disagreements(comparison: Comparison, evidence: bool) -> list[tuple[tu
     for item, (codes, answers, typed) in comparison.parts.items():
         differs = (answers != answers[:, :1, :]).any(axis=1) | (typed != None).any(axis=1)  # noqa: E711
         trials, parts = np.nonzero(differs)
-        quoted = ([cells_at(a.result.sheet.wide("evidence"), comparison.study_index[trials, i], item).tolist()
+        quoted = ([a.result.sheet.answers_at(comparison.study_index[trials, i], item, "evidence").tolist()
                    for i, a in enumerate(comparison.assessors)] if evidence else [])
         for k, (t, p) in enumerate(zip(trials.tolist(), parts.tolist())):
             entry = {"study": comparison.labels[comparison.keys[t]], "item": codes[p],
@@ -1270,7 +1258,7 @@ def column_values(result: ScoreResult, index: int) -> list:
     header_row = sheet.layout.header_row
     values = sheet.grid.columns([index], start=header_row)[index]
     return [values[offset] if 0 <= offset < len(values) else None
-            for offset in (row - header_row - 1 for row in sheet.studies["row"].tolist())]
+            for offset in (row - header_row - 1 for row in sheet.study_table["row"].tolist())]
 
 
 def carried_columns(assessors: list[Assessor]) -> list[CarriedColumn]:

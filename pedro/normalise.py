@@ -28,7 +28,7 @@ from itertools import compress, repeat
 from .rubric import Item, Rubric
 from .sheets.layout import NOTE_SHOWN, ROLES, Layout, reads_as_note
 from .sheets.reader import Grid
-from .table import Table, unequal_to_itself
+from .table import Table, first_seen_codes, object_array, unequal_to_itself
 from .text import fold_answer, fold_text
 
 # Rows whose label is one of these (ignoring a trailing colon or full stop), or
@@ -148,6 +148,30 @@ class RatedSheet:
                   else np.array(self.answer_table[column], dtype=object))
         none_where_missing(values)  # None, not NaN, for a missing answer
         return values.reshape(len(self.items), n).T
+
+    def unrecognised(self) -> list[tuple[int, int, object]]:
+        """(study_index, item, the value as read) of each answer pedro could not read (not blank, not an
+        answer or a synonym), item by item: few, so the reports loop over them."""
+        import numpy as np
+
+        answers = self.answer_table
+        bad = np.flatnonzero(np.asarray(answers["status"], dtype=object) == STATUS_UNRECOGNISED)
+        return list(zip(np.asarray(answers["study_index"])[bad].tolist(), np.asarray(answers["item"])[bad].tolist(),
+                        np.asarray(answers["raw"], dtype=object)[bad].tolist()))
+
+    def answers_at(self, index, items, column: str = "answer") -> "np.ndarray":  # noqa: F821
+        """``answer_grid(column)`` at the trials ``index`` (positions in ``study_table``) and the item numbers
+        ``items``, arrays broadcast together: None wherever the sheet has no such trial or item."""
+        import numpy as np
+
+        grid = self.answer_grid(column)
+        index, items = np.broadcast_arrays(np.asarray(index, dtype=np.int64), np.asarray(items))
+        padded = np.full((grid.shape[0] + 1, grid.shape[1] + 1), None, dtype=object)  # -1 picks the padding
+        padded[:-1, :-1] = grid
+        column_of = {item: c for c, item in enumerate(self.items)}
+        columns = np.fromiter(map(column_of.get, items.ravel().tolist(), repeat(-1)), dtype=np.intp,
+                              count=items.size).reshape(items.shape)
+        return padded[np.where((index >= 0) & (index < grid.shape[0]), index, -1), columns]
 
     def wide(self, column: str = "answer") -> "pd.DataFrame":  # noqa: F821
         """``answer_grid`` as a DataFrame: index study_index, a column per item number."""
@@ -504,7 +528,7 @@ def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa
     study_col = layout.role("study")
     labels = columns[study_col.index][offsets].tolist() if study_col else [None] * n
     table = {"row": rows,
-             "study": _objects([(v if v.strip() else None) if type(v) is str else _label(v) for v in labels])}
+             "study": object_array([(v if v.strip() else None) if type(v) is str else _label(v) for v in labels])}
     for role in ROLES:
         if role == "study":
             continue
@@ -514,7 +538,7 @@ def _studies_table(columns: dict, layout: Layout, offsets: "np.ndarray",  # noqa
         table[SUBTOTAL_COLUMN.format(name)] = columns[column.index][offsets]
     if layout.year is not None:
         table["year"] = columns[layout.year.index][offsets]
-        table["study"] = _objects(_with_year(table["study"].tolist(), table["year"].tolist()))
+        table["study"] = object_array(_with_year(table["study"].tolist(), table["year"].tolist()))
     return Table(table, n, index_name="study_index")
 
 
@@ -586,11 +610,11 @@ def _read_points(readings: dict, raw, columns: dict, layout: Layout, item_number
             parts = list(layout.parts[number].values())
             values = [columns[c.index][trials] for c in parts]
             read = [_parts_answer([v[k] for v in values], rubric) for k in range(n)]
-            raw[span] = _objects([r for r, _, _, _, _ in read])
+            raw[span] = object_array([r for r, _, _, _, _ in read])
             overrides.update((span.start + k, layout.cell(parts[bad].index, int(rows[k])))
                              for k, (_, _, _, bad, _) in enumerate(read) if bad)
             answers, statuses = [a for _, a, _, _, _ in read], [s for _, _, s, _, _ in read]
-            readings["partial"][span] = _objects([partial for *_, partial in read])
+            readings["partial"][span] = object_array([partial for *_, partial in read])
             rewrite = [False] * n  # the parts stay as typed
             markers = [None] * n
         else:
@@ -599,9 +623,9 @@ def _read_points(readings: dict, raw, columns: dict, layout: Layout, item_number
             markers = [m for _, _, m in read]
             # A number is its answer already (3 stays the number 3); only text that differs is rewritten.
             rewrite = [a is not None and answer_text(raw[span.start + k]) != a for k, a in enumerate(answers)]
-        readings["answer"][span] = _objects(answers)
-        readings["status"][span] = _objects(statuses)
-        readings["marker"][span] = _objects(markers)
+        readings["answer"][span] = object_array(answers)
+        readings["status"][span] = object_array(statuses)
+        readings["marker"][span] = object_array(markers)
         readings["rewrite"][span] = rewrite
     return overrides
 
@@ -635,9 +659,9 @@ def _read_answers(raw: "np.ndarray", rubric: Rubric) -> dict:  # noqa: F821
     codes, distinct = distinct_values(raw)
     read = [read_answer(value, rubric) for value in distinct]
     return {
-        "answer": _objects([a for a, _, _ in read])[codes],
-        "status": _objects([s for _, s, _ in read])[codes],
-        "marker": _objects([m for _, _, m in read])[codes],
+        "answer": object_array([a for a, _, _ in read])[codes],
+        "status": object_array([s for _, s, _ in read])[codes],
+        "marker": object_array([m for _, _, m in read])[codes],
         # Rewritten: a recognised answer not already written exactly as its canonical form.
         "rewrite": np.array([a is not None and (not isinstance(v, str) or v != a)
                              for v, (a, _, _) in zip(distinct, read)], dtype=bool)[codes],
@@ -678,7 +702,7 @@ def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
     0.0 and -0.0; None is one."""
     import numpy as np
 
-    array = _objects(values)
+    array = object_array(values)
     codes, uniques = first_seen_codes(array)  # 1 == 1.0 == True share a code here: set apart below
     distinct = list(uniques)
     missing = np.flatnonzero(codes < 0)
@@ -708,31 +732,6 @@ def distinct_values(values) -> tuple["np.ndarray", list]:  # noqa: F821
                 distinct.append(value)
             codes[position] = code
     return codes, distinct
-
-
-def first_seen_codes(values) -> tuple["np.ndarray", list]:  # noqa: F821
-    """``(codes, distinct)`` such that ``values[i]`` equals ``distinct[codes[i]]``, the first of the values
-    equal to it as Python compares them (1, 1.0 and True are one value, as pandas' factorize has them, unlike
-    ``distinct_values``); -1 for None and NaN.  Hashed at C speed: the values in the order first seen, then
-    every value's code looked up."""
-    import numpy as np
-
-    listed = _objects(values).tolist()
-    distinct = [value for value in dict.fromkeys(listed) if value is not None and value == value]
-    code_of = {value: code for code, value in enumerate(distinct)}
-    return np.fromiter(map(code_of.get, listed, repeat(-1)), dtype=np.intp, count=len(listed)), distinct
-
-
-def _objects(values) -> "np.ndarray":  # noqa: F821
-    """A one-dimensional object array of the values, whatever they are."""
-    import numpy as np
-
-    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
-        return values
-    if hasattr(values, "to_numpy"):  # a pandas Series: its own array, not a copy, when it holds objects
-        return values.to_numpy(dtype=object)
-    values = list(values)
-    return np.fromiter(values, dtype=object, count=len(values))  # tuples stay whole, unlike np.array
 
 
 def _nones(n: int) -> "np.ndarray":  # noqa: F821
@@ -772,7 +771,7 @@ def map_distinct(values, function) -> "np.ndarray":  # noqa: F821
     """``function(value)`` for every value, as an object array, computed once
     per distinct value (see ``distinct_values``)."""
     codes, distinct = distinct_values(values)
-    return _objects([function(value) for value in distinct])[codes]
+    return object_array([function(value) for value in distinct])[codes]
 
 
 def present(values) -> "np.ndarray":  # noqa: F821
@@ -782,7 +781,7 @@ def present(values) -> "np.ndarray":  # noqa: F821
     import numpy as np
 
     return np.array([value != "" and not value.isspace() if type(value) is str else
-                     value is not None and str(value).strip() != "" for value in _objects(values).tolist()],
+                     value is not None and str(value).strip() != "" for value in object_array(values).tolist()],
                     dtype=bool)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .audit.chain import KEY_ENV
 from .jsonout import Chunks
-from .normalise import STATUS_UNRECOGNISED, answer_text, reported_subtotals
+from .normalise import answer_text, reported_subtotals
 from .rules.base import SEVERITIES
 from .runtime import bulk_allocation
 from .scoring import reported_totals, subtotal_scores
@@ -125,7 +125,7 @@ def _study_chunks(result, findings: dict[str, list], ends: list[int]):
     sheet, scores = result.sheet, result.score_table
     numbers = list(result.rubric.item_numbers)
     keys = [str(n) for n in numbers]
-    unreadable = _unreadable_answers(sheet.answer_table)
+    unreadable = _unreadable_answers(sheet)
     reported, differences = _reported_totals(result)
     columns = (list(range(len(sheet.study_table))), sheet.study_table["study"].tolist(),
                sheet.study_table["row"].tolist(), _answer_rows(sheet, numbers), _plain_values(scores["total"]),
@@ -204,16 +204,12 @@ def _layout_dict(layout) -> dict:
             "totals_only": layout.totals_only, "read": layout.how_read}
 
 
-def _unreadable_answers(answers) -> dict[int, dict[str, str]]:
+def _unreadable_answers(sheet) -> dict[int, dict[str, str]]:
     """Per study index, {item: the cell's text as typed} for each answer pedro
     could not read: its canonical answer is null, and this says it was not
-    blank.  Few cells, so a loop over them is quick."""
-    import numpy as np
-
-    bad = np.flatnonzero(np.asarray(answers["status"], dtype=object) == STATUS_UNRECOGNISED)
+    blank."""
     unreadable: dict[int, dict[str, str]] = {}
-    for study_index, item, raw in zip(answers["study_index"][bad].tolist(), answers["item"][bad].tolist(),
-                                      answers["raw"][bad].tolist()):
+    for study_index, item, raw in sheet.unrecognised():
         unreadable.setdefault(int(study_index), {})[str(item)] = answer_text(raw)
     return unreadable
 

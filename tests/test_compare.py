@@ -447,3 +447,19 @@ def test_compare_reads_the_sheets_without_their_consistency_checks(tmp_path):
             _ = assessor.result.counts
     found = score_file(a).findings  # the checks that comparing leaves out are real
     assert (found["study"] == "Jones 2002").any() and len(found) > 0
+
+
+def test_answers_at_is_the_wide_table_looked_up(tmp_path):
+    """``RatedSheet.answers_at`` (what compare and its workbook look answers up with, without pandas) gives
+    what the study x item DataFrame gives at those trials and items, and None for a trial or an item the
+    sheet does not have."""
+    import numpy as np
+
+    sheet = score_file(filled_template(tmp_path, "a", {"Smith 2001": "YYN?NNYYY.Y", "Jones 2002": "NYYYNNNYYYY"})).sheet
+    index, items = np.array([[1], [0], [5], [-1]]), [3, 11, 1, 99]
+    for column in ("answer", "evidence", "status", "raw"):
+        wide = sheet.wide(column)
+        expected = [[wide.at[t, i] if t in wide.index and i in wide.columns else None for i in items]
+                    for t in index[:, 0].tolist()]
+        assert sheet.answers_at(index, items, column).tolist() == expected, column
+    assert sheet.answers_at(index, items)[:2].tolist() == [["Y", "Y", "N", None], ["N", "Y", "Y", None]]

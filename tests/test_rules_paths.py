@@ -21,10 +21,9 @@ import pytest
 from test_rule_cases import CASE_FILES, write_case_sheet
 
 from pedro.engine import score_file
-from pedro.normalise import first_seen_codes
 from pedro.rules import FINDING_COLUMNS, RULES, SEVERITIES, CheckContext, run_rules
 from pedro.rules.base import _messages
-from pedro.table import Table
+from pedro.table import Table, first_seen_codes
 
 from conftest import WITHOUT_PANDAS_PRELUDE, generated_sheet
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,62 @@ def test_a_dry_run_does_not_load_the_writing_modules(tmp_path):
                               timeout=120)
         imported = next(line for line in done.stdout.splitlines() if line.startswith("WRITE:"))[len("WRITE:"):]
         assert bool(imported) == loaded, f"pedro {' '.join(args)} imported {imported}"
+
+
+def _second_opinion(path: Path, changes: dict[tuple[int, int], str]) -> list[list]:
+    """The rows of a published table (CSV, comment lines dropped) with ``changes`` {(row, column): value}
+    made, as a second assessor might have rated it."""
+    rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    for (row, column), value in changes.items():
+        rows[row][column] = value
+    return rows
+
+
+def _comparisons(tmp_path: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """(sheets, options) of comparisons that take every path of `pedro compare`: two assessors with
+    disagreements, an unreadable answer and evidence; three with a trial only two of them rated; TESTEX
+    sheets compared part by part."""
+    from test_testex import PARTS
+    from test_testex_compare import swapped
+
+    from conftest import write_xlsx
+
+    wu = PUBLISHED / "wu2022.csv"
+    second = write_xlsx(tmp_path / "wu-second.xlsx", _second_opinion(wu, {(1, 6): "0", (2, 8): "1", (3, 12): "Yy"}))
+    partial = [list(r) for r in PARTS]
+    partial[3][8] = "Y"
+    parts = {name: str(write_xlsx(tmp_path / f"{name}.xlsx", rows))
+             for name, rows in (("a", PARTS), ("b", swapped(PARTS)), ("c", partial), ("d", PARTS[:3]))}
+    return {"two": ([str(wu), str(second)], []),
+            "three": ([parts["a"], parts["c"], parts["d"]], ["--rubric", "testex"]),
+            "parts": ([parts["a"], parts["b"]], ["--rubric", "testex", "--ci", "t"])}
+
+
+@pytest.mark.parametrize("case", ["two", "three", "parts"])
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_comparison_dry_run_never_imports_pandas(tmp_path, case, as_json):
+    """`pedro compare --dry-run` pairs the trials and computes its statistics on numpy arrays alone: pandas'
+    import was a third of a 10,000-trial comparison's margin under its budget (issue 18).  Its output, text
+    or JSON, is the same as an ordinary run's, where pandas may be imported."""
+    sheets, options = _comparisons(tmp_path)[case]
+    args = ["compare", *sheets, "--dry-run", *options, *(["--json"] if as_json else [])]
+    done = subprocess.run([sys.executable, "-c", NO_PANDAS.format(args=args)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    usual = subprocess.run([sys.executable, "-m", "pedro.cli", *args], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (usual.returncode, usual.stdout)
+    if as_json:  # the paths the case is for were taken
+        report = json.loads(done.stdout)
+        found = {"two": [(d["study"], d["item"]) for d in report["disagreements"]] + report["unreadable_answers"],
+                 "three": report["studies"]["partly_rated"],
+                 "parts": [d["item"] for d in report["disagreements"]]}[case]
+        assert found == EXPECTED_COMPARISONS[case]
+
+
+EXPECTED_COMPARISONS = {
+    "two": [("Schmitz-Hübsch et al. (2006)", 4), ("Hackney and Earhart (2008)", 6), ("Li et al. (2012)", 10),
+            {"rated_by": "wu-second", "study": "Li et al. (2012)", "item": 10, "typed": "Yy"}],
+    "three": [{"a": "Trial C", "c": "Trial C", "d": None}],
+    "parts": ["6a", "6b", "8a"],
+}

@@ -8,13 +8,12 @@ from ..normalise import (
     SUBTOTAL_COLUMN,
     SUBTOTAL_SCORE,
     distinct_values,
-    first_seen_codes,
     parse_total,
     printed_points,
     reported_subtotals,
 )
 from ..sheets.layout import HeaderMatcher
-from ..table import Table
+from ..table import Table, first_seen_codes
 from ..text import fold_text
 from .base import FINDING_COLUMNS, Rule, no_findings
 

@@ -67,7 +67,6 @@ from ..compare import (
     Comparison,
     answer_columns,
     answer_header,
-    cells_at,
     column_values,
     consensus_choices,
     evidence_header,
@@ -471,8 +470,8 @@ def _shown_answers(result, columns: list[tuple]) -> tuple[list[list], list[list]
     import numpy as np
 
     items = [item for _, item, _ in columns]
-    index = result.sheet.studies.index.to_numpy()
-    shown, status, raw = (cells_at(result.sheet.wide(column), index[:, None], items)
+    index = np.arange(len(result.sheet.study_table))
+    shown, status, raw = (result.sheet.answers_at(index[:, None], items, column)
                           for column in ("answer", "status", "raw"))
     unreadable = status == STATUS_UNRECOGNISED
     for row, column in zip(*np.nonzero(unreadable)):
