@@ -145,3 +145,31 @@ EXPECTED_COMPARISONS = {
     "three": [{"a": "Trial C", "c": "Trial C", "d": None}],
     "parts": ["6a", "6b", "8a"],
 }
+
+
+def test_numpy_is_imported_beside_the_first_parse():
+    """A workbook's first sheet is parsed by calamine with the GIL released; numpy, which pedro's table of the
+    cells needs next, is imported meanwhile by a thread of its own (65-75 ms of a dry run, issue 18)."""
+    probe = """
+import sys, threading
+
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            print("NUMPY:" + threading.current_thread().name)
+        return None
+
+
+sys.meta_path.insert(0, Watch())
+from pedro.cli import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+"""
+    args = ["score", str(EXAMPLE), "--dry-run", "--json"]
+    done = subprocess.run([sys.executable, "-c", probe.format(args=args)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stderr == ""
+    assert [line for line in done.stdout.splitlines() if line.startswith("NUMPY:")] == ["NUMPY:pedro-import-numpy"]
