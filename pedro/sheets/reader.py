@@ -682,6 +682,7 @@ def _import_numpy_beside_the_parse() -> None:
 
 def _import_numpy() -> None:
     import numpy  # noqa: F401
+    import numpy.ma  # noqa: F401 - np.unique imports it to ask whether an array is masked (15 ms, in the rules)
 
 
 def _cached(load):
