@@ -7,6 +7,7 @@ that looks like a formula is written as text."""
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -536,3 +537,103 @@ def test_a_part_in_an_unknown_encoding_is_refused_in_one_sentence(tmp_path):
     assert result.exit_code == 2, result.output
     assert "part xl/styles.xml is not well-formed XML (unknown encoding: bogus-8)" in result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+def _shared_strings_xlsx(path: Path, rows: list[list]) -> Path:
+    """An .xlsx written by XlsxWriter, which keeps text in shared strings as Excel does (openpyxl writes it
+    into the sheet, inline)."""
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Ratings")
+    for r, row in enumerate(rows):
+        sheet.write_row(r, 0, row)
+    workbook.close()
+    return path
+
+
+def _with_parts(path: Path, change) -> Path:
+    """``path`` (an .xlsx) rewritten with ``change(parts)`` applied to its {name: bytes} parts."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    change(parts)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
+
+
+def _inline(parts: dict, text: bytes) -> None:
+    """Cell A3 (Jones 2012's label) as an inline string of ``text`` in the sheet's own markup."""
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    cell = re.search(rb'<c r="A3"[^>]*>.*?</c>', sheet)
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(cell.group(), b'<c r="A3" t="inlineStr"><is><t>' + text
+                                                      + b"</t></is></c>")
+
+
+def _renamed_strings(parts: dict, text: bytes) -> None:
+    """The shared strings in a part whose name is spelt otherwise, which the workbook's relationships name."""
+    parts["xl/SharedStrings.xml"] = parts.pop("xl/sharedStrings.xml").replace(b"Jones 2012", text)
+    for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        parts[name] = parts[name].replace(b"sharedStrings.xml", b"SharedStrings.xml")
+
+
+def _shared(parts: dict, text: bytes) -> None:
+    parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace(b"Jones 2012", text)
+
+
+# Every way markup can carry a character no workbook can store into a cell's value.  The package check
+# lets pedro skip searching the values when the parts a sheet is read from cannot hold one (issue 18):
+# each of these must still be found, and the cell named.
+@pytest.mark.parametrize(("where", "text", "code"), [
+    (_shared, b"Jones_x0001_ 2012", "U+0001"),  # Excel's escape
+    (_shared, b"Jones_x001F_ 2012", "U+001F"),
+    (_shared, b"Jones&#1; 2012", "U+0001"),  # a character reference
+    (_shared, b"Jones&#x1f; 2012", "U+001F"),
+    (_shared, b"Jones\x02 2012", "U+0002"),  # the byte itself
+    (_shared, "Jones\ufffe 2012".encode(), "U+FFFE"),
+    (_shared, "Jones\uffff 2012".encode(), "U+FFFF"),
+    (_inline, b"Jones\x01 2012", "U+0001"),
+    (_inline, b"Jones_x0008_ 2012", "U+0008"),
+    (_inline, b"Jones&#11; 2012", "U+000B"),
+    (_renamed_strings, b"Jones_x0001_ 2012", "U+0001"),
+])
+def test_a_control_character_in_any_part_a_sheet_is_read_from_is_found(tmp_path, monkeypatch, where, text, code):
+    """As in a part too large for the package check to parse whole (a sheet of thousands of trials): the
+    markup is then read by calamine alone, and the character reaches the values."""
+    monkeypatch.setattr(reader, "_SMALL_XML_PART", 0)
+    path = _with_parts(_shared_strings_xlsx(tmp_path / "in.xlsx", item_sheet(ANSWERS)),
+                       lambda parts: where(parts, text))
+    refused(run("score", path), f"cell A3 holds an invisible control character ({code})", folder=tmp_path)
+
+
+def test_a_sheet_from_parts_without_control_characters_is_not_searched_value_by_value(tmp_path, monkeypatch):
+    """What the package check saw spares the search of every value (issue 18): an ordinary workbook, and
+    one whose shared strings are declared in another encoding, which its bytes alone do not settle."""
+    searched = []
+    search = reader._refuse_control_characters
+    monkeypatch.setattr(reader, "_refuse_control_characters", lambda *a: (searched.append(a[1]), search(*a)))
+    for plain in (write_xlsx(tmp_path / "inline.xlsx", item_sheet(ANSWERS)),
+                  _shared_strings_xlsx(tmp_path / "shared.xlsx", item_sheet(ANSWERS))):
+        assert run("score", plain, "--dry-run").exit_code == 0
+    assert searched == []
+
+    def latin1(parts):
+        strings = parts["xl/sharedStrings.xml"]
+        parts["xl/sharedStrings.xml"] = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + strings.split(b"?>", 1)[-1]
+    other = _with_parts(_shared_strings_xlsx(tmp_path / "latin1.xlsx", item_sheet(ANSWERS)), latin1)
+    assert run("score", other, "--dry-run").exit_code == 0
+    assert searched == ["Ratings"]
+
+
+@pytest.mark.parametrize(("head", "utf8"), [
+    (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst', True),
+    (b"<?xml version='1.0' encoding='utf8'?><sst", True),
+    (b'<?xml version="1.0"?><sst', True),
+    (b"\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?><sst", True),
+    (b"<sst xmlns='x'>", True),
+    (b'<?xml version="1.0" encoding="windows-1252"?><sst', False),
+    (b'<?xml version="1.0" encoding="UTF-16"?><sst', False),
+    ("<?xml version='1.0'?><sst".encode("utf-16"), False),
+])
+def test_which_parts_are_utf8(head, utf8):
+    assert reader._declares_utf8(head) is utf8
