@@ -509,7 +509,8 @@ _EXCEL_ESCAPE = re.compile(rb"_[xX]")
 def _may_hold_control(data: bytes) -> bool:
     """Whether text read from ``data`` (UTF-8 markup: see ``_declares_utf8``) could hold a character
     ``_CONTROL`` matches: its byte itself, a character reference (``&#1;``) or an Excel escape (``_x0001_``)
-    that may stand for one, or U+FFFE or U+FFFF.  A byte search, a few ms over a 60,000-trial sheet."""
+    that may stand for one, or U+FFFE or U+FFFF.  Byte searches at C speed: 35-40 ms over the 53 MB of a
+    60,000-trial sheet, nearly all of it ``bytes.translate``."""
     return (bool(data.translate(None, _NOT_CONTROL_BYTES)) or _marked(data, _CHARACTER_REFERENCE)
             or _marked(data, _EXCEL_ESCAPE)
             or (not data.isascii() and (b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data)))
