@@ -193,6 +193,7 @@ def test_summary_of_a_testex_workbook(tmp_path):
 
     rows = [list(r) for r in POINTS]
     rows[1][6] = 4  # Trial A: 4 points on criterion 6, worth 3
+    rows[3][3] = "Yy"  # Trial C: an unreadable yes/no answer, shown as typed: the "!" is for points
     output = tmp_path / "points.audited.xlsx"
     write_audited(score_file(write_xlsx(tmp_path / "points.xlsx", rows), rubric="testex"), output)
     sheet = openpyxl.load_workbook(output)["Summary"]
@@ -210,6 +211,7 @@ def test_summary_of_a_testex_workbook(tmp_path):
     assert trials["Trial A"][6] == "!4" and trials["Trial A"][13] is None  # unknown total, not 4 points
     assert trials["Trial A"][14:16] == [3, None]
     assert trials["Trial B"][6] == "3" and trials["Trial B"][13:16] == [7, 2, 5]
+    assert trials["Trial C"][3] == "Yy"
     # the yes/no criteria coloured as answers, each criterion worth points by its points
     # (tests/test_testex_colours.py checks the colours)
     first = values.index(header) + 2

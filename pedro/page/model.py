@@ -20,7 +20,7 @@ from ..audit.workbook import LOG_COLUMNS, SCORES_SHEET, Key, pedro_sheet, read_p
 from ..compare import assessor_names, compare_results
 from ..engine import ScoreResult, score_file
 from ..errors import InputError
-from ..normalise import STATUS_UNRECOGNISED, SUBTOTAL_SCORE, answer_text, reported_subtotals
+from ..normalise import SUBTOTAL_SCORE, answer_text, reported_subtotals
 from ..report import audit_text
 from ..rubric import Rubric, load_rubric, packaged_rubric_files
 from ..rules import RULES_BY_ID, SEVERITIES
@@ -420,9 +420,7 @@ def subtotal_columns(result: ScoreResult, trials: list[Trial]) -> list[SubtotalC
 
 def unreadable_cells(result: ScoreResult) -> dict:
     """{(study index, item): the cell as typed} for each answer pedro cannot read."""
-    answers = result.sheet.answers
-    bad = answers[answers["status"].to_numpy(dtype=object) == STATUS_UNRECOGNISED]
-    return {(i, item): answer_text(raw) for i, item, raw in zip(bad["study_index"], bad["item"], bad["raw"])}
+    return {(i, item): answer_text(raw) for i, item, raw in result.sheet.unrecognised()}
 
 
 def findings_by_rule(result: ScoreResult, number: int) -> tuple[list[FindingGroup], dict]:

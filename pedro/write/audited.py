@@ -59,7 +59,7 @@ from ..audit.workbook import (
 )
 from ..engine import ScoreResult, check_history, continue_history
 from ..errors import InputError
-from ..normalise import STATUS_UNRECOGNISED, SUBTOTAL_SCORE, answer_text, reported_subtotals
+from ..normalise import SUBTOTAL_SCORE, answer_text, reported_subtotals
 from ..scoring import reported_totals, subtotal_scores
 from ..sheets.reader import open_book
 from . import carry, tables
@@ -502,11 +502,9 @@ def _marked_answers(result: ScoreResult, recorded):
     texts = recorded.pivot(index="study_index", columns="item", values="recorded").reindex(
         columns=list(rubric.item_numbers)).astype(object)
     texts = texts.where(texts.notna(), None)
-    answers = result.sheet.answers
     several = {item.number for item in rubric.items if not item.yes_no}
-    bad = answers[answers["item"].isin(several) & (answers["status"] == STATUS_UNRECOGNISED)]
-    for index, item in zip(bad["study_index"].tolist(), bad["item"].tolist()):
-        if index in texts.index and texts.at[index, item] is not None:
+    for index, item, _ in result.sheet.unrecognised():
+        if item in several and index in texts.index and texts.at[index, item] is not None:
             texts.at[index, item] = f"!{texts.at[index, item]}"
     return texts
 
