@@ -58,6 +58,10 @@ MAX_PARTS = 10_000
 MAX_CSV_BYTES = MAX_UNPACKED_BYTES
 _SMALL_XML_PART = 4 * 2**20  # parts up to this size are parsed whole for well-formedness
 _CHUNK = 2**20
+# The packed bytes handed to zlib at a time: a workbook's XML packs 8-12 to 1, so a piece this size unpacks to less
+# than _CHUNK and zlib never has to keep an unconsumed tail, which it copies again on every call (the unpacking of
+# a 60,000-trial sheet's 53 MB took 100 ms fed 1 MB at a time, 60 ms fed 64 KB, issue 18).
+_PACKED_PIECE = 2**16
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 # A table printed with the items as rows has a row per item: its item labels lie near the top.
 TRANSPOSED_ROWS = 200
@@ -548,7 +552,7 @@ def _inflate_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sink=None)
         if inflater is not None and inflater.unconsumed_tail:
             pending = inflater.unconsumed_tail
         elif remaining_in > 0:
-            pending = handle.read(min(_CHUNK, remaining_in))
+            pending = handle.read(min(_PACKED_PIECE, remaining_in))
             if not pending:
                 raise EOFError("the part ends early")
             remaining_in -= len(pending)
