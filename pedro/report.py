@@ -124,7 +124,7 @@ def _study_chunks(result, findings: dict[str, list], ends: list[int]):
     findings in trial order, each trial's ending at its entry of ``ends`` (``_findings_by_trial``)."""
     sheet, scores = result.sheet, result.score_table
     numbers = list(result.rubric.item_numbers)
-    keys = [str(n) for n in numbers]
+    answers_of = _dict_of([str(n) for n in numbers])
     unreadable = _unreadable_answers(sheet)
     reported, differences = _reported_totals(result)
     columns = (list(range(len(sheet.study_table))), sheet.study_table["study"].tolist(),
@@ -141,7 +141,7 @@ def _study_chunks(result, findings: dict[str, list], ends: list[int]):
             first = columns[-2][start]  # where the chunk's findings begin
             found = _finding_dicts(findings, first, columns[-1][part][-1])
             studies = [
-                {"study": label, "row": row, "answers": dict(zip(keys, given)), "raw": unreadable.get(i, {}),
+                {"study": label, "row": row, "answers": answers_of(given), "raw": unreadable.get(i, {}),
                  "total": total, "reported_total": printed, "total_difference": difference, "min_total": low,
                  "max_total": high, "band": band, "findings": found[begin - first:end - first]}
                 for i, label, row, given, total, low, high, band, printed, difference, begin, end in zip(
@@ -150,6 +150,16 @@ def _study_chunks(result, findings: dict[str, list], ends: list[int]):
                 for position, study in enumerate(studies, start=start):
                     study.update(subtotals(position))
             yield studies
+
+
+def _dict_of(keys: list[str]):
+    """A function of a list of values giving the dict of ``keys`` to them, in order: written as a dict display
+    with the keys as constants (as ``collections.namedtuple`` writes its methods), which builds the dict at its
+    final size in one step; ``dict(zip(keys, values))`` grows it key by key (the answers of 60,000 trials: 37
+    against 88 ms, issue 18).  The keys are text, written as literals by ``repr``."""
+    assert all(type(key) is str for key in keys)
+    body = ", ".join(f"{key!r}: values[{position}]" for position, key in enumerate(keys))
+    return eval(f"lambda values: {{{body}}}", {})  # noqa: S307 - the source is made here from text literals
 
 
 def _add_points(report: dict, result) -> None:
