@@ -117,6 +117,17 @@ def test_transposed_sheet_names_each_answer_as_the_sheet_has_it(tmp_path):
 
 
 @pytest.mark.parametrize("transposed", [False, True], ids=["rows", "transposed"])
+def test_lines_named_at_once_as_one_by_one(tmp_path, transposed):
+    # ``Layout.line_names`` (the names ``cells_of`` takes the cells' lines from) against ``Layout.line``, past
+    # column Z (row 27 of a transposed sheet is column AA) and past ZZ.
+    rows = [row for row in PLAIN if row]
+    layout = score_file(write_xlsx(tmp_path / "sheet.xlsx", _transposed(rows) if transposed else rows)).sheet.layout
+    assert layout.transposed == transposed
+    assert layout.line_names(1, 800) == [str(layout.line(row)) for row in range(1, 801)]
+    assert layout.line_names(5, 4) == []
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["rows", "transposed"])
 def test_an_item_read_by_parts_names_the_part_to_look_at(tmp_path, transposed):
     rows = _transposed(PARTS) if transposed else PARTS
     path = write_xlsx(tmp_path / "parts.xlsx", rows)

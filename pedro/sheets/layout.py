@@ -150,6 +150,13 @@ class Layout:
         address either way round ('E' and 5, '5' and 'E': E5)."""
         return column_letter(int(row) - 1) if self.transposed else int(row)
 
+    def line_names(self, first: int, last: int) -> list[str]:
+        """``str(line(row))`` for each Excel row from ``first`` to ``last``: a row's number made at C speed
+        (60,000 rows in 3 ms against 20 one by one, issue 18)."""
+        if self.transposed:
+            return [column_letter(row - 1) for row in range(first, last + 1)]
+        return list(map(str, range(first, last + 1)))
+
     @property
     def header_range(self) -> str:
         """The header as a range of the sheet: '4:4', 'A:A' for a transposed sheet."""
