@@ -249,7 +249,7 @@ def summary_dict(result) -> dict:
         "errors": counts["error"],
         "warnings": counts["warning"],
         "advisories": counts["advisory"],
-        "changes": len(result.change_table),
+        "changes": result.change_count,
         "edited_outside": len(result.edits),
         "exit_status": result.exit_status,
     }

@@ -115,6 +115,10 @@ def test_input_never_modified_and_every_value_survives(tmp_path):
     assert len(log) == 1 + len(result.changes) == 6
     assert {(r[3], r[6], r[7]) for r in log[1:]} == {("B4", "y", "Y"), ("D4", "y", "Y"), ("H4", "1", "Y"),
                                                     ("J4", "n", "N"), ("L4", "+", "Y")}
+    # The count a dry run reports is the change log's length, though the log is made only when asked for.
+    counted = score_file(source)
+    assert "change_table" not in vars(counted) and counted.change_count == 5
+    assert json.loads(run("score", source, "--json", "--dry-run").output)["summary"]["changes"] == 5
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path):
