@@ -470,8 +470,11 @@ def _trial_offsets(columns: dict, used: list[int], layout: Layout, grid: Grid,
     answered = _answered(columns, layout, offsets, rubric)
     rated = bool(answered.any())
     skipped, keep = [], np.ones(len(offsets), dtype=bool)
-    for position, label in enumerate(labels):
-        if answered[position] and (label is None or not is_summary_label(label)):
+    # A trial label with a digit is no summary label (is_summary_label's own first test), asked here without a
+    # call per row; and the answered flags as Python's bools, not numpy's (60,000 rows: 25 -> 17 ms, issue 18).
+    has_digit = _DIGIT.search
+    for position, (label, answer) in enumerate(zip(labels, answered.tolist())):
+        if answer and (label is None or (type(label) is str and has_digit(label)) or not is_summary_label(label)):
             continue
         excel_row = layout.header_row + 1 + int(offsets[position])
         cells = [(c, columns[c][offsets[position]]) for c in dict.fromkeys(order)]

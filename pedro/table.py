@@ -10,7 +10,7 @@ imports pandas, whose import alone took longer than the bare read of a
 
 from __future__ import annotations
 
-from itertools import chain, repeat
+from itertools import chain, count
 from operator import itemgetter
 
 
@@ -140,14 +140,19 @@ def unequal_to_itself(values):
 def first_seen_codes(values) -> tuple:
     """``(codes, distinct)`` such that ``values[i]`` equals ``distinct[codes[i]]``, the first of the values
     equal to it as Python compares them (1, 1.0 and True are one value, as pandas' factorize has them, unlike
-    ``pedro.normalise.distinct_values``); -1 for None and NaN: ``pd.factorize`` without pandas.  Hashed at C
-    speed: the values in the order first seen, then every value's code looked up."""
+    ``pedro.normalise.distinct_values``); -1 for None and NaN: ``pd.factorize`` without pandas.  Each value is
+    hashed once, at C speed: ``dict.setdefault`` gives the position where a value equal to it was first seen
+    (and keeps that first value), and the codes are those positions ranked (660,000 answers: 58-65 -> 48-55 ms
+    against a pass to find the distinct values and another to look each value's code up, issue 18)."""
     import numpy as np
 
     listed = object_array(values).tolist()
-    distinct = [value for value in dict.fromkeys(listed) if value is not None and value == value]
-    code_of = {value: code for code, value in enumerate(distinct)}
-    return np.fromiter(map(code_of.get, listed, repeat(-1)), dtype=np.intp, count=len(listed)), distinct
+    first_at: dict = {}
+    firsts = np.fromiter(map(first_at.setdefault, listed, count()), dtype=np.intp, count=len(listed))
+    kept = [(value, at) for value, at in first_at.items() if value is not None and value == value]
+    code_at = np.full(len(listed), -1, dtype=np.intp)  # a code for each position where a kept value was first
+    code_at[[at for _, at in kept]] = np.arange(len(kept), dtype=np.intp)
+    return code_at[firsts], [value for value, _ in kept]
 
 
 def object_array(values):

@@ -8,8 +8,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pedro.table import Table, missing
+from pedro.table import Table, first_seen_codes, missing
 
 
 def test_a_tables_frame_has_the_dtypes_and_index_it_names():
@@ -76,3 +78,20 @@ def test_concat_joins_rows_in_order_keeping_python_values():
 def test_missing_says_what_pandas_isna_says(values):
     expected = pd.isna(np.array(values, dtype=object) if isinstance(values, list) else values)
     assert missing(values).tolist() == list(expected)
+
+
+# Values of every kind a sheet's cells and pedro's readings give, including those equal across types (1, 1.0,
+# True; 0, 0.0, -0.0, False), None and NaN.
+_CELL_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, -0.0, 1.0, 2.5]),
+                         st.just(float("nan")), st.sampled_from(["Y", "N", "?", "y", "", " Y", "Good"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELL_VALUES, max_size=40))
+def test_first_seen_codes_are_pandas_factorize(values):
+    # pedro.table.first_seen_codes (one hashing pass, issue 18) against the pandas function it stands for.
+    array = np.array(values + [None], dtype=object)[:-1]  # (the None keeps numpy from making a 2-D array)
+    codes, distinct = first_seen_codes(array)
+    expected_codes, expected = pd.factorize(array)
+    assert codes.tolist() == expected_codes.tolist()
+    assert [(type(v), v) for v in distinct] == [(type(v), v) for v in expected.tolist()]
