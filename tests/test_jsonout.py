@@ -75,3 +75,18 @@ def test_a_real_report_streamed_is_the_report_written_whole(monkeypatch, sheet, 
     if rubric == "testex":  # the keys only a rubric with subtotals adds, in every trial
         assert all({"subtotals", "reported_subtotals"} <= set(study) for study in whole["studies"])
     assert any(study["findings"] for study in whole["studies"]) or whole["findings"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=6), unique=True, max_size=12), st.data())
+def test_a_dict_display_made_for_keys_is_dict_of_zip(keys, data):
+    # report._dict_of writes a dict display from the keys as literals (issue 18): any text, quotes and
+    # backslashes included, gives the dict zip gives, in the same order.
+    values = data.draw(st.lists(st.one_of(st.none(), st.text(max_size=3)), min_size=len(keys), max_size=len(keys)))
+    made = report_module._dict_of(keys)(values)
+    assert made == dict(zip(keys, values)) and list(made) == keys
+
+
+def test_a_dict_display_takes_only_text_keys():
+    with pytest.raises(TypeError, match="must be text"):
+        report_module._dict_of(["2", 3])
